@@ -1,0 +1,5 @@
+import sys
+
+from mock_pokee.cli import main
+
+sys.exit(main())

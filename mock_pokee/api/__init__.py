@@ -1,0 +1,1 @@
+"""The thin HTTP layer: parse the request, call the domain, render the answer."""

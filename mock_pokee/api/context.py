@@ -1,0 +1,45 @@
+"""What every route needs from the running server, and how a request finds its tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from mock_pokee.domain.keys import KeyPolicy, tenant_of
+from mock_pokee.domain.tenants import Tenant, TenantRegistry
+
+# The ASGI scope key under which a route leaves the clock whose time the Date header shows.
+CLOCK_SCOPE_KEY = "mock_pokee.clock"
+
+
+@dataclass
+class ServerContext:
+    tenants: TenantRegistry
+    keys: KeyPolicy
+    # Unexpected exceptions (500s), kept so the test harness can fail the test that caused one.
+    errors: list[BaseException] = field(default_factory=list)
+
+
+def context(request: Request) -> ServerContext:
+    ctx: ServerContext = request.app.state.mock
+    return ctx
+
+
+def tenant_for(request: Request) -> Tenant:
+    """A2/A3: the caller's tenant, or `Unauthorized` naming what is wrong with the header."""
+    ctx = context(request)
+    key = ctx.keys.key_from_header(request.headers.get("authorization"))
+    return _enter(request, ctx.tenants.get(tenant_of(key)))
+
+
+def optional_tenant_for(request: Request) -> Tenant | None:
+    """C2: a control request with a key acts on that tenant; without one, on the server."""
+    if "authorization" not in request.headers:
+        return None
+    return tenant_for(request)
+
+
+def _enter(request: Request, tenant: Tenant) -> Tenant:
+    request.scope[CLOCK_SCOPE_KEY] = tenant.clock
+    return tenant

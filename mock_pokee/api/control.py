@@ -1,0 +1,105 @@
+"""The mock-only control plane under ``/_mock`` (C1 clock, C2 namespaces, C3 reset/state).
+
+Each route acts on the caller's tenant when the request carries a key, and on the whole
+server when it does not (C2).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from starlette.endpoints import HTTPEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mock_pokee.api.bodies import query, read_json
+from mock_pokee.api.context import context, optional_tenant_for
+from mock_pokee.clock import ClockError
+from mock_pokee.domain.errors import InvalidRequest
+
+Number: TypeAlias = StrictInt | StrictFloat
+
+
+class ClockUpdate(BaseModel):
+    """``PUT /_mock/clock``: any of mode, scale, now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["real", "scaled", "virtual"] | None = None
+    scale: Number | None = Field(default=None, gt=0)
+    now: Number | None = Field(default=None, ge=0)
+
+
+class ClockAdvance(BaseModel):
+    """``POST /_mock/clock/advance``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: Number = Field(ge=0)
+
+
+class ClockEndpoint(HTTPEndpoint):
+    """C1 ``GET`` / ``PUT /_mock/clock``: ``{"mode", "scale", "now"}``."""
+
+    async def get(self, request: Request) -> Response:
+        tenant = optional_tenant_for(request)
+        query(request, ())
+        clock = tenant.clock if tenant else context(request).tenants.clock
+        return JSONResponse(clock.describe())
+
+    async def put(self, request: Request) -> Response:
+        tenant = optional_tenant_for(request)
+        query(request, ())
+        update = await read_json(request, ClockUpdate)
+        tenants = context(request).tenants
+        try:
+            if tenant is None:
+                tenants.set_clocks(update.mode, update.scale, update.now)
+            else:
+                tenant.clock.set(update.mode, update.scale, update.now)
+        except ClockError as exc:
+            raise InvalidRequest(str(exc)) from None
+        return JSONResponse((tenant.clock if tenant else tenants.clock).describe())
+
+
+async def advance_clock(request: Request) -> Response:
+    """C1: fires everything that falls due, in time order, before answering."""
+    tenant = optional_tenant_for(request)
+    query(request, ())
+    seconds = (await read_json(request, ClockAdvance)).seconds
+    if tenant is None:
+        now = await context(request).tenants.advance_clocks(seconds)
+    else:
+        now = await tenant.clock.advance(seconds)
+    return JSONResponse({"now": now, "advanced": seconds})
+
+
+async def reset(request: Request) -> Response:
+    tenant = optional_tenant_for(request)
+    query(request, ())
+    if tenant is None:
+        context(request).tenants.reset()
+    else:
+        tenant.reset()
+    return JSONResponse({"reset": tenant.id if tenant else "all"})
+
+
+async def state(request: Request) -> Response:
+    tenant = optional_tenant_for(request)
+    query(request, ())
+    if tenant is not None:
+        return JSONResponse(tenant.state())
+    tenants = context(request).tenants
+    return JSONResponse(
+        {"clock": tenants.clock.describe(), "tenants": [t.state() for t in tenants]}
+    )
+
+
+routes = [
+    Route("/_mock/clock", ClockEndpoint),
+    Route("/_mock/clock/advance", advance_clock, methods=["POST"]),
+    Route("/_mock/reset", reset, methods=["POST"]),
+    Route("/_mock/state", state, methods=["GET"]),
+]

@@ -1,0 +1,76 @@
+"""``create_app(settings)``: wires the routes, the A5 error handlers and the clock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mock_pokee.api import control, v1
+from mock_pokee.api.context import ServerContext
+from mock_pokee.api.date_header import DateHeaderMiddleware
+from mock_pokee.api.errors import on_domain_error, on_http_exception, on_unexpected
+from mock_pokee.domain.errors import DomainError
+from mock_pokee.domain.keys import KeyPolicy
+from mock_pokee.domain.tenants import TenantRegistry, TenantRules
+from mock_pokee.settings import Settings
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document kept beside this module (``openapi.yaml``)."""
+    text = resources.files("mock_pokee").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
+
+
+@cache
+def _openapi_json() -> bytes:
+    return json.dumps(openapi_document()).encode()
+
+
+async def openapi(request: Request) -> Response:
+    return Response(_openapi_json(), media_type="application/json")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    tenants = TenantRegistry(
+        TenantRules(max_sessions=settings.max_sessions),
+        clock_mode=settings.clock_mode,
+        scale=settings.clock_scale,
+    )
+    ctx = ServerContext(tenants=tenants, keys=KeyPolicy(settings.keys))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        tenants.reset()
+
+    routes = [*v1.routes, Route("/openapi.json", openapi, methods=["GET"])]
+    if settings.control:
+        routes += control.routes
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(DateHeaderMiddleware, server_clock=tenants.clock)],
+        exception_handlers={
+            DomainError: on_domain_error,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False  # a strict fake never redirects
+    app.state.mock = ctx
+    return app

@@ -1,0 +1,96 @@
+"""``mock-pokee serve …`` (also ``python -m mock_pokee``): fills `Settings`, runs uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mock_pokee import __version__
+from mock_pokee.clock import CLOCK_MODES
+from mock_pokee.domain.keys import read_keys_file
+from mock_pokee.settings import Settings
+
+KEYS_ENV = "MOCK_POKEE_KEYS"  # comma-separated keys; the same as --keys with a file
+DEV_KEY = "pk_local_dev"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _keys_file(text: str) -> frozenset[str]:
+    try:
+        keys = read_keys_file(Path(text).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {exc.strerror}") from None
+    if not keys:
+        raise argparse.ArgumentTypeError(f"{text} lists no keys (one key per line)")
+    return keys
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="mock-pokee", description=__doc__)
+    root.add_argument("--version", action="version", version=f"mock-pokee {__version__}")
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the fake Pokee server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--clock", choices=CLOCK_MODES, default="real", help="clock mode (C1)")
+    serve.add_argument("--scale", type=_positive_float, default=1.0, help="speed of 'scaled'")
+    serve.add_argument(
+        "--keys",
+        type=_keys_file,
+        metavar="FILE",
+        help=f"accept only these keys, one per line (or set {KEYS_ENV}=k1,k2)",
+    )
+    serve.add_argument("--max-sessions", type=_positive_int, default=10, help="per tenant (S9)")
+    serve.add_argument("--no-control", action="store_true", help="switch off /_mock (C7)")
+    return root
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    keys: frozenset[str] | None = args.keys
+    if keys is None and os.environ.get(KEYS_ENV):
+        keys = frozenset(k.strip() for k in os.environ[KEYS_ENV].split(",") if k.strip())
+    return Settings(
+        host=args.host,
+        port=args.port,
+        clock_mode=args.clock,
+        clock_scale=args.scale,
+        keys=keys or None,
+        max_sessions=args.max_sessions,
+        control=not args.no_control,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = settings_from(args)
+    from mock_pokee.server import serve  # imported late: `--help` stays fast
+
+    return serve(settings, announce=lambda url: _announce(url, settings))
+
+
+def _announce(url: str, settings: Settings) -> None:
+    key = sorted(settings.keys)[0] if settings.keys else DEV_KEY
+    control = "on" if settings.control else "off"
+    print(f"mock-pokee {__version__} serving {url}  (clock: {settings.clock_mode}, control plane: {control})")
+    print(f"  export POKEE_API={url} POKEE_KEY={key}")
+    print("  Ctrl-C stops it.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

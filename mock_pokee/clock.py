@@ -1,0 +1,266 @@
+"""One clock for everything time-based in the mock (contract clause C1).
+
+Nothing else in the mock reads wall time: timestamps, session expiry, retention, pings and
+scenario pauses all ask a `Clock`. Three modes:
+
+- ``real``: wall time.
+- ``scaled``: wall time sped up ``scale`` times from the moment the mode was set.
+- ``virtual``: frozen; it moves only when told (`advance`, or `set(now=…)`).
+
+Future events are timers on a heap. `advance` fires every timer that falls due, in time
+order, with the clock showing each timer's own time while it runs, and lets the tasks those
+timers woke run until they wait on the clock again (or finish) before it returns. That is
+what makes "advance 3 minutes" finish a turn paused for 3 minutes before the control
+request answers. In ``real`` and ``scaled`` modes a driver task fires timers as wall time
+reaches them.
+
+The clock is not thread-safe: it lives on the server's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, cast, get_args
+
+ClockMode = Literal["real", "scaled", "virtual"]
+CLOCK_MODES: tuple[ClockMode, ...] = get_args(ClockMode)
+
+# How long `advance` waits (in real seconds) for woken tasks to settle before it gives up
+# on them; a task that waits on something other than the clock would otherwise hang it.
+SETTLE_TIMEOUT = 5.0
+
+
+class ClockError(ValueError):
+    """A clock setting that cannot be applied."""
+
+
+@dataclass(order=True, slots=True)
+class Timer:
+    """A callback due at a clock time. Cancelling leaves it on the heap, inert."""
+
+    when: float
+    order: int
+    callback: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Clock:
+    """A settable clock with a timer heap; see the module docstring."""
+
+    def __init__(self, mode: ClockMode = "real", scale: float = 1.0, now: float | None = None):
+        self._timers: list[Timer] = []
+        self.validate(mode, scale)
+        self._mode: ClockMode = mode
+        self._scale = scale
+        self._anchor_clock = time.time() if now is None else now
+        self._anchor_wall = time.monotonic()
+        self._order = itertools.count()
+        self._awake: set[asyncio.Task[object]] = set()
+        self._settled = asyncio.Event()
+        self._settled.set()
+        self._driver: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+
+    # -- reading -----------------------------------------------------------------------
+
+    @property
+    def mode(self) -> ClockMode:
+        return self._mode
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    def now(self) -> float:
+        """Clock time in epoch seconds."""
+        if self._mode == "virtual":
+            return self._anchor_clock
+        rate = self._scale if self._mode == "scaled" else 1.0
+        return self._anchor_clock + (time.monotonic() - self._anchor_wall) * rate
+
+    def describe(self) -> dict[str, object]:
+        """The C1 clock shape: ``{"mode", "scale", "now"}``."""
+        return {"mode": self._mode, "scale": self._scale, "now": self.now()}
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        """How much wall time a stretch of clock time takes in the current mode.
+
+        Cosmetic pacing (C1) uses this: zero under the virtual clock.
+        """
+        if self._mode == "virtual":
+            return 0.0
+        return clock_seconds / (self._scale if self._mode == "scaled" else 1.0)
+
+    @property
+    def pending(self) -> int:
+        """Timers still due to fire."""
+        return sum(1 for t in self._timers if not t.cancelled)
+
+    # -- changing ----------------------------------------------------------------------
+
+    def validate(
+        self, mode: ClockMode | None = None, scale: float | None = None, now: float | None = None
+    ) -> None:
+        """Raise `ClockError` naming the problem if `set` would refuse these values.
+
+        Moving time backwards is refused while timers are pending: they were scheduled
+        against the later time and would fire out of order.
+        """
+        if mode is not None and mode not in CLOCK_MODES:
+            raise ClockError(f"mode: must be one of {', '.join(CLOCK_MODES)}, not {mode!r}")
+        if scale is not None and not scale > 0:
+            raise ClockError(f"scale: must be a positive number, not {scale!r}")
+        if now is not None and now < self.now() and self.pending:
+            raise ClockError(
+                f"now: cannot move the clock back to {now} while {self.pending} timers are "
+                "pending (sessions, turns); reset first"
+            )
+
+    def set(
+        self, mode: ClockMode | None = None, scale: float | None = None, now: float | None = None
+    ) -> None:
+        """Change mode, scale and/or the current time (see `validate` for what is refused).
+
+        Moving forwards this way does not fire timers itself; the driver (real, scaled) or
+        the next `advance` fires what is overdue.
+        """
+        self.validate(mode, scale, now)
+        current = self.now()
+        if mode is not None:
+            self._mode = mode
+        if scale is not None:
+            self._scale = scale
+        self._anchor(current if now is None else now)
+        self._kick_driver()
+
+    async def advance(self, seconds: float) -> float:
+        """Move forward by ``seconds``, firing due timers in order; returns the new now."""
+        if seconds < 0:
+            raise ClockError("seconds: the clock only moves forward")
+        target = self.now() + seconds
+        await self._fire_due(until=target)
+        if target > self.now():
+            self._anchor(target)
+        self._kick_driver()
+        return self.now()
+
+    # -- scheduling --------------------------------------------------------------------
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` when the clock reaches ``when`` (at once on the next tick if past)."""
+        timer = Timer(when, next(self._order), callback)
+        earliest = not self._timers or timer < self._timers[0]
+        heapq.heappush(self._timers, timer)
+        if earliest:
+            self._kick_driver()
+        return timer
+
+    async def sleep_until(self, when: float) -> None:
+        """Wait until the clock reaches ``when``.
+
+        The waiting task is tracked: once a timer wakes it, `advance` waits for it to
+        settle (sleep on the clock again, or finish) before it returns.
+        """
+        if when <= self.now():
+            await asyncio.sleep(0)
+            return
+        task = asyncio.current_task()
+        self._mark_settled(task)
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def wake() -> None:
+            if not woken.done():
+                woken.set_result(None)
+                self._mark_awake(task)
+
+        timer = self.call_at(when, wake)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.sleep_until(self.now() + seconds)
+
+    def close(self) -> None:
+        """Drop every timer and stop the driver (a tenant reset)."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        if self._driver is not None:
+            self._driver.cancel()
+            self._driver = None
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _anchor(self, clock_time: float) -> None:
+        self._anchor_clock = clock_time
+        self._anchor_wall = time.monotonic()
+
+    def _pop_due(self, until: float) -> Timer | None:
+        while self._timers and self._timers[0].when <= until:
+            timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                return timer
+        return None
+
+    async def _fire_due(self, until: float) -> None:
+        while (timer := self._pop_due(until)) is not None:
+            if timer.when > self.now():
+                self._anchor(timer.when)
+            timer.callback()
+            if self._awake:
+                await self._settle()
+
+    async def _settle(self) -> None:
+        try:
+            await asyncio.wait_for(self._settled.wait(), SETTLE_TIMEOUT)
+        except TimeoutError:
+            self._awake.clear()
+            self._settled.set()
+
+    def _mark_awake(self, task: asyncio.Task[object] | None) -> None:
+        if task is None or task.done():
+            return
+        if task not in self._awake:
+            self._awake.add(task)
+            task.add_done_callback(self._mark_settled)
+        self._settled.clear()
+
+    def _mark_settled(self, task: asyncio.Task[object] | None) -> None:
+        self._awake.discard(cast("asyncio.Task[object]", task))
+        if not self._awake:
+            self._settled.set()
+
+    def _kick_driver(self) -> None:
+        """Make the real-time driver notice a change (new earliest timer, mode, scale)."""
+        if self._mode == "virtual" or not self._timers:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop yet (unit tests, setup); the driver starts with the next call
+        if self._driver is None or self._driver.done():
+            self._driver = asyncio.get_running_loop().create_task(self._drive())
+        self._wakeup.set()
+
+    async def _drive(self) -> None:
+        while self._mode != "virtual" and self._timers:
+            self._wakeup.clear()
+            delay = self.real_seconds(self._timers[0].when - self.now())
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), delay)
+                    continue
+                except TimeoutError:
+                    pass
+            await self._fire_due(until=self.now())
+        self._driver = None

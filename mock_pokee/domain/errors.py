@@ -1,0 +1,44 @@
+"""Domain errors: a contract short name (A5) and a message that names what was wrong.
+
+They carry no HTTP status; the API layer maps the short name to one. Raising them from plain
+Python keeps the rules testable without a server.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error the mock reports to a caller."""
+
+    error: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class InvalidRequest(DomainError):
+    error = "invalid_request"
+
+
+class Unauthorized(DomainError):
+    error = "unauthorized"
+
+
+class NotFound(DomainError):
+    error = "not_found"
+
+
+class SessionBusy(DomainError):
+    error = "session_busy"
+
+
+class PayloadTooLarge(DomainError):
+    error = "payload_too_large"
+
+
+class RateLimited(DomainError):
+    error = "rate_limited"

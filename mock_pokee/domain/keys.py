@@ -1,0 +1,55 @@
+"""API keys and the tenants they name (contract A2, A3).
+
+A key shaped ``pk_<tenant>_<token>`` belongs to ``<tenant>``; any other key is a tenant of
+its own, named by a hash so that the key itself never shows in state or logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from mock_pokee.domain.errors import Unauthorized
+
+_BEARER = re.compile(r"Bearer ([^\s]+)", re.IGNORECASE)
+_SHAPED_KEY = re.compile(r"pk_([A-Za-z0-9-]+)_(.+)")
+
+
+def tenant_of(key: str) -> str:
+    match = _SHAPED_KEY.fullmatch(key)
+    if match is not None:
+        return match.group(1)
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def mask(key: str) -> str:
+    """A key as it may be shown: its tenant part and the last four characters."""
+    match = _SHAPED_KEY.fullmatch(key)
+    prefix = f"pk_{match.group(1)}_" if match else ""
+    return f"{prefix}…{key[-4:]}" if len(key) > 8 else f"{prefix}…"
+
+
+@dataclass(frozen=True)
+class KeyPolicy:
+    """Which keys are accepted: any non-empty key (the default), or only a listed few."""
+
+    allowed: frozenset[str] | None = None
+
+    def key_from_header(self, header: str | None) -> str:
+        """The key of an ``Authorization`` header, or `Unauthorized` naming what is wrong."""
+        if header is None:
+            raise Unauthorized("Authorization: header is missing; send 'Bearer <key>'")
+        match = _BEARER.fullmatch(header.strip())
+        if match is None:
+            raise Unauthorized("Authorization: malformed; expected 'Bearer <key>'")
+        key = match.group(1)
+        if self.allowed is not None and key not in self.allowed:
+            raise Unauthorized(f"Authorization: key {mask(key)} is not accepted by this server")
+        return key
+
+
+def read_keys_file(text: str) -> frozenset[str]:
+    """One key per line; blank lines and ``#`` comments are ignored."""
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return frozenset(line for line in lines if line)

@@ -1,0 +1,123 @@
+"""The session record and its lifetime rules (contract S1, S2, S7, S8).
+
+A session's end is computed, never swept: `Session.deadline` says when it stops existing,
+and every read compares it with the clock. A background timer only frees the memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+DEFAULT_TTL = 14_400  # S1: four hours
+MAX_TTL = 604_800  # S1 [C]: one week
+IDLE_TIMEOUT = 300.0  # S7: a non-persistent session lives 5 minutes past its last activity
+
+ExpiryReason = Literal["ttl", "idle"]
+
+
+def new_session_id() -> str:
+    """S2: ``sess_`` and 12 lowercase hex digits."""
+    return "sess_" + secrets.token_hex(6)
+
+
+class FileAccess(BaseModel):
+    """S1 ``file_access``: path prefixes the session may read and write.
+
+    A key left out defaults to ``[""]`` (the whole workspace), like the whole object does.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    read: list[StrictStr] = Field(default_factory=lambda: [""])
+    write: list[StrictStr] = Field(default_factory=lambda: [""])
+
+
+class SessionSpec(BaseModel):
+    """The body of ``POST /v1/sessions`` (S1). Unknown keys at any depth are refused (A8)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    persistent: StrictBool = False
+    ttl: StrictInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    file_access: FileAccess = Field(default_factory=FileAccess)
+    model: StrictStr | None = None
+    tools: list[Any] | None = None
+
+
+@dataclass(slots=True)
+class Session:
+    """One session of one tenant. ``busy`` is true while a turn runs (issue 3 sets it)."""
+
+    id: str
+    created_at: float
+    last_activity: float
+    persistent: bool
+    ttl: int
+    metadata: dict[str, Any]
+    file_access: FileAccess
+    model: str | None = None
+    tools: list[Any] | None = None
+    busy: bool = False
+
+    @classmethod
+    def create(cls, spec: SessionSpec, now: float) -> Session:
+        return cls(
+            id=new_session_id(),
+            created_at=now,
+            last_activity=now,
+            persistent=spec.persistent,
+            ttl=spec.ttl,
+            metadata=dict(spec.metadata),
+            file_access=spec.file_access,
+            model=spec.model,
+            tools=spec.tools,
+        )
+
+    @property
+    def hard_deadline(self) -> float:
+        """S7: the ttl bound, counted from creation, whatever the session does."""
+        return self.created_at + self.ttl
+
+    @property
+    def deadline(self) -> float:
+        """S7: the clock time at which this session stops existing, as things stand now.
+
+        A busy session is never idle, so only the ttl bound applies to it; when its turn
+        ends, ``last_activity`` moves and the idle deadline starts again from there.
+        """
+        if self.persistent or self.busy:
+            return self.hard_deadline
+        return min(self.hard_deadline, self.last_activity + IDLE_TIMEOUT)
+
+    def expiry_reason(self) -> ExpiryReason:
+        return "ttl" if self.deadline == self.hard_deadline else "idle"
+
+    def is_expired(self, now: float) -> bool:
+        """S7: visible while ``now < deadline``, gone from ``deadline`` on."""
+        return now >= self.deadline
+
+    def idle_for(self, now: float) -> float:
+        """S6: how long since the last activity (``now - last_activity``)."""
+        return now - self.last_activity
+
+    def record(self) -> dict[str, Any]:
+        """The S2 record, as S2, S3 and S4 return it."""
+        record: dict[str, Any] = {
+            "id": self.id,
+            "created_at": self.created_at,
+            "last_activity": self.last_activity,
+            "busy": self.busy,
+            "persistent": self.persistent,
+            "ttl": self.ttl,
+            "status": "ready",
+            "metadata": self.metadata,
+            "file_access": self.file_access.model_dump(),
+        }
+        if self.model is not None:
+            record["model"] = self.model
+        return record

@@ -1,0 +1,193 @@
+"""Tenants: everything one key can see or touch (contract A4, C2).
+
+Isolation follows from the structure: a request resolves its key to one `Tenant`, and every
+lookup after that goes through that tenant's own dictionaries and its own clock. There is
+no global session table to filter, so there is nothing to forget to filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from mock_pokee.clock import Clock, ClockMode, Timer
+from mock_pokee.domain.errors import NotFound, RateLimited
+from mock_pokee.domain.filters import SessionFilter
+from mock_pokee.domain.sessions import Session, SessionSpec
+from mock_pokee.domain.usage import Limits, UsageLedger
+
+
+@dataclass(frozen=True)
+class TenantRules:
+    """What every tenant of one server shares: its limits."""
+
+    max_sessions: int = 10
+    limits: Limits = Limits()
+
+
+class Tenant:
+    """One tenant's sessions, clock and usage. Workspace, journal and faults join later."""
+
+    def __init__(self, tenant_id: str, clock: Clock, rules: TenantRules):
+        self.id = tenant_id
+        self.clock = clock
+        self.rules = rules
+        self.usage = UsageLedger(rules.limits)
+        self._sessions: dict[str, Session] = {}
+        self._expiry_timers: dict[str, Timer] = {}
+
+    # -- sessions (S1–S9) -------------------------------------------------------------
+
+    def create_session(self, spec: SessionSpec) -> Session:
+        """S1/S2, with the S9 concurrency limit."""
+        if len(self._sessions) >= self.rules.max_sessions:
+            self._drop_expired()
+        if len(self._sessions) >= self.rules.max_sessions:
+            raise RateLimited(
+                f"sessions: this tenant already has {len(self._sessions)} sessions, the "
+                f"limit is {self.rules.max_sessions}; delete one or wait for one to expire",
+                retry_after=self._seconds_until_a_slot_frees(),
+            )
+        session = Session.create(spec, now=self.clock.now())
+        self._sessions[session.id] = session
+        self._schedule_expiry(session)
+        return session
+
+    def get_session(self, session_id: str) -> Session:
+        """S4: the live session, or `NotFound` — also from the instant it expires (S7)."""
+        session = self._sessions.get(session_id)
+        if session is not None and session.is_expired(self.clock.now()):
+            self._remove(session)
+            session = None
+        if session is None:
+            raise NotFound(f"session {session_id}: not found (never created, deleted or expired)")
+        return session
+
+    def list_sessions(self) -> list[Session]:
+        """S3: live sessions, oldest first (insertion order is creation order)."""
+        self._drop_expired()
+        return list(self._sessions.values())
+
+    def delete_session(self, session_id: str) -> None:
+        """S5. A busy session's turn is cancelled first once turns exist (issue 3)."""
+        self._remove(self.get_session(session_id))
+
+    def delete_sessions(self, selection: SessionFilter) -> int:
+        """S6: delete every live session the filter selects; returns how many."""
+        self._drop_expired()
+        now = self.clock.now()
+        doomed = [s for s in self._sessions.values() if selection.matches(s, now)]
+        for session in doomed:
+            self._remove(session)
+        return len(doomed)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    # -- control plane (C3) -----------------------------------------------------------
+
+    def reset(self) -> None:
+        """Empty the tenant. Its clock keeps its mode and time; its timers are dropped."""
+        self.clock.close()
+        self._sessions.clear()
+        self._expiry_timers.clear()
+        self.usage = UsageLedger(self.rules.limits)
+
+    def state(self) -> dict[str, Any]:
+        """C3: what the tenant holds, with the internals a test author wants to see."""
+        now = self.clock.now()
+        return {
+            "tenant": self.id,
+            "clock": self.clock.describe(),
+            "sessions": [
+                {
+                    **session.record(),
+                    "deadline": session.deadline,
+                    "expires_by": session.expiry_reason(),
+                    "expired": session.is_expired(now),
+                }
+                for session in self._sessions.values()
+            ],
+            "turns": [],
+            "files": [],
+        }
+
+    # -- expiry (S7) ------------------------------------------------------------------
+
+    def _schedule_expiry(self, session: Session) -> None:
+        """Free the session's memory at its deadline. Correctness never waits for this."""
+        previous = self._expiry_timers.pop(session.id, None)
+        if previous is not None:
+            previous.cancel()
+        callback = partial(self._expire_if_due, session.id)
+        self._expiry_timers[session.id] = self.clock.call_at(session.deadline, callback)
+
+    def _expire_if_due(self, session_id: str) -> None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        if session.is_expired(self.clock.now()):
+            self._remove(session)
+        else:
+            self._schedule_expiry(session)
+
+    def _drop_expired(self) -> None:
+        now = self.clock.now()
+        for session in [s for s in self._sessions.values() if s.is_expired(now)]:
+            self._remove(session)
+
+    def _remove(self, session: Session) -> None:
+        del self._sessions[session.id]
+        timer = self._expiry_timers.pop(session.id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _seconds_until_a_slot_frees(self) -> float:
+        """A7 ``Retry-After`` for S9: when the first session is due to expire."""
+        soonest = min(s.deadline for s in self._sessions.values())
+        return max(1.0, soonest - self.clock.now())
+
+
+class TenantRegistry:
+    """Every tenant of one server, made on first use, plus the server's own clock.
+
+    The server clock is the template for new tenants' clocks, and what control requests
+    without a key read and set (C2): setting it sets every tenant's clock too.
+    """
+
+    def __init__(self, rules: TenantRules, clock_mode: ClockMode = "real", scale: float = 1.0):
+        self.rules = rules
+        self.clock = Clock(mode=clock_mode, scale=scale)
+        self._tenants: dict[str, Tenant] = {}
+
+    def get(self, tenant_id: str) -> Tenant:
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            clock = Clock(mode=self.clock.mode, scale=self.clock.scale, now=self.clock.now())
+            tenant = self._tenants[tenant_id] = Tenant(tenant_id, clock, self.rules)
+        return tenant
+
+    def __iter__(self) -> Iterator[Tenant]:
+        return iter(list(self._tenants.values()))
+
+    def set_clocks(
+        self, mode: ClockMode | None = None, scale: float | None = None, now: float | None = None
+    ) -> None:
+        """C2 without a key: the server clock and every tenant's clock alike."""
+        clocks = [self.clock, *(t.clock for t in self)]
+        for clock in clocks:  # all or nothing: check every clock before changing one
+            clock.validate(mode, scale, now)
+        for clock in clocks:
+            clock.set(mode=mode, scale=scale, now=now)
+
+    async def advance_clocks(self, seconds: float) -> float:
+        for tenant in self:
+            await tenant.clock.advance(seconds)
+        return await self.clock.advance(seconds)
+
+    def reset(self) -> None:
+        for tenant in self:
+            tenant.reset()
+        self._tenants.clear()

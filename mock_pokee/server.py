@@ -1,0 +1,102 @@
+"""Running the app under uvicorn: in the foreground (the CLI) or in a thread (tests).
+
+Both switch off uvicorn's own ``Date`` header, because the mock's clock owns it (C1), and
+both learn the real port after binding, so port 0 gives a free ephemeral port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from mock_pokee.app import create_app
+from mock_pokee.settings import Settings
+
+
+def _config(app: Starlette, settings: Settings, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        date_header=False,
+        server_header=False,
+        lifespan="on",
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling a callback its base URL once it listens."""
+
+    def __init__(self, config: uvicorn.Config, on_listen: Callable[[str], None] | None = None):
+        super().__init__(config)
+        self.on_listen = on_listen
+        self.url = ""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            self.url = f"http://{host}:{port}"
+            if self.on_listen is not None:
+                self.on_listen(self.url)
+
+
+def serve(settings: Settings, announce: Callable[[str], None] | None = None) -> int:
+    """Serve in the foreground until Ctrl-C; returns the process exit code."""
+    server = _Server(_config(create_app(settings), settings, "info"), announce)
+    server.run()
+    return 0 if server.started else 1
+
+
+class ThreadedServer:
+    """The mock on an ephemeral port in a background thread, for tests and benchmarks.
+
+    Ready when uvicorn's ``started`` flag is set. ``errors`` lists unexpected server-side
+    exceptions, so a test harness can fail the test that caused one.
+    """
+
+    def __init__(self, settings: Settings | None = None, startup_timeout: float = 10.0):
+        settings = settings or Settings(port=0)
+        self.app = create_app(settings)
+        self._server = _Server(_config(self.app, settings, "warning"))
+        self._thread = threading.Thread(target=self._server.run, name="mock-pokee", daemon=True)
+        self._startup_timeout = startup_timeout
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def errors(self) -> list[BaseException]:
+        errors: list[BaseException] = self.app.state.mock.errors
+        return errors
+
+    def start(self) -> ThreadedServer:
+        self._thread.start()
+        deadline = time.monotonic() + self._startup_timeout
+        while not self._server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                raise RuntimeError("mock-pokee test server did not start in time")
+            time.sleep(0.002)
+        if not self._server.started:
+            raise RuntimeError("mock-pokee test server did not start (see its log above)")
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

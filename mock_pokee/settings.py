@@ -1,0 +1,19 @@
+"""Every option of the mock in one frozen value; the CLI and the test server only fill it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mock_pokee.clock import ClockMode
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    clock_mode: ClockMode = "real"
+    clock_scale: float = 1.0
+    # None: any non-empty key is accepted (A3); otherwise only these.
+    keys: frozenset[str] | None = None
+    max_sessions: int = 10  # S9, per tenant
+    control: bool = True  # C7: the /_mock control plane
