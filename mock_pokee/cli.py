@@ -87,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _announce(url: str, settings: Settings) -> None:
     key = sorted(settings.keys)[0] if settings.keys else DEV_KEY
     control = "on" if settings.control else "off"
-    print(f"mock-pokee {__version__} serving {url}  (clock: {settings.clock_mode}, control plane: {control})")
+    clock = settings.clock_mode
+    print(f"mock-pokee {__version__} serving {url}  (clock: {clock}, control plane: {control})")
     print(f"  export POKEE_API={url} POKEE_KEY={key}")
     print("  Ctrl-C stops it.", flush=True)
 

@@ -46,7 +46,7 @@ class ClockEndpoint(HTTPEndpoint):
     async def get(self, request: Request) -> Response:
         tenant = optional_tenant_for(request)
         query(request, ())
-        clock = tenant.clock if tenant else context(request).tenants.clock
+        clock = tenant.clock if tenant is not None else context(request).tenants.clock
         return JSONResponse(clock.describe())
 
     async def put(self, request: Request) -> Response:
@@ -61,7 +61,7 @@ class ClockEndpoint(HTTPEndpoint):
                 tenant.clock.set(update.mode, update.scale, update.now)
         except ClockError as exc:
             raise InvalidRequest(str(exc)) from None
-        return JSONResponse((tenant.clock if tenant else tenants.clock).describe())
+        return JSONResponse((tenant.clock if tenant is not None else tenants.clock).describe())
 
 
 async def advance_clock(request: Request) -> Response:
@@ -83,7 +83,7 @@ async def reset(request: Request) -> Response:
         context(request).tenants.reset()
     else:
         tenant.reset()
-    return JSONResponse({"reset": tenant.id if tenant else "all"})
+    return JSONResponse({"reset": tenant.id if tenant is not None else "all"})
 
 
 async def state(request: Request) -> Response:

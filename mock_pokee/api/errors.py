@@ -37,7 +37,11 @@ log = logging.getLogger("mock_pokee")
 
 
 def error_response(
-    error: str, message: str, *, retry_after: float | None = None, headers: dict[str, str] | None = None
+    error: str,
+    message: str,
+    *,
+    retry_after: float | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     headers = dict(headers or {})
     if retry_after is not None:

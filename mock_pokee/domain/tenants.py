@@ -8,7 +8,7 @@ no global session table to filter, so there is nothing to forget to filter.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -24,7 +24,7 @@ class TenantRules:
     """What every tenant of one server shares: its limits."""
 
     max_sessions: int = 10
-    limits: Limits = Limits()
+    limits: Limits = field(default_factory=Limits)
 
 
 class Tenant:
@@ -82,9 +82,6 @@ class Tenant:
         for session in doomed:
             self._remove(session)
         return len(doomed)
-
-    def __len__(self) -> int:
-        return len(self._sessions)
 
     # -- control plane (C3) -----------------------------------------------------------
 

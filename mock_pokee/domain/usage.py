@@ -46,7 +46,9 @@ class UsageLedger:
         """The U1 body."""
         self._forget_before(now - DAY)
         windows = [
-            self._window("hour", HOUR, self.limits.turns_per_hour, self.limits.tokens_per_hour, now),
+            self._window(
+                "hour", HOUR, self.limits.turns_per_hour, self.limits.tokens_per_hour, now
+            ),
             self._window("day", DAY, self.limits.turns_per_day, self.limits.tokens_per_day, now),
         ]
         return {

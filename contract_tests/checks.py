@@ -1,0 +1,63 @@
+"""Assertions and control-plane steps shared by the contract tests."""
+
+from __future__ import annotations
+
+import httpx
+
+SESSION_FIELDS = {
+    "id",
+    "created_at",
+    "last_activity",
+    "busy",
+    "persistent",
+    "ttl",
+    "status",
+    "metadata",
+    "file_access",
+}
+
+
+def assert_error(response: httpx.Response, status: int, error: str, *mentions: str) -> None:
+    """A5: the status, the JSON shape, the short name, and a message naming the culprit."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error", "message"}, body
+    assert body["error"] == error, body
+    assert isinstance(body["message"], str)
+    for mention in mentions:
+        assert mention in body["message"], body
+    assert "Traceback" not in response.text
+
+
+def create(api: httpx.Client, **fields: object) -> dict[str, object]:
+    response = api.post("/v1/sessions", json=fields)
+    assert response.status_code == 201, response.text
+    record: dict[str, object] = response.json()
+    return record
+
+
+def exists(api: httpx.Client, session_id: object) -> bool:
+    status = api.get(f"/v1/sessions/{session_id}").status_code
+    assert status in (200, 404)
+    return status == 200
+
+
+def freeze(control: httpx.Client, now: float | None = None) -> float:
+    """C1: switch this tenant's clock to virtual (optionally at ``now``); returns now."""
+    body: dict[str, object] = {"mode": "virtual"}
+    if now is not None:
+        body["now"] = now
+    response = control.put("/_mock/clock", json=body)
+    assert response.status_code == 200, response.text
+    value: float = response.json()["now"]
+    return value
+
+
+def advance(control: httpx.Client, seconds: float) -> float:
+    """C1: move this tenant's clock; returns the new now."""
+    response = control.post("/_mock/clock/advance", json={"seconds": seconds})
+    assert response.status_code == 200, response.text
+    assert response.json()["advanced"] == seconds
+    value: float = response.json()["now"]
+    return value

@@ -1,0 +1,35 @@
+"""Where the contract tests send their requests, and with which key."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+import httpx
+
+TIMEOUT = httpx.Timeout(10.0)
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    key: str | None  # None on the mock: each test makes its own tenant
+    is_mock: bool
+
+
+def external_target() -> Target | None:
+    url = os.environ.get("POKEE_API")
+    if not url:
+        return None
+    return Target(url=url.rstrip("/"), key=os.environ.get("POKEE_KEY", ""), is_mock=False)
+
+
+def new_key() -> str:
+    """A key of a tenant no other test uses (A3 shape)."""
+    return f"pk_t{secrets.token_hex(6)}_contract"
+
+
+def client_for(target: Target, key: str | None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    return httpx.Client(base_url=target.url, headers=headers, timeout=TIMEOUT)
