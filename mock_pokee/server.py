@@ -49,9 +49,16 @@ class _Server(uvicorn.Server):
 
 
 def serve(settings: Settings, announce: Callable[[str], None] | None = None) -> int:
-    """Serve in the foreground until Ctrl-C; returns the process exit code."""
+    """Serve in the foreground until Ctrl-C; returns the process exit code.
+
+    uvicorn shuts down gracefully on Ctrl-C and then re-raises the signal; the resulting
+    KeyboardInterrupt becomes the shell's usual 130 instead of a traceback.
+    """
     server = _Server(_config(create_app(settings), settings, "info"), announce)
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        return 130
     return 0 if server.started else 1
 
 

@@ -54,7 +54,10 @@ def describe(exc: ValidationError) -> str:
         if error["type"] == "extra_forbidden":
             problems.append(f"{where}: unknown field")
         else:
-            problems.append(f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}")
+            # A custom validator's own words, without pydantic's "Value error, " prefix.
+            ctx = error.get("ctx", {})
+            text = str(ctx["error"]) if error["type"] == "value_error" else error["msg"]
+            problems.append(f"{where}: {text[0].lower()}{text[1:]}")
     return "; ".join(problems)
 
 

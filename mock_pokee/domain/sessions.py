@@ -8,15 +8,35 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+)
 
 DEFAULT_TTL = 14_400  # S1: four hours
 MAX_TTL = 604_800  # S1 [C]: one week
 IDLE_TIMEOUT = 300.0  # S7: a non-persistent session lives 5 minutes past its last activity
 
 ExpiryReason = Literal["ttl", "idle"]
+
+
+def _json_integer(value: object) -> object:
+    """An integer as JSON Schema means it: ``813`` or ``813.0``, never ``true`` or ``"813"``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 
 def new_session_id() -> str:
@@ -42,11 +62,19 @@ class SessionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     persistent: StrictBool = False
-    ttl: StrictInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
+    ttl: JsonInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
     metadata: dict[str, Any] = Field(default_factory=dict)
     file_access: FileAccess = Field(default_factory=FileAccess)
     model: StrictStr | None = None
     tools: list[Any] | None = None
+
+    @field_validator("model", "tools", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """Absent means "not given"; an explicit null is a wrong type, as the schema says."""
+        if value is None:
+            raise ValueError("must not be null; leave the field out instead")
+        return value
 
 
 @dataclass(slots=True)

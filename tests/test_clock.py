@@ -1,0 +1,130 @@
+"""The clock (C1) on its own: modes, timers in order, settling woken tasks, guards."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from mock_pokee.clock import Clock, ClockError
+
+T0 = 1_000_000.0
+
+
+def test_virtual_time_stands_still_until_advanced() -> None:
+    clock = Clock("virtual", now=T0)
+    assert clock.now() == T0
+    assert asyncio.run(clock.advance(90)) == T0 + 90
+    assert clock.now() == T0 + 90
+
+
+def test_timers_fire_in_time_order_seeing_their_own_time() -> None:
+    clock = Clock("virtual", now=T0)
+    seen: list[tuple[str, float]] = []
+    for name, at in [("c", 30.0), ("a", 10.0), ("b", 20.0), ("late", 1000.0)]:
+        clock.call_at(T0 + at, lambda name=name: seen.append((name, clock.now())))
+    asyncio.run(clock.advance(30))
+    assert seen == [("a", T0 + 10), ("b", T0 + 20), ("c", T0 + 30)]
+    assert clock.pending == 1
+
+
+def test_a_cancelled_timer_never_fires() -> None:
+    clock = Clock("virtual", now=T0)
+    fired: list[int] = []
+    clock.call_at(T0 + 1, lambda: fired.append(1)).cancel()
+    asyncio.run(clock.advance(5))
+    assert fired == []
+    assert clock.pending == 0
+
+
+def test_advance_lets_woken_tasks_run_until_they_wait_on_the_clock_again() -> None:
+    """A task that pauses three times on the clock completes inside one advance, even
+    when it also yields to the loop between its pauses."""
+
+    async def scenario() -> list[float]:
+        clock = Clock("virtual", now=T0)
+        marks: list[float] = []
+
+        async def turn() -> None:
+            for _ in range(3):
+                await clock.sleep(60)
+                for _ in range(5):
+                    await asyncio.sleep(0)
+                marks.append(clock.now())
+
+        task = asyncio.create_task(turn())
+        await asyncio.sleep(0)
+        await clock.advance(180)
+        assert task.done()
+        return marks
+
+    assert asyncio.run(scenario()) == [T0 + 60, T0 + 120, T0 + 180]
+
+
+def test_advance_stops_short_of_timers_beyond_its_target() -> None:
+    async def scenario() -> bool:
+        clock = Clock("virtual", now=T0)
+        task = asyncio.create_task(clock.sleep(100))
+        await asyncio.sleep(0)
+        await clock.advance(99.999)
+        return task.done()
+
+    assert asyncio.run(scenario()) is False
+
+
+def test_scaled_time_runs_faster_and_pacing_follows_it() -> None:
+    clock = Clock("scaled", scale=1000)
+    real_start, start = time.monotonic(), clock.now()
+    end, real_end = clock.now(), time.monotonic()
+    assert 0 <= end - start <= (real_end - real_start) * 1000
+    assert clock.real_seconds(60) == pytest.approx(0.06)
+    assert Clock("virtual").real_seconds(60) == 0
+    assert Clock("real").real_seconds(60) == 60
+
+
+def test_the_driver_fires_timers_as_scaled_time_reaches_them() -> None:
+    """Real/scaled modes need no advance: 10 clock minutes at 10^6× is under a millisecond."""
+
+    async def scenario() -> float:
+        clock = Clock("scaled", scale=1_000_000)
+        fired = asyncio.Event()
+        due = clock.now() + 600
+        clock.call_at(due, fired.set)
+        await asyncio.wait_for(fired.wait(), timeout=2)
+        return clock.now() - due
+
+    assert asyncio.run(scenario()) >= 0
+
+
+def test_switching_to_virtual_freezes_now_where_it_was() -> None:
+    clock = Clock("real")
+    before = clock.now()
+    clock.set(mode="virtual")
+    assert clock.now() >= before
+    assert clock.now() == clock.now()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"mode": "fast"}, "mode"), ({"scale": 0}, "scale"), ({"scale": -2.0}, "scale")],
+)
+def test_bad_settings_are_refused_naming_the_field(kwargs: dict[str, object], field: str) -> None:
+    clock = Clock("virtual", now=T0)
+    with pytest.raises(ClockError, match=field):
+        clock.set(**kwargs)  # type: ignore[arg-type]
+    assert clock.describe() == {"mode": "virtual", "scale": 1.0, "now": T0}
+
+
+def test_time_runs_back_only_when_nothing_is_scheduled() -> None:
+    clock = Clock("virtual", now=T0)
+    clock.set(now=T0 - 50)
+    assert clock.now() == T0 - 50
+    clock.call_at(T0, lambda: None)
+    with pytest.raises(ClockError, match="now"):
+        clock.set(now=T0 - 100)
+    with pytest.raises(ClockError, match="seconds"):
+        asyncio.run(clock.advance(-1))
+    clock.close()
+    clock.set(now=T0 - 100)
+    assert clock.now() == T0 - 100

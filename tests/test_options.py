@@ -1,0 +1,149 @@
+"""Server options (`mock-pokee serve …`): key lists (A3), --no-control (C7),
+--max-sessions (S9), and the command itself: announce, serve, stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mock_pokee.cli import parser, settings_from
+from mock_pokee.server import ThreadedServer
+from mock_pokee.settings import Settings
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_a3_with_a_key_list_only_listed_keys_are_accepted() -> None:
+    with ThreadedServer(Settings(port=0, keys=frozenset({"pk_ci_good"}))) as server:
+        good = httpx.get(f"{server.url}/v1/sessions", headers=bearer("pk_ci_good"))
+        bad = httpx.get(f"{server.url}/v1/sessions", headers=bearer("pk_ci_bad"))
+        control = httpx.get(f"{server.url}/_mock/state", headers=bearer("pk_ci_bad"))
+        health = httpx.get(f"{server.url}/health")
+    assert good.status_code == 200
+    assert bad.status_code == 401
+    assert bad.json()["error"] == "unauthorized"
+    assert control.status_code == 401
+    assert health.status_code == 200
+
+
+def test_c7_no_control_switches_off_every_mock_route_and_v1_still_works() -> None:
+    with ThreadedServer(Settings(port=0, control=False)) as server:
+        headers = bearer("pk_acme_x")
+        created = httpx.post(f"{server.url}/v1/sessions", headers=headers)
+        for method, path in [
+            ("GET", "/_mock/clock"),
+            ("PUT", "/_mock/clock"),
+            ("POST", "/_mock/clock/advance"),
+            ("POST", "/_mock/reset"),
+            ("GET", "/_mock/state"),
+        ]:
+            response = httpx.request(method, f"{server.url}{path}", headers=headers)
+            assert response.status_code == 404, path
+            assert response.json()["error"] == "not_found"
+        listed = httpx.get(f"{server.url}/v1/sessions", headers=headers)
+    assert created.status_code == 201
+    assert [s["id"] for s in listed.json()] == [created.json()["id"]]
+
+
+def test_s9_max_sessions_is_configurable() -> None:
+    with ThreadedServer(Settings(port=0, max_sessions=2)) as server:
+        headers = bearer("pk_acme_x")
+        statuses = [
+            httpx.post(f"{server.url}/v1/sessions", headers=headers).status_code for _ in range(3)
+        ]
+    assert statuses == [201, 201, 429]
+
+
+def test_cli_fills_settings() -> None:
+    args = parser().parse_args(
+        [
+            "serve",
+            "--port",
+            "0",
+            "--clock",
+            "scaled",
+            "--scale",
+            "60",
+            "--max-sessions",
+            "50",
+            "--no-control",
+        ]
+    )
+    settings = settings_from(args)
+    assert settings == Settings(
+        port=0, clock_mode="scaled", clock_scale=60, max_sessions=50, control=False
+    )
+
+
+def test_cli_reads_keys_from_a_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("# ci\npk_ci_one\npk_ci_two\n")
+    assert settings_from(parser().parse_args(["serve", "--keys", str(keys)])).keys == {
+        "pk_ci_one",
+        "pk_ci_two",
+    }
+    monkeypatch.setenv("MOCK_POKEE_KEYS", "pk_a_1, pk_b_2")
+    assert settings_from(parser().parse_args(["serve"])).keys == {"pk_a_1", "pk_b_2"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["serve", "--clock", "fast"], "--clock"),
+        (["serve", "--scale", "0"], "--scale"),
+        (["serve", "--max-sessions", "0"], "--max-sessions"),
+        (["serve", "--keys", "/nonexistent/keys"], "--keys"),
+    ],
+)
+def test_cli_refuses_bad_options_clearly(argv: list[str], complaint: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "mock_pokee", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert complaint in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c() -> None:
+    """`python -m mock_pokee serve --port 0` prints the URL and an export line, answers
+    /health, and on SIGINT shuts down gracefully: no traceback, and the exit status says
+    "interrupted" the shell way (130)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_pokee", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        export = process.stdout.readline()
+        url = first.split(" serving ")[1].split()[0]
+        assert export.strip() == f"export POKEE_API={url} POKEE_KEY=pk_local_dev"
+        assert httpx.get(f"{url}/health", timeout=5).json() == {"status": "ok"}
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, log = process.communicate(timeout=10)
+        assert time.monotonic() - started < 5
+        assert process.returncode in (0, 130)
+        assert "Application shutdown complete" in log
+        assert "Traceback" not in log
+    finally:
+        process.kill()
+        process.communicate()
