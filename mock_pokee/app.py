@@ -15,12 +15,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from mock_pokee.api import control, v1
 from mock_pokee.api.context import ServerContext
 from mock_pokee.api.date_header import DateHeaderMiddleware
 from mock_pokee.api.errors import on_domain_error, on_http_exception, on_unexpected
+from mock_pokee.api.routing import route
 from mock_pokee.domain.errors import DomainError
 from mock_pokee.domain.keys import KeyPolicy
 from mock_pokee.domain.tenants import TenantRegistry, TenantRules
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         tenants.reset()
 
-    routes = [*v1.routes, Route("/openapi.json", openapi, methods=["GET"])]
+    routes = [*v1.routes, route("/openapi.json", {"GET": openapi})]
     if settings.control:
         routes += control.routes
     app = Starlette(

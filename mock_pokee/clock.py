@@ -24,7 +24,7 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
 ClockMode = Literal["real", "scaled", "virtual"]
@@ -39,24 +39,27 @@ class ClockError(ValueError):
     """A clock setting that cannot be applied."""
 
 
-@dataclass(order=True, slots=True)
+@dataclass(slots=True)
 class Timer:
     """A callback due at a clock time. Cancelling leaves it on the heap, inert."""
 
     when: float
-    order: int
-    callback: Callable[[], None] = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
+    callback: Callable[[], None]
+    cancelled: bool = False
 
     def cancel(self) -> None:
         self.cancelled = True
+
+
+# Heap entries are plain tuples, compared in C: (when, insertion order, timer).
+_Entry = tuple[float, int, Timer]
 
 
 class Clock:
     """A settable clock with a timer heap; see the module docstring."""
 
     def __init__(self, mode: ClockMode = "real", scale: float = 1.0, now: float | None = None):
-        self._timers: list[Timer] = []
+        self._timers: list[_Entry] = []
         self.validate(mode, scale)
         self._mode: ClockMode = mode
         self._scale = scale
@@ -102,7 +105,7 @@ class Clock:
     @property
     def pending(self) -> int:
         """Timers still due to fire."""
-        return sum(1 for t in self._timers if not t.cancelled)
+        return sum(1 for _, _, timer in self._timers if not timer.cancelled)
 
     # -- changing ----------------------------------------------------------------------
 
@@ -156,9 +159,9 @@ class Clock:
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
         """Run ``callback`` when the clock reaches ``when`` (at once on the next tick if past)."""
-        timer = Timer(when, next(self._order), callback)
-        earliest = not self._timers or timer < self._timers[0]
-        heapq.heappush(self._timers, timer)
+        timer = Timer(when, callback)
+        earliest = not self._timers or when < self._timers[0][0]
+        heapq.heappush(self._timers, (when, next(self._order), timer))
         if earliest:
             self._kick_driver()
         return timer
@@ -192,7 +195,7 @@ class Clock:
 
     def close(self) -> None:
         """Drop every timer and stop the driver (a tenant reset)."""
-        for timer in self._timers:
+        for _, _, timer in self._timers:
             timer.cancel()
         self._timers.clear()
         if self._driver is not None:
@@ -206,8 +209,8 @@ class Clock:
         self._anchor_wall = time.monotonic()
 
     def _pop_due(self, until: float) -> Timer | None:
-        while self._timers and self._timers[0].when <= until:
-            timer = heapq.heappop(self._timers)
+        while self._timers and self._timers[0][0] <= until:
+            timer = heapq.heappop(self._timers)[2]
             if not timer.cancelled:
                 return timer
         return None
@@ -255,7 +258,7 @@ class Clock:
     async def _drive(self) -> None:
         while self._mode != "virtual" and self._timers:
             self._wakeup.clear()
-            delay = self.real_seconds(self._timers[0].when - self.now())
+            delay = self.real_seconds(self._timers[0][0] - self.now())
             if delay > 0:
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), delay)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -22,8 +23,12 @@ def test_virtual_time_stands_still_until_advanced() -> None:
 def test_timers_fire_in_time_order_seeing_their_own_time() -> None:
     clock = Clock("virtual", now=T0)
     seen: list[tuple[str, float]] = []
+
+    def record(name: str) -> Callable[[], None]:
+        return lambda: seen.append((name, clock.now()))
+
     for name, at in [("c", 30.0), ("a", 10.0), ("b", 20.0), ("late", 1000.0)]:
-        clock.call_at(T0 + at, lambda name=name: seen.append((name, clock.now())))
+        clock.call_at(T0 + at, record(name))
     asyncio.run(clock.advance(30))
     assert seen == [("a", T0 + 10), ("b", T0 + 20), ("c", T0 + 30)]
     assert clock.pending == 1

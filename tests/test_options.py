@@ -89,12 +89,11 @@ def test_cli_reads_keys_from_a_file_or_the_environment(
 ) -> None:
     keys = tmp_path / "keys"
     keys.write_text("# ci\npk_ci_one\npk_ci_two\n")
-    assert settings_from(parser().parse_args(["serve", "--keys", str(keys)])).keys == {
-        "pk_ci_one",
-        "pk_ci_two",
-    }
+    assert settings_from(parser().parse_args(["serve", "--keys", str(keys)])).keys == frozenset(
+        {"pk_ci_one", "pk_ci_two"}
+    )
     monkeypatch.setenv("MOCK_POKEE_KEYS", "pk_a_1, pk_b_2")
-    assert settings_from(parser().parse_args(["serve"])).keys == {"pk_a_1", "pk_b_2"}
+    assert settings_from(parser().parse_args(["serve"])).keys == frozenset({"pk_a_1", "pk_b_2"})
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,8 @@ def describe(exc: ValidationError) -> str:
 def query(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
     """The query parameters, each at most once, none outside ``allowed``."""
     params: dict[str, str] = {}
+    if not request.scope["query_string"]:
+        return params
     for name, value in request.query_params.multi_items():
         if name not in allowed:
             known = ", ".join(allowed) or "none"

@@ -13,12 +13,28 @@ from mock_pokee.domain.tenants import Tenant, TenantRegistry
 CLOCK_SCOPE_KEY = "mock_pokee.clock"
 
 
+# How many distinct Authorization headers `ServerContext` remembers the tenant of.
+_HEADER_CACHE_SIZE = 4096
+
+
 @dataclass
 class ServerContext:
     tenants: TenantRegistry
     keys: KeyPolicy
     # Unexpected exceptions (500s), kept so the test harness can fail the test that caused one.
     errors: list[BaseException] = field(default_factory=list)
+    _tenant_ids: dict[str, str] = field(default_factory=dict)
+
+    def tenant_id_for(self, header: str | None) -> str:
+        """The tenant an Authorization header names. Accepted headers are remembered: the
+        same few keys arrive on every request, and parsing them is a hot path."""
+        if header is not None and (tenant_id := self._tenant_ids.get(header)) is not None:
+            return tenant_id
+        tenant_id = tenant_of(self.keys.key_from_header(header))
+        if len(self._tenant_ids) >= _HEADER_CACHE_SIZE:
+            self._tenant_ids.clear()
+        self._tenant_ids[header or ""] = tenant_id
+        return tenant_id
 
 
 def context(request: Request) -> ServerContext:
@@ -29,8 +45,8 @@ def context(request: Request) -> ServerContext:
 def tenant_for(request: Request) -> Tenant:
     """A2/A3: the caller's tenant, or `Unauthorized` naming what is wrong with the header."""
     ctx = context(request)
-    key = ctx.keys.key_from_header(request.headers.get("authorization"))
-    return _enter(request, ctx.tenants.get(tenant_of(key)))
+    tenant_id = ctx.tenant_id_for(request.headers.get("authorization"))
+    return _enter(request, ctx.tenants.get(tenant_id))
 
 
 def optional_tenant_for(request: Request) -> Tenant | None:

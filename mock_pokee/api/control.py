@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
-from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from mock_pokee.api.bodies import query, read_json
 from mock_pokee.api.context import context, optional_tenant_for
+from mock_pokee.api.routing import Handler, route
 from mock_pokee.clock import ClockError
 from mock_pokee.domain.errors import InvalidRequest
 
@@ -40,28 +39,28 @@ class ClockAdvance(BaseModel):
     seconds: Number = Field(ge=0)
 
 
-class ClockEndpoint(HTTPEndpoint):
-    """C1 ``GET`` / ``PUT /_mock/clock``: ``{"mode", "scale", "now"}``."""
+async def get_clock(request: Request) -> Response:
+    """C1: ``{"mode", "scale", "now"}``."""
+    tenant = optional_tenant_for(request)
+    query(request, ())
+    clock = tenant.clock if tenant is not None else context(request).tenants.clock
+    return JSONResponse(clock.describe())
 
-    async def get(self, request: Request) -> Response:
-        tenant = optional_tenant_for(request)
-        query(request, ())
-        clock = tenant.clock if tenant is not None else context(request).tenants.clock
-        return JSONResponse(clock.describe())
 
-    async def put(self, request: Request) -> Response:
-        tenant = optional_tenant_for(request)
-        query(request, ())
-        update = await read_json(request, ClockUpdate)
-        tenants = context(request).tenants
-        try:
-            if tenant is None:
-                tenants.set_clocks(update.mode, update.scale, update.now)
-            else:
-                tenant.clock.set(update.mode, update.scale, update.now)
-        except ClockError as exc:
-            raise InvalidRequest(str(exc)) from None
-        return JSONResponse((tenant.clock if tenant is not None else tenants.clock).describe())
+async def set_clock(request: Request) -> Response:
+    """C1: any of mode, scale, now; all tenants' clocks at once without a key (C2)."""
+    tenant = optional_tenant_for(request)
+    query(request, ())
+    update = await read_json(request, ClockUpdate)
+    tenants = context(request).tenants
+    try:
+        if tenant is None:
+            tenants.set_clocks(update.mode, update.scale, update.now)
+        else:
+            tenant.clock.set(update.mode, update.scale, update.now)
+    except ClockError as exc:
+        raise InvalidRequest(str(exc)) from None
+    return JSONResponse((tenant.clock if tenant is not None else tenants.clock).describe())
 
 
 async def advance_clock(request: Request) -> Response:
@@ -97,9 +96,11 @@ async def state(request: Request) -> Response:
     )
 
 
-routes = [
-    Route("/_mock/clock", ClockEndpoint),
-    Route("/_mock/clock/advance", advance_clock, methods=["POST"]),
-    Route("/_mock/reset", reset, methods=["POST"]),
-    Route("/_mock/state", state, methods=["GET"]),
-]
+ENDPOINTS: dict[str, dict[str, Handler]] = {
+    "/_mock/clock": {"GET": get_clock, "PUT": set_clock},
+    "/_mock/clock/advance": {"POST": advance_clock},
+    "/_mock/reset": {"POST": reset},
+    "/_mock/state": {"GET": state},
+}
+
+routes = [route(path, handlers) for path, handlers in ENDPOINTS.items()]

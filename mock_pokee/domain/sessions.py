@@ -144,7 +144,7 @@ class Session:
             "ttl": self.ttl,
             "status": "ready",
             "metadata": self.metadata,
-            "file_access": self.file_access.model_dump(),
+            "file_access": {"read": self.file_access.read, "write": self.file_access.write},
         }
         if self.model is not None:
             record["model"] = self.model

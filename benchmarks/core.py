@@ -1,0 +1,115 @@
+"""Issue 2's targets: session reads against bare Starlette, start-up time, and 10,000
+sessions (bulk delete, clock advance, memory per idle session)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from benchmarks.harness import (
+    free_port,
+    requests_per_second,
+    rss_bytes,
+    server_process,
+    wait_for_health,
+)
+from mock_pokee.server import ThreadedServer
+
+KEY = {"Authorization": "Bearer pk_bench_key"}
+SESSIONS = 10_000
+
+
+def run() -> Iterator[str]:
+    yield from session_read_throughput()
+    yield from startup_times()
+    yield from ten_thousand_sessions()
+
+
+def session_read_throughput() -> Iterator[str]:
+    """GET /v1/sessions/{id}: target ≥ 0.7× a bare Starlette JSON endpoint."""
+    with server_process("bare") as (url, _):
+        requests_per_second(f"{url}/v1/sessions/sess_0123456789ab", KEY, seconds=1)  # warm up
+        bare = requests_per_second(f"{url}/v1/sessions/sess_0123456789ab", KEY)
+    with server_process("mock", "--max-sessions", "100") as (url, _):
+        sid = httpx.post(f"{url}/v1/sessions", headers=KEY, json={"persistent": True}).json()["id"]
+        requests_per_second(f"{url}/v1/sessions/{sid}", KEY, seconds=1)
+        mock = requests_per_second(f"{url}/v1/sessions/{sid}", KEY)
+    yield "GET /v1/sessions/{id} throughput (wrk, 1 thread, 32 connections, 5 s)"
+    yield f"  bare Starlette JSON endpoint  {bare:10,.0f} req/s"
+    yield f"  mock-pokee session read       {mock:10,.0f} req/s"
+    yield f"  ratio                         {mock / bare:10.2f}×   (target ≥ 0.70)\n"
+
+
+def startup_times() -> Iterator[str]:
+    """`mock-pokee serve` answers /health within 1 s; the in-process server within 0.3 s."""
+    port = free_port()
+    mock_pokee = Path(sys.executable).with_name("mock-pokee")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(mock_pokee), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}")
+        cli = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait()
+    started = time.perf_counter()
+    with ThreadedServer() as server:
+        httpx.get(f"{server.url}/health")
+        threaded = time.perf_counter() - started
+    yield "Start-up, launch to first /health 200"
+    yield f"  mock-pokee serve (new process) {cli:8.3f} s   (target < 1 s)"
+    yield f"  ThreadedServer (in-process)    {threaded:8.3f} s   (target < 0.3 s)\n"
+
+
+async def _create_sessions(url: str, count: int, concurrency: int = 32) -> None:
+    async with httpx.AsyncClient(base_url=url, headers=KEY) as client:
+
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                response = await client.post("/v1/sessions")
+                response.raise_for_status()
+
+        share = count // concurrency
+        await asyncio.gather(*(worker(share) for _ in range(concurrency)))
+        remainder = count - share * concurrency
+        await worker(remainder)
+
+
+def _timed(method: str, url: str, **kwargs: object) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = httpx.request(method, url, headers=KEY, timeout=30, **kwargs)  # type: ignore[arg-type]
+    return time.perf_counter() - started, response
+
+
+def ten_thousand_sessions() -> Iterator[str]:
+    """Bulk delete and clock advance over 10,000 sessions: each under 100 ms; memory per
+    idle session under 4 KB. Times are request round trips on loopback (an upper bound on
+    server time)."""
+    options = ("--clock", "virtual", "--max-sessions", str(SESSIONS * 2))
+    with server_process("mock", *options) as (url, process):
+        asyncio.run(_create_sessions(url, 100))  # warm every code path before measuring
+        httpx.post(f"{url}/_mock/reset", headers=KEY)
+        before = rss_bytes(process.pid)
+        asyncio.run(_create_sessions(url, SESSIONS))
+        per_session = (rss_bytes(process.pid) - before) / SESSIONS
+        delete_s, deleted = _timed("DELETE", f"{url}/v1/sessions", params={"status": "any"})
+        assert deleted.json() == {"deleted": SESSIONS}, deleted.text
+
+        asyncio.run(_create_sessions(url, SESSIONS))
+        advance_s, _ = _timed("POST", f"{url}/_mock/clock/advance", json={"seconds": 36_000})
+        left = httpx.get(f"{url}/v1/sessions", headers=KEY).json()
+        assert left == [], f"{len(left)} sessions survived a 10-hour advance"
+    yield f"{SESSIONS:,} sessions (virtual clock)"
+    yield f"  bulk delete of all of them      {delete_s * 1000:8.1f} ms   (target < 100 ms)"
+    yield f"  10-hour advance expiring them   {advance_s * 1000:8.1f} ms   (target < 100 ms)"
+    yield f"  RSS per idle session            {per_session:8.0f} B    (target < 4096 B)\n"

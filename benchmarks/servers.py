@@ -1,0 +1,60 @@
+"""The two servers the benchmarks compare, run with identical uvicorn settings.
+
+``python -m benchmarks.servers mock|bare PORT [mock-pokee options]``: the mock app, or a
+bare Starlette app with one JSON endpoint shaped like a session record. Access logs are off
+for both: the benchmark measures the app, not the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mock_pokee.app import create_app
+from mock_pokee.cli import parser, settings_from
+
+RECORD = {
+    "id": "sess_0123456789ab",
+    "created_at": 1795875682.4547043,
+    "last_activity": 1795875682.4547043,
+    "busy": False,
+    "persistent": True,
+    "ttl": 14400,
+    "status": "ready",
+    "metadata": {},
+    "file_access": {"read": [""], "write": [""]},
+}
+
+
+async def bare_session(request: Request) -> Response:
+    return JSONResponse(RECORD)
+
+
+def bare_app() -> Starlette:
+    return Starlette(routes=[Route("/v1/sessions/{session_id}", bare_session)])
+
+
+def main(argv: list[str]) -> None:
+    kind, port, *options = argv
+    if kind == "bare":
+        app, date_header = bare_app(), True
+    else:
+        app = create_app(settings_from(parser().parse_args(["serve", *options])))
+        date_header = False  # the mock writes its own, from its clock
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(port),
+        log_level="warning",
+        access_log=False,
+        date_header=date_header,
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
