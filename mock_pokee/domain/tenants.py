@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
-from mock_pokee.clock import Clock, ClockMode, Timer
+from mock_pokee.clock import Clock, ClockMode
+from mock_pokee.domain.deadlines import DeadlineQueue
 from mock_pokee.domain.errors import NotFound, RateLimited
 from mock_pokee.domain.filters import SessionFilter
 from mock_pokee.domain.sessions import Session, SessionSpec
@@ -36,7 +36,7 @@ class Tenant:
         self.rules = rules
         self.usage = UsageLedger(rules.limits)
         self._sessions: dict[str, Session] = {}
-        self._expiry_timers: dict[str, Timer] = {}
+        self._expiries = DeadlineQueue(clock, self._expire_if_due)
 
     # -- sessions (S1–S9) -------------------------------------------------------------
 
@@ -89,7 +89,7 @@ class Tenant:
         """Empty the tenant. Its clock keeps its mode and time; its timers are dropped."""
         self.clock.close()
         self._sessions.clear()
-        self._expiry_timers.clear()
+        self._expiries.clear()
         self.usage = UsageLedger(self.rules.limits)
 
     def state(self) -> dict[str, Any]:
@@ -115,19 +115,13 @@ class Tenant:
 
     def _schedule_expiry(self, session: Session) -> None:
         """Free the session's memory at its deadline. Correctness never waits for this."""
-        previous = self._expiry_timers.pop(session.id, None)
-        if previous is not None:
-            previous.cancel()
-        callback = partial(self._expire_if_due, session.id)
-        self._expiry_timers[session.id] = self.clock.call_at(session.deadline, callback)
+        self._expiries.schedule(session.id, session.deadline)
 
     def _expire_if_due(self, session_id: str) -> None:
-        session = self._sessions.get(session_id)
-        if session is None:
-            return
+        session = self._sessions[session_id]
         if session.is_expired(self.clock.now()):
             self._remove(session)
-        else:
+        else:  # its deadline moved later since it was scheduled
             self._schedule_expiry(session)
 
     def _drop_expired(self) -> None:
@@ -137,9 +131,7 @@ class Tenant:
 
     def _remove(self, session: Session) -> None:
         del self._sessions[session.id]
-        timer = self._expiry_timers.pop(session.id, None)
-        if timer is not None:
-            timer.cancel()
+        self._expiries.discard(session.id)
 
     def _seconds_until_a_slot_frees(self) -> float:
         """A7 ``Retry-After`` for S9: when the first session is due to expire."""
