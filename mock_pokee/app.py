@@ -24,6 +24,7 @@ from mock_pokee.api.routing import route
 from mock_pokee.domain.errors import DomainError
 from mock_pokee.domain.keys import KeyPolicy
 from mock_pokee.domain.tenants import TenantRegistry, TenantRules
+from mock_pokee.scenarios.loader import ScenarioBook
 from mock_pokee.settings import Settings
 
 
@@ -51,12 +52,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         clock_mode=settings.clock_mode,
         scale=settings.clock_scale,
     )
-    ctx = ServerContext(tenants=tenants, keys=KeyPolicy(settings.keys))
+    ctx = ServerContext(
+        tenants=tenants,
+        keys=KeyPolicy(settings.keys),
+        scenarios=ScenarioBook.load(settings.scenario_folders),
+        control=settings.control,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        tenants.reset()
+        tenants.close()
 
     routes = [*v1.routes, route("/openapi.json", {"GET": openapi})]
     if settings.control:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from mock_pokee.clock import ClockMode
 
@@ -17,3 +18,4 @@ class Settings:
     keys: frozenset[str] | None = None
     max_sessions: int = 10  # S9, per tenant
     control: bool = True  # C7: the /_mock control plane
+    scenario_folders: tuple[Path, ...] = ()  # user scenarios, tried before the built-ins

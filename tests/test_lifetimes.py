@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -18,12 +20,15 @@ from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import NotFound, RateLimited
 from mock_pokee.domain.sessions import IDLE_TIMEOUT, SessionSpec
 from mock_pokee.domain.tenants import Tenant, TenantRules
+from mock_pokee.domain.workspace import Workspace
 
 T0 = 1_700_000_000.0
 
 
 def new_tenant(max_sessions: int = 10) -> Tenant:
-    return Tenant("acme", Clock("virtual", now=T0), TenantRules(max_sessions=max_sessions))
+    unused = Workspace(Path(tempfile.gettempdir()) / "mock-pokee-unit-never-written")
+    rules = TenantRules(max_sessions=max_sessions)
+    return Tenant("acme", Clock("virtual", now=T0), rules, unused)
 
 
 def expected_deadline(created_at: float, persistent: bool, ttl: int) -> float:

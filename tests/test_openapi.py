@@ -89,4 +89,3 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
         )
         assert server.errors == []
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "No issues found" in run.stdout

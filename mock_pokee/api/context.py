@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from mock_pokee.domain.keys import KeyPolicy, tenant_of
 from mock_pokee.domain.tenants import Tenant, TenantRegistry
+from mock_pokee.scenarios.loader import ScenarioBook
 
 # The ASGI scope key under which a route leaves the clock whose time the Date header shows.
 CLOCK_SCOPE_KEY = "mock_pokee.clock"
@@ -21,6 +22,8 @@ _HEADER_CACHE_SIZE = 4096
 class ServerContext:
     tenants: TenantRegistry
     keys: KeyPolicy
+    scenarios: ScenarioBook
+    control: bool
     # Unexpected exceptions (500s), kept so the test harness can fail the test that caused one.
     errors: list[BaseException] = field(default_factory=list)
     _tenant_ids: dict[str, str] = field(default_factory=dict)

@@ -42,3 +42,11 @@ class PayloadTooLarge(DomainError):
 
 class RateLimited(DomainError):
     error = "rate_limited"
+
+
+class ForbiddenPath(DomainError):
+    error = "forbidden_path"
+
+
+class IdempotencyMismatch(DomainError):
+    error = "idempotency_mismatch"

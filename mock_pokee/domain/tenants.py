@@ -7,16 +7,22 @@ no global session table to filter, so there is nothing to forget to filter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mock_pokee.clock import Clock, ClockMode
 from mock_pokee.domain.deadlines import DeadlineQueue
-from mock_pokee.domain.errors import NotFound, RateLimited
+from mock_pokee.domain.errors import ForbiddenPath, NotFound, RateLimited, SessionBusy
 from mock_pokee.domain.filters import SessionFilter
 from mock_pokee.domain.sessions import Session, SessionSpec
-from mock_pokee.domain.usage import Limits, UsageLedger
+from mock_pokee.domain.turnbook import TurnBook
+from mock_pokee.domain.turns import StepRunner, Turn
+from mock_pokee.domain.usage import Limits, TurnEntry, UsageLedger
+from mock_pokee.domain.workspace import Workspace, allowed, check_relative_path
 
 
 @dataclass(frozen=True)
@@ -27,14 +33,48 @@ class TenantRules:
     limits: Limits = field(default_factory=Limits)
 
 
-class Tenant:
-    """One tenant's sessions, clock and usage. Workspace, journal and faults join later."""
+class SessionEffects:
+    """What a turn may change: its session's metadata (M6) and the workspace files its
+    ``file_access`` allows it to write (S1, F7)."""
 
-    def __init__(self, tenant_id: str, clock: Clock, rules: TenantRules):
+    def __init__(self, tenant: Tenant, session: Session):
+        self._tenant = tenant
+        self._session = session
+
+    def merge_metadata(self, keys: dict[str, Any]) -> None:
+        self._session.metadata.update(keys)
+
+    def write_file(self, path: str, data: bytes) -> None:
+        relative = check_relative_path(path)
+        if not allowed(relative, self._session.file_access.write):
+            raise ForbiddenPath(f"path {path!r}: outside this session's write access")
+        self._tenant.workspace.write(relative, data, self._tenant.clock.now())
+
+
+# Makes the step runner of a turn, given what that turn may change.
+RunnerFactory = Callable[[SessionEffects], StepRunner]
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    """What a message got: its turn (None if replayed after eviction), and whether this
+    request started it or retried it with an Idempotency-Key (M9)."""
+
+    turn: Turn | None
+    response_id: str
+    started: bool
+
+
+class Tenant:
+    """One tenant's sessions, turns, workspace, clock and usage."""
+
+    def __init__(self, tenant_id: str, clock: Clock, rules: TenantRules, workspace: Workspace):
         self.id = tenant_id
         self.clock = clock
         self.rules = rules
+        self.workspace = workspace
         self.usage = UsageLedger(rules.limits)
+        self.turns = TurnBook(clock)
         self._sessions: dict[str, Session] = {}
         self._expiries = DeadlineQueue(clock, self._expire_if_due)
 
@@ -71,7 +111,7 @@ class Tenant:
         return list(self._sessions.values())
 
     def delete_session(self, session_id: str) -> None:
-        """S5. A busy session's turn is cancelled first once turns exist (issue 3)."""
+        """S5: a busy session's turn is cancelled first."""
         self._remove(self.get_session(session_id))
 
     def delete_sessions(self, selection: SessionFilter) -> int:
@@ -83,13 +123,80 @@ class Tenant:
             self._remove(session)
         return len(doomed)
 
+    # -- turns (M1, M2, M5, M9, M11) ---------------------------------------------------
+
+    def start_turn(
+        self,
+        session_id: str,
+        message: str,
+        scenario: str,
+        runner: RunnerFactory,
+        idempotency_key: str | None = None,
+        body_hash: str = "",
+    ) -> TurnStart:
+        """Start a turn, or find the one an idempotency key started before (M9).
+
+        Nothing awaits in here, so two concurrent retries with one key are serialised by
+        the event loop: exactly one of them starts a turn.
+        """
+        session = self.get_session(session_id)
+        if idempotency_key is not None:
+            record = self.turns.recall(idempotency_key, session_id, body_hash)
+            if record is not None:
+                retained = self.turns.retained(record.response_id)
+                return TurnStart(retained, record.response_id, started=False)
+        if session.busy:
+            running = self.turns.running(session_id)
+            raise SessionBusy(
+                f"session {session_id}: a turn is running ({running.id if running else '?'}); "
+                "wait for it to end (poll busy) or cancel it"
+            )
+        now = self.clock.now()
+        self._check_turn_rate(now)
+        entry = self.usage.start_turn(now)
+        turn = Turn(
+            session_id=session_id,
+            message=message,
+            scenario=scenario,
+            clock=self.clock,
+            on_end=lambda turn: self._turn_ended(turn, entry),
+        )
+        session.busy = True
+        session.last_activity = now
+        self._schedule_expiry(session)
+        self.turns.add(turn, idempotency_key, body_hash)
+        turn.start(runner(SessionEffects(self, session)))
+        return TurnStart(turn, turn.id, started=True)
+
+    def _check_turn_rate(self, now: float) -> None:
+        """M11: at most ``turns_per_hour`` turns started in the last hour."""
+        limit = self.rules.limits.turns_per_hour
+        started = self.usage.starts_within(3600, now)
+        if len(started) >= limit:
+            raise RateLimited(
+                f"turns: {limit} turns per hour already started by this tenant",
+                retry_after=started[0] + 3600 - now,
+            )
+
+    def _turn_ended(self, turn: Turn, usage: TurnEntry) -> None:
+        """M5: the session is idle with its final state before the terminal event."""
+        self.turns.finished(turn)
+        usage.tokens += sum(turn.usage.values())
+        session = self._sessions.get(turn.session_id)
+        if session is not None:
+            session.busy = False
+            session.last_activity = self.clock.now()
+            self._schedule_expiry(session)
+
     # -- control plane (C3) -----------------------------------------------------------
 
     def reset(self) -> None:
         """Empty the tenant. Its clock keeps its mode and time; its timers are dropped."""
-        self.clock.close()
+        self.turns.clear()
         self._sessions.clear()
         self._expiries.clear()
+        self.clock.close()
+        self.workspace.clear()
         self.usage = UsageLedger(self.rules.limits)
 
     def state(self) -> dict[str, Any]:
@@ -107,8 +214,8 @@ class Tenant:
                 }
                 for session in self._sessions.values()
             ],
-            "turns": [],
-            "files": [],
+            "turns": self.turns.describe(),
+            "files": self.workspace.files(),
         }
 
     # -- expiry (S7) ------------------------------------------------------------------
@@ -130,6 +237,13 @@ class Tenant:
             self._remove(session)
 
     def _remove(self, session: Session) -> None:
+        """Destroy a session; a running turn ends first (S5: cancelled; S7: expired)."""
+        turn = self.turns.running(session.id)
+        if turn is not None:
+            if session.is_expired(self.clock.now()):
+                turn.end("error", "session_expired")
+            else:
+                turn.end("cancelled")
         del self._sessions[session.id]
         self._expiries.discard(session.id)
 
@@ -146,16 +260,25 @@ class TenantRegistry:
     without a key read and set (C2): setting it sets every tenant's clock too.
     """
 
-    def __init__(self, rules: TenantRules, clock_mode: ClockMode = "real", scale: float = 1.0):
+    def __init__(
+        self,
+        rules: TenantRules,
+        clock_mode: ClockMode = "real",
+        scale: float = 1.0,
+        workspace_root: Path | None = None,
+    ):
         self.rules = rules
         self.clock = Clock(mode=clock_mode, scale=scale)
         self._tenants: dict[str, Tenant] = {}
+        self._own_root = workspace_root is None
+        self.workspace_root = workspace_root or Path(tempfile.mkdtemp(prefix="mock-pokee-"))
 
     def get(self, tenant_id: str) -> Tenant:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
             clock = Clock(mode=self.clock.mode, scale=self.clock.scale, now=self.clock.now())
-            tenant = self._tenants[tenant_id] = Tenant(tenant_id, clock, self.rules)
+            workspace = Workspace(self.workspace_root / tenant_id)
+            tenant = self._tenants[tenant_id] = Tenant(tenant_id, clock, self.rules, workspace)
         return tenant
 
     def __iter__(self) -> Iterator[Tenant]:
@@ -180,3 +303,9 @@ class TenantRegistry:
         for tenant in self:
             tenant.reset()
         self._tenants.clear()
+
+    def close(self) -> None:
+        """At shutdown: end everything; remove the workspace folder if the mock made it."""
+        self.reset()
+        if self._own_root:
+            shutil.rmtree(self.workspace_root, ignore_errors=True)

@@ -42,6 +42,11 @@ class UsageLedger:
         self._turns.append(entry)
         return entry
 
+    def starts_within(self, window: float, now: float) -> list[float]:
+        """Start times of the turns started in the last ``window`` seconds, oldest first."""
+        self._forget_before(now - DAY)
+        return [t.started_at for t in self._turns if t.started_at > now - window]
+
     def report(self, caller_id: str, now: float) -> dict[str, Any]:
         """The U1 body."""
         self._forget_before(now - DAY)

@@ -1,0 +1,239 @@
+"""The scenario file format, validated on load (contract D).
+
+A scenario is a name, an optional message pattern, and a list of steps. Each step is a
+mapping with exactly one key, the step's kind; see ``scenarios/README.md`` for an annotated
+example. Strings in steps are templates: ``{message}``, ``{topic}``, ``{slug}``,
+``{session_id}``, ``{response_id}``, ``{requested_path}``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.filters import parse_older_than
+
+TEMPLATE_FIELDS = frozenset(
+    {"message", "topic", "slug", "session_id", "response_id", "requested_path"}
+)
+
+
+def _duration(value: object) -> float:
+    """Seconds: a number, or ``90s`` / ``3m`` / ``1h30m``."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or text like 90s, 3m, 1h30m")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(parse_older_than(value))
+        except InvalidRequest:
+            pass
+    raise ValueError(f"{value!r} is not a duration (a number of seconds, or 90s, 3m, 1h30m)")
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Streamed(BaseModel):
+    """Text streamed in deltas of ``chunk`` characters, ``pace`` clock seconds apart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    content: str
+    chunk: int = Field(default=16, ge=1)
+    pace: Duration = 0.02
+
+
+def _streamed(value: object) -> object:
+    return {"content": value} if isinstance(value, str) else value
+
+
+class TextStep(_Step):
+    text: Annotated[Streamed, BeforeValidator(_streamed)]
+
+
+class ThinkStep(_Step):
+    think: Annotated[Streamed, BeforeValidator(_streamed)]
+
+
+class ToolCall(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+    result: str = ""
+    is_error: bool = False
+    duration: Duration = 0.0  # clock time spent executing
+
+
+class ToolStep(_Step):
+    tool: ToolCall
+
+
+class MetadataStep(_Step):
+    metadata: dict[str, Any]
+
+
+class FileWrite(BaseModel):
+    """Exactly one of ``content`` (inline text, a template) or ``document`` (generated)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str
+    fallback_path: str | None = None  # used when ``path`` renders empty
+    content: str | None = None
+    document: Literal["pptx", "markdown"] | None = None
+    title: str = "{topic}"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FileWrite:
+        if (self.content is None) == (self.document is None):
+            raise ValueError("give exactly one of content or document")
+        return self
+
+
+class WriteStep(_Step):
+    write: FileWrite
+
+
+class PauseStep(_Step):
+    pause: Duration
+
+
+class FailStep(_Step):
+    fail: str
+
+
+class DropStep(_Step):
+    drop: Literal[True]
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+
+
+class UsageStep(_Step):
+    usage: Usage
+
+
+Step = (
+    TextStep
+    | ThinkStep
+    | ToolStep
+    | MetadataStep
+    | WriteStep
+    | PauseStep
+    | FailStep
+    | DropStep
+    | UsageStep
+)
+STEP_KINDS: dict[str, type[_Step]] = {
+    "text": TextStep,
+    "think": ThinkStep,
+    "tool": ToolStep,
+    "metadata": MetadataStep,
+    "write": WriteStep,
+    "pause": PauseStep,
+    "fail": FailStep,
+    "drop": DropStep,
+    "usage": UsageStep,
+}
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str = ""
+    match: str | None = None  # a regular expression, searched case-insensitively
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _parse_steps(cls, value: object) -> object:
+        """Each step by its one key, so that an error names the step and its kind."""
+        if not isinstance(value, list):
+            return value
+        return [parse_step(index, raw) for index, raw in enumerate(value)]
+
+    @field_validator("match")
+    @classmethod
+    def _valid_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    def matches(self, message: str) -> bool:
+        return self.match is not None and re.search(self.match, message, re.IGNORECASE) is not None
+
+
+class StepError(ValueError):
+    """A step that does not validate: which one, and why."""
+
+    def __init__(self, index: int, kind: str, reason: str):
+        super().__init__(f"step {index + 1} ({kind}): {reason}")
+
+
+def parse_step(index: int, raw: object) -> Step:
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise StepError(index, "?", f"a step is a mapping with one key, one of {list(STEP_KINDS)}")
+    (kind,) = raw
+    model = STEP_KINDS.get(kind)
+    if model is None:
+        raise StepError(index, str(kind), f"unknown step kind; known: {', '.join(STEP_KINDS)}")
+    _check_templates(index, kind, raw[kind])
+    try:
+        step: Step = model.model_validate(raw)  # type: ignore[assignment]
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or kind}: {e['msg']}" for e in exc.errors()
+        )
+        raise StepError(index, kind, reasons) from None
+    return step
+
+
+def _check_templates(index: int, kind: str, value: object) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_templates(index, kind, item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_templates(index, kind, item)
+    elif isinstance(value, str):
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        except ValueError as exc:
+            raise StepError(index, kind, f"bad template {value!r}: {exc}") from None
+        unknown = names - TEMPLATE_FIELDS
+        if unknown:
+            raise StepError(
+                index,
+                kind,
+                f"unknown template field(s) {sorted(unknown)} in {value!r}; "
+                f"known: {sorted(TEMPLATE_FIELDS)}",
+            )
