@@ -31,6 +31,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _folder(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a folder")
+    return path
+
+
 def _keys_file(text: str) -> frozenset[str]:
     try:
         keys = read_keys_file(Path(text).read_text(encoding="utf-8"))
@@ -58,6 +65,14 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-sessions", type=_positive_int, default=10, help="per tenant (S9)")
     serve.add_argument("--no-control", action="store_true", help="switch off /_mock (C7)")
+    serve.add_argument(
+        "--scenarios",
+        action="append",
+        type=_folder,
+        default=[],
+        metavar="DIR",
+        help="a folder of scenario YAML files, tried before the built-ins (repeatable)",
+    )
     return root
 
 
@@ -73,15 +88,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
         keys=keys or None,
         max_sessions=args.max_sessions,
         control=not args.no_control,
+        scenario_folders=tuple(args.scenarios),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = settings_from(args)
+    from mock_pokee.scenarios.loader import ScenarioFileError
     from mock_pokee.server import serve  # imported late: `--help` stays fast
 
-    return serve(settings, announce=lambda url: _announce(url, settings))
+    try:
+        return serve(settings, announce=lambda url: _announce(url, settings))
+    except ScenarioFileError as exc:
+        print(f"mock-pokee: bad scenario file: {exc}", file=sys.stderr)
+        return 2
 
 
 def _announce(url: str, settings: Settings) -> None:

@@ -170,25 +170,38 @@ class Clock:
         """Wait until the clock reaches ``when``.
 
         The waiting task is tracked: once a timer wakes it, `advance` waits for it to
-        settle (sleep on the clock again, or finish) before it returns.
+        settle (wait on the clock again, or finish) before it returns.
         """
+        await self.wait_until(asyncio.Event(), when)
+
+    async def wait_until(self, event: asyncio.Event, when: float) -> bool:
+        """Wait for ``event``, or until the clock reaches ``when``; True if the event came.
+
+        Tracked like `sleep_until` when the clock is what wakes the task, so a reader that
+        pings every 15 clock seconds pings twice in one 40-second advance.
+        """
+        if event.is_set():
+            return True
         if when <= self.now():
             await asyncio.sleep(0)
-            return
+            return event.is_set()
         task = asyncio.current_task()
         self._mark_settled(task)
-        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        timed_out = False
 
         def wake() -> None:
-            if not woken.done():
-                woken.set_result(None)
+            nonlocal timed_out
+            if not event.is_set():
+                timed_out = True
+                event.set()
                 self._mark_awake(task)
 
         timer = self.call_at(when, wake)
         try:
-            await woken
+            await event.wait()
         finally:
             timer.cancel()
+        return not timed_out
 
     async def sleep(self, seconds: float) -> None:
         await self.sleep_until(self.now() + seconds)

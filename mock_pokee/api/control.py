@@ -96,11 +96,32 @@ async def state(request: Request) -> Response:
     )
 
 
+async def scenarios(request: Request) -> Response:
+    """C6: the loaded scenarios, in matching order, and which one is the default."""
+    query(request, ())
+    book = context(request).scenarios
+    return JSONResponse(
+        {
+            "default": book.default,
+            "scenarios": [
+                {
+                    "name": s.name,
+                    "description": s.description,
+                    "match": s.match,
+                    "steps": len(s.steps),
+                }
+                for s in book
+            ],
+        }
+    )
+
+
 ENDPOINTS: dict[str, dict[str, Handler]] = {
     "/_mock/clock": {"GET": get_clock, "PUT": set_clock},
     "/_mock/clock/advance": {"POST": advance_clock},
     "/_mock/reset": {"POST": reset},
     "/_mock/state": {"GET": state},
+    "/_mock/scenarios": {"GET": scenarios},
 }
 
 routes = [route(path, handlers) for path, handlers in ENDPOINTS.items()]

@@ -106,20 +106,12 @@ class TurnLog:
 
     async def _wait(self, until: float) -> bool:
         """Wait for more events or until clock time ``until``; True if more came."""
-        woken, timed_out = asyncio.Event(), asyncio.Event()
-
-        def time_out() -> None:
-            timed_out.set()
-            woken.set()
-
-        timer = self._clock.call_at(until, time_out)
+        woken = asyncio.Event()
         self._waiters.add(woken)
         try:
-            await woken.wait()
+            return await self._clock.wait_until(woken, until)
         finally:
             self._waiters.discard(woken)
-            timer.cancel()
-        return not timed_out.is_set()
 
 
 StepRunner = Callable[["Turn"], Awaitable[None]]

@@ -7,7 +7,7 @@ name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import yaml
@@ -71,7 +71,7 @@ class ScenarioBook:
             scenarios += [load_file(path) for path in files]
         return cls(scenarios)
 
-    def __iter__(self) -> Iterable[Scenario]:
+    def __iter__(self) -> Iterator[Scenario]:
         return iter(self._by_name.values())
 
     def choose(self, message: str, forced: str | None = None) -> Scenario:
