@@ -148,6 +148,8 @@ class Clock:
         """Move forward by ``seconds``, firing due timers in order; returns the new now."""
         if seconds < 0:
             raise ClockError("seconds: the clock only moves forward")
+        if self._awake:  # tasks started just now run up to their first wait on the clock
+            await self._settle()
         target = self.now() + seconds
         await self._fire_due(until=target)
         if target > self.now():
@@ -202,6 +204,11 @@ class Clock:
         finally:
             timer.cancel()
         return not timed_out
+
+    def track(self, task: asyncio.Task[object]) -> None:
+        """Count a new task as awake until it first waits on the clock (or ends), so that
+        an `advance` right after it started does not run ahead of it."""
+        self._mark_awake(task)
 
     async def sleep(self, seconds: float) -> None:
         await self.sleep_until(self.now() + seconds)

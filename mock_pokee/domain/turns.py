@@ -152,6 +152,7 @@ class Turn:
 
     def start(self, run: StepRunner) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(run))
+        self.clock.track(self._task)
 
     async def _run(self, run: StepRunner) -> None:
         try:

@@ -1,0 +1,138 @@
+"""Turns without HTTP: the time limit (M10), the rate limit (M11), a broken step, and
+readers that come and go without touching the turn (M5)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from mock_pokee.clock import Clock
+from mock_pokee.domain.errors import RateLimited
+from mock_pokee.domain.sessions import SessionSpec
+from mock_pokee.domain.tenants import RunnerFactory, SessionEffects, Tenant, TenantRules
+from mock_pokee.domain.turns import Event, StepRunner, Turn
+from mock_pokee.domain.usage import Limits
+from mock_pokee.domain.workspace import Workspace
+
+T0 = 1_800_000_000.0
+
+
+def tenant(turns_per_hour: int = 300) -> Tenant:
+    rules = TenantRules(max_sessions=100, limits=Limits(turns_per_hour=turns_per_hour))
+    unused = Workspace(Path(tempfile.gettempdir()) / "mock-pokee-unit-never-written")
+    return Tenant("t", Clock("virtual", now=T0), rules, unused)
+
+
+def runner(body: StepRunner) -> RunnerFactory:
+    """A runner factory that ignores the session effects."""
+    return lambda effects: body
+
+
+def test_m10_a_turn_ends_with_turn_timeout_after_90_minutes() -> None:
+    async def go() -> list[str]:
+        t = tenant()
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def forever(turn: Turn) -> None:
+            await turn.clock.sleep(10 * 3600)
+
+        start = t.start_turn(session.id, "x", "test", runner(forever))
+        assert start.turn is not None
+        await t.clock.advance(5399.999)
+        assert start.turn.running
+        await t.clock.advance(0.001)
+        assert t.get_session(session.id).busy is False
+        return [json.loads(e.data).get("error", e.type) for e in start.turn.log.events]
+
+    assert asyncio.run(go())[-1] == "turn_timeout"
+
+
+def test_m11_turns_per_hour_are_limited_with_retry_after() -> None:
+    async def go() -> None:
+        t = tenant(turns_per_hour=3)
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def quick(turn: Turn) -> None:
+            return None
+
+        for _ in range(3):
+            t.start_turn(session.id, "x", "test", runner(quick))
+            await asyncio.sleep(0)
+            await t.clock.advance(100)
+        with pytest.raises(RateLimited) as limited:
+            t.start_turn(session.id, "x", "test", runner(quick))
+        assert limited.value.retry_after == pytest.approx(3600 - 300)
+        await t.clock.advance(3600 - 300)
+        t.start_turn(session.id, "x", "test", runner(quick))
+
+    asyncio.run(go())
+
+
+def test_a_step_that_raises_ends_the_turn_with_message_error_and_the_session_lives() -> None:
+    async def go() -> tuple[str, bool]:
+        t = tenant()
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def broken(turn: Turn) -> None:
+            raise KeyError("oops")
+
+        start = t.start_turn(session.id, "x", "test", runner(broken))
+        assert start.turn is not None
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        last = start.turn.log.events[-1]
+        return json.loads(last.data)["error"], t.get_session(session.id).busy
+
+    error, busy = asyncio.run(go())
+    assert error.startswith("scenario_error: KeyError")
+    assert busy is False
+
+
+def test_readers_come_and_go_and_no_task_is_left_behind() -> None:
+    """M5: a storm of readers that stop early never touches the turn; afterwards the number
+    of running tasks is back to its baseline."""
+
+    async def go() -> tuple[int, int, list[int]]:
+        t = tenant()
+        baseline = len(asyncio.all_tasks())
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def paced(turn: Turn) -> None:
+            for n in range(20):
+                turn.emit("text.delta", content=str(n))
+                await turn.clock.sleep(1)
+
+        start = t.start_turn(session.id, "x", "test", runner(paced))
+        turn = start.turn
+        assert turn is not None
+
+        async def read_some(k: int) -> None:
+            seen = 0
+            async for item in turn.log.read(-1, live=True):
+                if isinstance(item, Event):
+                    seen += 1
+                    if seen >= k:
+                        return
+
+        readers = [asyncio.create_task(read_some(k % 5 + 1)) for k in range(200)]
+        for _ in range(25):
+            await t.clock.advance(1)
+        await asyncio.gather(*readers)
+        seqs = [e.seq for e in turn.log.events]
+        return baseline, len(asyncio.all_tasks()), seqs
+
+    baseline, after, seqs = asyncio.run(go())
+    assert after == baseline
+    assert seqs == list(range(len(seqs)))
+    assert len(seqs) == 22  # message.created, 20 deltas, message.completed
+
+
+def test_session_effects_merge_metadata() -> None:
+    t = tenant()
+    session = t.create_session(SessionSpec(metadata={"keep": 1}))
+    SessionEffects(t, session).merge_metadata({"stage": "two"})
+    assert t.get_session(session.id).metadata == {"keep": 1, "stage": "two"}
