@@ -157,3 +157,20 @@ def test_a_turn_cannot_write_outside_its_write_access(tmp_path: Path) -> None:
     types = asyncio.run(go())
     assert types[-1] == "message.error"
     assert not (tmp_path / "output").exists()
+
+
+def test_the_annotated_example_in_the_readme_loads(tmp_path: Path) -> None:
+    """scenarios/README.md documents the format; its example must stay valid."""
+    readme = (Path(__file__).parents[1] / "scenarios" / "README.md").read_text()
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    scenario = load_file(write(tmp_path, "example.yaml", example))
+    assert scenario.name == "weekly-summary"
+    assert [type(step).__name__ for step in scenario.steps] == [
+        "MetadataStep",
+        "ThinkStep",
+        "ToolStep",
+        "PauseStep",
+        "WriteStep",
+        "TextStep",
+        "UsageStep",
+    ]
