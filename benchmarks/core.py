@@ -26,7 +26,10 @@ SESSIONS = 10_000
 
 
 def run() -> Iterator[str]:
+    from benchmarks.turns import stream_throughput
+
     yield from session_read_throughput()
+    yield from stream_throughput()
     yield from startup_times()
     yield from ten_thousand_sessions()
 

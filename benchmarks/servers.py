@@ -7,9 +7,12 @@ for both: the benchmark measures the app, not the terminal.
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import AsyncIterator
 
 import uvicorn
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,8 +38,25 @@ async def bare_session(request: Request) -> Response:
     return JSONResponse(RECORD)
 
 
+async def bare_stream(request: Request) -> Response:
+    """A bare sse-starlette generator yielding the frames a 10,000-delta turn yields."""
+    count = int(request.query_params.get("events", "10000"))
+
+    async def frames() -> AsyncIterator[ServerSentEvent]:
+        for seq in range(count):
+            data = json.dumps({"content": "a", "sequence_number": seq}, separators=(",", ":"))
+            yield ServerSentEvent(data=data, event="text.delta", id=str(seq), sep="\n")
+
+    return EventSourceResponse(frames(), ping=0, sep="\n")
+
+
 def bare_app() -> Starlette:
-    return Starlette(routes=[Route("/v1/sessions/{session_id}", bare_session)])
+    return Starlette(
+        routes=[
+            Route("/v1/sessions/{session_id}", bare_session),
+            Route("/stream", bare_stream),
+        ]
+    )
 
 
 def main(argv: list[str]) -> None:

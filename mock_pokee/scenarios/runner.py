@@ -129,8 +129,10 @@ class ScenarioRun:
     async def _stream(self, turn: Turn, kind: str, streamed: Streamed, template: Template) -> None:
         content = template.render(streamed.content)
         turn.emit(f"{kind}.start")
+        pace = turn.clock.real_seconds(streamed.pace)
         for start in range(0, len(content), streamed.chunk):
-            await asyncio.sleep(turn.clock.real_seconds(streamed.pace))
+            if pace > 0:  # cosmetic pacing; none at all under the virtual clock (C1)
+                await asyncio.sleep(pace)
             turn.emit(f"{kind}.delta", content=content[start : start + streamed.chunk])
         turn.emit(f"{kind}.stop")
         self._output_chars += len(content)

@@ -1,0 +1,63 @@
+"""Issue 3's stream target: one turn streaming 10,000 text.delta events to one client,
+against a bare sse-starlette generator yielding the same frames on the same server."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from benchmarks.harness import server_process
+
+EVENTS = 10_000
+KEY = "Bearer pk_bench_key"
+
+
+def _timed_read(
+    url: str,
+    method: str,
+    path: str,
+    body: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[float, bytes]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+    payload = None if body is None else json.dumps(body)
+    started = time.perf_counter()
+    connection.request(method, path, body=payload, headers=headers or {})
+    data = connection.getresponse().read()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed, data
+
+
+def stream_throughput() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "bench.yaml").write_text(
+            "name: bench-10k\nsteps:\n"
+            f"  - text: {{content: '{'a' * (EVENTS - 3)}', chunk: 1, pace: 0}}\n"
+        )
+        with server_process("bare") as (url, _):
+            _timed_read(url, "GET", f"/stream?events={EVENTS}")  # warm up
+            bare_s, bare_body = _timed_read(url, "GET", f"/stream?events={EVENTS}")
+        options = ("--clock", "virtual", "--scenarios", folder, "--max-sessions", "100")
+        with server_process("mock", *options) as (url, _):
+            auth = {"Authorization": KEY, "Content-Type": "application/json"}
+            _, created = _timed_read(url, "POST", "/v1/sessions", {}, auth)
+            sid = json.loads(created)["id"]
+            forced = {**auth, "X-Mock-Scenario": "bench-10k"}
+            path = f"/v1/sessions/{sid}/messages"
+            _timed_read(url, "POST", path, {"message": "warm up"}, forced)
+            mock_s, mock_body = _timed_read(url, "POST", path, {"message": "go"}, forced)
+    bare_events = bare_body.count(b"\nevent: ") + bare_body.startswith(b"id:")
+    mock_events = mock_body.count(b"\nevent: ")
+    assert mock_events >= EVENTS, mock_events
+    bare_rate, mock_rate = bare_events / bare_s, mock_events / mock_s
+    yield f"One turn streaming {EVENTS:,} text.delta events to one client"
+    yield f"  bare sse-starlette generator  {bare_rate:10,.0f} events/s"
+    yield f"  mock-pokee turn stream        {mock_rate:10,.0f} events/s"
+    yield f"  ratio                         {mock_rate / bare_rate:10.2f}×   (target ≥ 0.70)\n"
