@@ -26,10 +26,11 @@ SESSIONS = 10_000
 
 
 def run() -> Iterator[str]:
-    from benchmarks.turns import stream_throughput
+    from benchmarks.turns import concurrent_turns, stream_throughput
 
     yield from session_read_throughput()
     yield from stream_throughput()
+    yield from concurrent_turns()
     yield from startup_times()
     yield from ten_thousand_sessions()
 
