@@ -54,6 +54,20 @@ def test_c7_no_control_switches_off_every_mock_route_and_v1_still_works() -> Non
     assert [s["id"] for s in listed.json()] == [created.json()["id"]]
 
 
+def test_c7_without_the_control_plane_x_mock_scenario_is_ignored() -> None:
+    """C6/C7: a server pretending to be real does not let a header pick the agent."""
+    with ThreadedServer(Settings(port=0, control=False)) as server:
+        headers = bearer("pk_acme_x")
+        sid = httpx.post(f"{server.url}/v1/sessions", headers=headers).json()["id"]
+        forced = {**headers, "X-Mock-Scenario": "tool-error"}
+        response = httpx.post(
+            f"{server.url}/v1/sessions/{sid}/messages", json={"message": "hi"}, headers=forced
+        )
+    assert response.status_code == 200
+    assert "event: message.completed" in response.text
+    assert "tool_use.start" not in response.text
+
+
 def test_s9_max_sessions_is_configurable() -> None:
     with ThreadedServer(Settings(port=0, max_sessions=2)) as server:
         headers = bearer("pk_acme_x")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mock_pokee.clock import Clock
+from mock_pokee.domain.errors import DomainError
 
 TERMINAL_TYPES = frozenset({"message.completed", "message.error", "message.cancelled"})
 PING_EVERY = 15.0  # M3: a comment while no event is due for 15 s of clock time
@@ -162,6 +163,8 @@ class Turn:
             raise
         except ScenarioFailure as failure:
             self.end("error", failure.error)
+        except DomainError as refused:  # e.g. a write outside the session's file_access
+            self.end("error", f"{refused.error}: {refused.message}")
         except Exception as exc:  # a scenario step that broke: the turn ends, not the server
             self.end("error", f"scenario_error: {type(exc).__name__}: {exc}")
         else:
