@@ -51,12 +51,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         TenantRules(max_sessions=settings.max_sessions),
         clock_mode=settings.clock_mode,
         scale=settings.clock_scale,
+        workspace_root=settings.workspace,
     )
     ctx = ServerContext(
         tenants=tenants,
         keys=KeyPolicy(settings.keys),
         scenarios=ScenarioBook.load(settings.scenario_folders),
         control=settings.control,
+        upload_limit=settings.upload_limit,
     )
 
     @asynccontextmanager

@@ -66,6 +66,19 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-sessions", type=_positive_int, default=10, help="per tenant (S9)")
     serve.add_argument("--no-control", action="store_true", help="switch off /_mock (C7)")
     serve.add_argument(
+        "--workspace",
+        type=Path,
+        metavar="DIR",
+        help="keep tenants' files in DIR (default: a temporary folder removed at exit)",
+    )
+    serve.add_argument(
+        "--upload-limit",
+        type=_positive_int,
+        default=100 * 1024 * 1024,
+        metavar="BYTES",
+        help="largest accepted upload (F3; default 100 MiB)",
+    )
+    serve.add_argument(
         "--scenarios",
         action="append",
         type=_folder,
@@ -89,6 +102,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_sessions=args.max_sessions,
         control=not args.no_control,
         scenario_folders=tuple(args.scenarios),
+        workspace=args.workspace,
+        upload_limit=args.upload_limit,
     )
 
 

@@ -19,3 +19,5 @@ class Settings:
     max_sessions: int = 10  # S9, per tenant
     control: bool = True  # C7: the /_mock control plane
     scenario_folders: tuple[Path, ...] = ()  # user scenarios, tried before the built-ins
+    workspace: Path | None = None  # None: a temporary folder, removed at exit (F1)
+    upload_limit: int = 100 * 1024 * 1024  # F3: 100 MiB

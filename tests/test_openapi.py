@@ -29,7 +29,11 @@ def served_operations() -> set[tuple[str, str]]:
     """(method, path) of every /v1 route and /health: the table the routes are built from."""
     paths = {getattr(route, "path", "") for route in create_app().routes} - set(control.ENDPOINTS)
     assert paths - {"/openapi.json"} == set(v1.ENDPOINTS), "a route outside v1.ENDPOINTS"
-    return {(m.lower(), path) for path, handlers in v1.ENDPOINTS.items() for m in handlers}
+    return {
+        (m.lower(), path.replace(":path}", "}"))  # Starlette's converter, OpenAPI's name
+        for path, handlers in v1.ENDPOINTS.items()
+        for m in handlers
+    }
 
 
 def documented_operations() -> set[tuple[str, str]]:

@@ -24,6 +24,7 @@ class ServerContext:
     keys: KeyPolicy
     scenarios: ScenarioBook
     control: bool
+    upload_limit: int
     # Unexpected exceptions (500s), kept so the test harness can fail the test that caused one.
     errors: list[BaseException] = field(default_factory=list)
     _tenant_ids: dict[str, str] = field(default_factory=dict)

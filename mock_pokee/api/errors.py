@@ -53,7 +53,7 @@ def error_response(
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(exc.error, exc.message, retry_after=exc.retry_after)
+    return error_response(exc.error, exc.message, retry_after=exc.retry_after, headers=exc.headers)
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_pokee.api import turns
+from mock_pokee.api import files, turns
 from mock_pokee.api.bodies import query, read_json
 from mock_pokee.api.context import tenant_for
 from mock_pokee.api.routing import Handler, route
@@ -73,5 +73,6 @@ ENDPOINTS: dict[str, dict[str, Handler]] = {
 }
 
 ENDPOINTS.update(turns.ENDPOINTS)
+ENDPOINTS.update(files.ENDPOINTS)
 
 routes = [route(path, handlers) for path, handlers in ENDPOINTS.items()]

@@ -14,10 +14,17 @@ class DomainError(Exception):
 
     error: ClassVar[str] = "internal_error"
 
-    def __init__(self, message: str, *, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.headers = headers or {}
 
 
 class InvalidRequest(DomainError):
@@ -50,3 +57,7 @@ class ForbiddenPath(DomainError):
 
 class IdempotencyMismatch(DomainError):
     error = "idempotency_mismatch"
+
+
+class RangeNotSatisfiable(DomainError):
+    error = "range_not_satisfiable"

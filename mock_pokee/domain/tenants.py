@@ -272,6 +272,7 @@ class TenantRegistry:
         self._tenants: dict[str, Tenant] = {}
         self._own_root = workspace_root is None
         self.workspace_root = workspace_root or Path(tempfile.mkdtemp(prefix="mock-pokee-"))
+        self.workspace_root.mkdir(parents=True, exist_ok=True)
 
     def get(self, tenant_id: str) -> Tenant:
         tenant = self._tenants.get(tenant_id)

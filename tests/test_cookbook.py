@@ -1,0 +1,56 @@
+"""The cookbook runs unmodified against `mock-pokee serve --clock scaled --scale 100`
+and saves a deck that python-pptx opens, titled with the topic (issue 3's acceptance)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pptx import Presentation
+
+COOKBOOK = Path(__file__).parent / "cookbook" / "long_running_presentation.py"
+
+
+def test_the_cookbook_runs_unmodified_and_saves_a_real_deck(tmp_path: Path) -> None:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mock_pokee",
+            "serve",
+            "--port",
+            "0",
+            "--clock",
+            "scaled",
+            "--scale",
+            "100",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().split(" serving ")[1].split()[0]
+        started = time.monotonic()
+        run = subprocess.run(
+            [sys.executable, str(COOKBOOK)],
+            cwd=tmp_path,
+            env={**os.environ, "POKEE_API": url, "POKEE_KEY": "pk_cookbook_key"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        took = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+    assert run.returncode == 0, run.stderr
+    deck = Presentation(str(tmp_path / "q3-nvidia-performance.pptx"))
+    assert deck.slides[0].shapes.title.text == "Q3 NVIDIA performance"
+    assert took < 10  # 3.5 minutes of clock time at 100×
