@@ -26,11 +26,13 @@ SESSIONS = 10_000
 
 
 def run() -> Iterator[str]:
+    from benchmarks.files import file_transfer
     from benchmarks.turns import concurrent_turns, stream_throughput
 
     yield from session_read_throughput()
     yield from stream_throughput()
     yield from concurrent_turns()
+    yield from file_transfer()
     yield from startup_times()
     yield from ten_thousand_sessions()
 

@@ -15,7 +15,7 @@ import uvicorn
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from mock_pokee.app import create_app
@@ -50,11 +50,17 @@ async def bare_stream(request: Request) -> Response:
     return EventSourceResponse(frames(), ping=0, sep="\n")
 
 
+async def bare_file(request: Request) -> Response:
+    """Starlette's own FileResponse of a file named by ``?path=``."""
+    return FileResponse(request.query_params["path"])
+
+
 def bare_app() -> Starlette:
     return Starlette(
         routes=[
             Route("/v1/sessions/{session_id}", bare_session),
             Route("/stream", bare_stream),
+            Route("/file", bare_file),
         ]
     )
 
