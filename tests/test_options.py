@@ -160,3 +160,39 @@ def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c() -> None:
     finally:
         process.kill()
         process.communicate()
+
+
+def test_f1_workspace_folder_keeps_files_across_restarts(tmp_path: Path) -> None:
+    """--workspace DIR: files land in DIR/<tenant>/ and stay there after the server stops."""
+    headers = bearer("pk_acme_x")
+    for content in (b"first run", None):
+        with ThreadedServer(Settings(port=0, workspace=tmp_path)) as server:
+            sid = httpx.post(f"{server.url}/v1/sessions", headers=headers).json()["id"]
+            url = f"{server.url}/v1/sessions/{sid}/files/kept.txt"
+            if content is not None:
+                assert httpx.put(url, headers=headers, content=content).status_code == 201
+            else:
+                assert httpx.get(url, headers=headers).content == b"first run"
+    assert (tmp_path / "acme" / "kept.txt").read_bytes() == b"first run"
+
+
+def test_f3_the_upload_limit_is_configurable() -> None:
+    with ThreadedServer(Settings(port=0, upload_limit=10)) as server:
+        headers = bearer("pk_acme_x")
+        sid = httpx.post(f"{server.url}/v1/sessions", headers=headers).json()["id"]
+        url = f"{server.url}/v1/sessions/{sid}/files/f.bin"
+        assert httpx.put(url, headers=headers, content=b"x" * 10).status_code == 201
+        too_big = httpx.put(url, headers=headers, content=b"x" * 11)
+    assert too_big.status_code == 413
+    assert too_big.json()["error"] == "payload_too_large"
+
+
+def test_f1_the_default_workspace_is_temporary() -> None:
+    """Without --workspace, files live in a temporary folder that is removed at exit."""
+    with ThreadedServer() as server:
+        root = server.app.state.mock.tenants.workspace_root
+        headers = bearer("pk_acme_x")
+        sid = httpx.post(f"{server.url}/v1/sessions", headers=headers).json()["id"]
+        httpx.put(f"{server.url}/v1/sessions/{sid}/files/t.txt", headers=headers, content=b"t")
+        assert (root / "acme" / "t.txt").exists()
+    assert not root.exists()

@@ -191,13 +191,17 @@ class Tenant:
     # -- control plane (C3) -----------------------------------------------------------
 
     def reset(self) -> None:
-        """Empty the tenant. Its clock keeps its mode and time; its timers are dropped."""
+        """Empty the tenant, files included. Its clock keeps its mode and time."""
+        self.close()
+        self.workspace.clear()
+        self.usage = UsageLedger(self.rules.limits)
+
+    def close(self) -> None:
+        """End running turns and drop sessions and timers; files stay (server shutdown)."""
         self.turns.clear()
         self._sessions.clear()
         self._expiries.clear()
         self.clock.close()
-        self.workspace.clear()
-        self.usage = UsageLedger(self.rules.limits)
 
     def state(self) -> dict[str, Any]:
         """C3: what the tenant holds, with the internals a test author wants to see."""
@@ -306,7 +310,10 @@ class TenantRegistry:
         self._tenants.clear()
 
     def close(self) -> None:
-        """At shutdown: end everything; remove the workspace folder if the mock made it."""
-        self.reset()
+        """At shutdown: end everything. Files stay in a workspace folder the user named;
+        the temporary one the mock made is removed."""
+        for tenant in self:
+            tenant.close()
+        self._tenants.clear()
         if self._own_root:
             shutil.rmtree(self.workspace_root, ignore_errors=True)
