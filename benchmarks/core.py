@@ -27,11 +27,12 @@ SESSIONS = 10_000
 
 def run() -> Iterator[str]:
     from benchmarks.files import file_transfer
-    from benchmarks.turns import concurrent_turns, stream_throughput
+    from benchmarks.turns import concurrent_turns, stream_throughput, turn_eviction
 
     yield from session_read_throughput()
     yield from stream_throughput()
     yield from concurrent_turns()
+    yield from turn_eviction()
     yield from file_transfer()
     yield from startup_times()
     yield from ten_thousand_sessions()

@@ -13,13 +13,18 @@ import yaml
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mock_pokee.api import control, v1
 from mock_pokee.api.context import ServerContext
 from mock_pokee.api.date_header import DateHeaderMiddleware
-from mock_pokee.api.errors import on_domain_error, on_http_exception, on_unexpected
+from mock_pokee.api.errors import (
+    on_client_disconnect,
+    on_domain_error,
+    on_http_exception,
+    on_unexpected,
+)
 from mock_pokee.api.routing import route
 from mock_pokee.domain.errors import DomainError
 from mock_pokee.domain.keys import KeyPolicy
@@ -75,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={
             DomainError: on_domain_error,
             HTTPException: on_http_exception,
+            ClientDisconnect: on_client_disconnect,
             Exception: on_unexpected,
         },
         lifespan=lifespan,

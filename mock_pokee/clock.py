@@ -39,6 +39,10 @@ class ClockError(ValueError):
     """A clock setting that cannot be applied."""
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(slots=True)
 class Timer:
     """A callback due at a clock time. Cancelling leaves it on the heap, inert."""
@@ -48,7 +52,10 @@ class Timer:
     cancelled: bool = False
 
     def cancel(self) -> None:
+        """Also lets go of the callback: a cancelled turn-timeout timer must not keep the
+        finished turn's whole event log alive until its 90 minutes are up."""
         self.cancelled = True
+        self.callback = _nothing
 
 
 # Heap entries are plain tuples, compared in C: (when, insertion order, timer).

@@ -73,6 +73,12 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(error, f"{where}: {exc.detail}")
 
 
+async def on_client_disconnect(request: Request, exc: Exception) -> Response:
+    """The client left while sending its body: nothing was stored, and nobody is listening
+    for an answer. Not a mock bug, so not logged as one."""
+    return error_response("invalid_request", "body: the client disconnected while sending it")
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     """A bug in the mock: keep it for the test harness, answer A5, never a traceback."""
     context(request).errors.append(exc)
