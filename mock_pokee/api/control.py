@@ -6,6 +6,7 @@ server when it does not (C2).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
@@ -92,7 +93,13 @@ async def state(request: Request) -> Response:
         return JSONResponse(tenant.state())
     tenants = context(request).tenants
     return JSONResponse(
-        {"clock": tenants.clock.describe(), "tenants": [t.state() for t in tenants]}
+        {
+            "clock": tenants.clock.describe(),
+            "tenants": [t.state() for t in tenants],
+            # Running asyncio tasks of the whole server: turns, streams, requests. A
+            # number that keeps growing after clients have gone is a leak.
+            "tasks": len(asyncio.all_tasks()),
+        }
     )
 
 

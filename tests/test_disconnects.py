@@ -1,0 +1,71 @@
+"""A storm of clients that disconnect mid-stream, over real sockets (M5): every turn still
+completes, and the server's running tasks return to their baseline."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+
+from mock_pokee.server import ThreadedServer
+from mock_pokee.settings import Settings
+
+STREAMS = 40
+
+
+def tasks(client: httpx.Client) -> int:
+    count: int = client.get("/_mock/state").json()["tasks"]  # keyless: the whole server
+    return count
+
+
+def test_no_task_outlives_a_storm_of_disconnects() -> None:
+    with (
+        ThreadedServer(Settings(port=0, clock_mode="virtual", max_sessions=STREAMS)) as server,
+        httpx.Client(base_url=server.url, timeout=10) as anon,
+    ):
+        key = {"Authorization": "Bearer pk_storm_key"}
+        # One whole stream first: sse-starlette starts one shutdown watcher task per
+        # server with its first stream, which belongs in the baseline.
+        warm = httpx.post(f"{server.url}/v1/sessions", headers=key).json()["id"]
+        httpx.post(f"{server.url}/v1/sessions/{warm}/messages", headers=key, json={"message": "hi"})
+        httpx.delete(f"{server.url}/v1/sessions/{warm}", headers=key)
+        baseline = tasks(anon)
+        sessions = [
+            httpx.post(f"{server.url}/v1/sessions", headers=key, json={"persistent": True}).json()[
+                "id"
+            ]
+            for _ in range(STREAMS)
+        ]
+
+        def disconnect_early(sid: str, after: int) -> None:
+            with (
+                httpx.Client(base_url=server.url, headers=key, timeout=10) as client,
+                client.stream(
+                    "POST",
+                    f"/v1/sessions/{sid}/messages",
+                    json={"message": "Build a deck on storms"},
+                ) as response,
+            ):
+                for seen, _ in enumerate(response.iter_lines()):
+                    if seen >= after:
+                        return
+
+        threads = [
+            threading.Thread(target=disconnect_early, args=(sid, n % 7 * 3))
+            for n, sid in enumerate(sessions)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        during = tasks(anon)
+        anon.post("/_mock/clock/advance", json={"seconds": 600})  # every turn runs out
+        busy = [
+            httpx.get(f"{server.url}/v1/sessions/{sid}", headers=key).json()["busy"]
+            for sid in sessions
+        ]
+        after = tasks(anon)
+        assert server.errors == []
+    assert during > baseline  # the paused turns were running
+    assert busy == [False] * STREAMS
+    assert after == baseline
