@@ -11,31 +11,14 @@ from pathlib import Path
 
 from pptx import Presentation
 
+from tests.processes import start_serve
+
 COOKBOOK = Path(__file__).parent / "cookbook" / "long_running_presentation.py"
 
 
 def test_the_cookbook_runs_unmodified_and_saves_a_real_deck(tmp_path: Path) -> None:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mock_pokee",
-            "serve",
-            "--port",
-            "0",
-            "--clock",
-            "scaled",
-            "--scale",
-            "100",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    server, url = start_serve("--clock", "scaled", "--scale", "100")
     try:
-        assert server.stdout is not None
-        url = server.stdout.readline().split(" serving ")[1].split()[0]
         started = time.monotonic()
         run = subprocess.run(
             [sys.executable, str(COOKBOOK)],

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 from mock_pokee.cli import parser, settings_from
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
+from tests.processes import start_serve
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -136,18 +136,10 @@ def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c() -> None:
     """`python -m mock_pokee serve --port 0` prints the URL and an export line, answers
     /health, and on SIGINT shuts down gracefully: no traceback, and the exit status says
     "interrupted" the shell way (130)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mock_pokee", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process, url = start_serve()
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()
         export = process.stdout.readline()
-        url = first.split(" serving ")[1].split()[0]
         assert export.strip() == f"export POKEE_API={url} POKEE_KEY=pk_local_dev"
         assert httpx.get(f"{url}/health", timeout=5).json() == {"status": "ok"}
         started = time.monotonic()

@@ -1,0 +1,23 @@
+"""Running `python -m mock_pokee serve` as a real process, the way a user does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def start_serve(*options: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `mock-pokee serve --port 0 …`; returns the process and the base URL it
+    announced. The caller reads the rest of stdout (the export line) if it wants it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_pokee", "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert " serving " in first, first
+    return process, first.split(" serving ")[1].split()[0]
