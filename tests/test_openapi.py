@@ -66,9 +66,13 @@ def test_the_server_serves_the_document() -> None:
 
 def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
     """`st run --checks all` with the auth header set. The mock runs with a key list so
-    that Schemathesis's invalid-credential probes get the 401 a real deployment gives."""
+    that Schemathesis's invalid-credential probes get the 401 a real deployment gives, and
+    on a 1000× clock so that a generated message that happens to ask for a deck (a turn of
+    3.5 clock minutes) streams in a fraction of a second."""
     st = Path(sys.executable).with_name("st")
-    settings = Settings(port=0, keys=frozenset({SCHEMATHESIS_KEY}))
+    settings = Settings(
+        port=0, keys=frozenset({SCHEMATHESIS_KEY}), clock_mode="scaled", clock_scale=1000
+    )
     with ThreadedServer(settings) as server:
         run = subprocess.run(
             [
@@ -84,6 +88,8 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
                 "--max-examples",
                 "60",
                 "--no-color",
+                "--request-timeout",
+                "30",
             ],
             cwd=tmp_path,
             capture_output=True,
