@@ -60,6 +60,7 @@ class Timer:
 
 # Heap entries are plain tuples, compared in C: (when, insertion order, timer).
 _Entry = tuple[float, int, Timer]
+_MIN_COMPACT = 1024  # heap size below which cancelled timers are simply left to expire
 
 
 class Clock:
@@ -67,6 +68,7 @@ class Clock:
 
     def __init__(self, mode: ClockMode = "real", scale: float = 1.0, now: float | None = None):
         self._timers: list[_Entry] = []
+        self._compact_at = _MIN_COMPACT
         self.validate(mode, scale)
         self._mode: ClockMode = mode
         self._scale = scale
@@ -171,6 +173,8 @@ class Clock:
         timer = Timer(when, callback)
         earliest = not self._timers or when < self._timers[0][0]
         heapq.heappush(self._timers, (when, next(self._order), timer))
+        if len(self._timers) > self._compact_at:
+            self._compact()
         if earliest:
             self._kick_driver()
         return timer
@@ -219,6 +223,13 @@ class Clock:
 
     async def sleep(self, seconds: float) -> None:
         await self.sleep_until(self.now() + seconds)
+
+    def _compact(self) -> None:
+        """Drop cancelled timers (each stream's ping timer, each finished turn's timeout)
+        once the heap has doubled since the last time; amortised, it costs nothing."""
+        self._timers = [entry for entry in self._timers if not entry[2].cancelled]
+        heapq.heapify(self._timers)
+        self._compact_at = max(_MIN_COMPACT, 2 * len(self._timers))
 
     def close(self) -> None:
         """Drop every timer and stop the driver (a tenant reset)."""

@@ -133,3 +133,15 @@ def test_time_runs_back_only_when_nothing_is_scheduled() -> None:
     clock.close()
     clock.set(now=T0 - 100)
     assert clock.now() == T0 - 100
+
+
+def test_cancelled_timers_do_not_pile_up() -> None:
+    """Every stream's ping timer is cancelled when an event comes first; the heap stays
+    small however many there were."""
+    clock = Clock("virtual", now=T0)
+    keep = clock.call_at(T0 + 10, lambda: None)
+    for n in range(20_000):
+        clock.call_at(T0 + 15 + n, lambda: None).cancel()
+    assert clock.pending == 1
+    assert len(clock._timers) <= 2048
+    assert not keep.cancelled
