@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 SESSION_FIELDS = {
@@ -41,6 +43,13 @@ def exists(api: httpx.Client, session_id: object) -> bool:
     status = api.get(f"/v1/sessions/{session_id}").status_code
     assert status in (200, 404)
     return status == 200
+
+
+def turn_windows(api: httpx.Client) -> dict[str, dict[str, Any]]:
+    """U1: the tenant's session_turn windows by name ("hour", "day")."""
+    usage = api.get("/v1/usage").json()
+    windows = usage["rate_limit"]["buckets"]["session_turn"]["windows"]
+    return {window["name"]: window for window in windows}
 
 
 def freeze(control: httpx.Client, now: float | None = None) -> float:

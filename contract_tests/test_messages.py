@@ -8,7 +8,7 @@ import threading
 import httpx
 import pytest
 
-from contract_tests.checks import advance, assert_error, create, freeze
+from contract_tests.checks import advance, assert_error, create, freeze, turn_windows
 from contract_tests.sse import TERMINAL, Stream, read, resume, send
 from contract_tests.target import Target, client_for
 
@@ -177,8 +177,7 @@ def test_m2_one_turn_at_a_time(api: httpx.Client, target: Target) -> None:
     response = api.post(f"/v1/sessions/{sid}/messages", json={"message": "another"})
     assert_error(response, 409, "session_busy", sid)
     if target.is_mock:
-        windows = api.get("/v1/usage").json()["rate_limit"]["buckets"]["session_turn"]["windows"]
-        assert windows[0]["turns"] == 1
+        assert turn_windows(api)["hour"]["turns"] == 1
     api.post(f"/v1/sessions/{sid}/responses/{first.headers['x-response-id']}/cancel")
 
 
@@ -425,8 +424,7 @@ def test_m9_concurrent_retries_start_exactly_one_turn(
     assert errors == []
     assert len(ids) == 8
     assert len(set(ids)) == 1
-    windows = api.get("/v1/usage").json()["rate_limit"]["buckets"]["session_turn"]["windows"]
-    assert windows[0]["turns"] == 1
+    assert turn_windows(api)["hour"]["turns"] == 1
 
 
 @pytest.mark.mock_only
@@ -522,7 +520,7 @@ def test_u1_turns_count_once_each(api: httpx.Client) -> None:
     send(api, sid, "one", key="k1")
     send(api, sid, "one", key="k1")
     send(api, sid, "two")
-    window = api.get("/v1/usage").json()["rate_limit"]["buckets"]["session_turn"]["windows"][0]
+    window = turn_windows(api)["hour"]
     assert window["turns"] == 2
     assert window["tokens"] > 0
 

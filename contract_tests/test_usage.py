@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_tests.checks import create
+from contract_tests.checks import create, turn_windows
 
 
 def test_u1_usage_shape(api: httpx.Client) -> None:
@@ -33,8 +33,8 @@ def test_u1_sessions_alone_count_no_turns(api: httpx.Client) -> None:
     """U1: counts are of turns actually run; creating and reading sessions runs none."""
     create(api)
     api.get("/v1/sessions")
-    windows = api.get("/v1/usage").json()["rate_limit"]["buckets"]["session_turn"]["windows"]
-    assert [(w["turns"], w["tokens"]) for w in windows] == [(0, 0), (0, 0)]
+    windows = turn_windows(api)
+    assert [(w["turns"], w["tokens"]) for w in windows.values()] == [(0, 0), (0, 0)]
 
 
 @pytest.mark.mock_only
