@@ -70,3 +70,13 @@ def advance(control: httpx.Client, seconds: float) -> float:
     assert response.json()["advanced"] == seconds
     value: float = response.json()["now"]
     return value
+
+
+def run_to_end(api: httpx.Client, control: httpx.Client, sid: object) -> None:
+    """Advance the virtual clock a minute at a time until the session's turn has ended
+    (inside the 120 s for which a finished turn stays replayable)."""
+    for _ in range(100):
+        if not api.get(f"/v1/sessions/{sid}").json()["busy"]:
+            return
+        advance(control, 60)
+    raise AssertionError("the turn did not end within 100 minutes of clock time")

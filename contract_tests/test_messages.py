@@ -8,7 +8,14 @@ import threading
 import httpx
 import pytest
 
-from contract_tests.checks import advance, assert_error, create, freeze, turn_windows
+from contract_tests.checks import (
+    advance,
+    assert_error,
+    create,
+    freeze,
+    run_to_end,
+    turn_windows,
+)
 from contract_tests.sse import TERMINAL, Stream, read, resume, send
 from contract_tests.target import Target, client_for
 
@@ -17,16 +24,6 @@ DECK = "Build a Temasek-style PPT on Q3 NVIDIA performance."
 
 def session(api: httpx.Client, **fields: object) -> str:
     return str(create(api, persistent=True, **fields)["id"])
-
-
-def run_to_end(api: httpx.Client, control: httpx.Client, sid: str) -> None:
-    """Advance the virtual clock a minute at a time until the session's turn has ended
-    (inside the 120 s for which a finished turn stays replayable)."""
-    for _ in range(100):
-        if not api.get(f"/v1/sessions/{sid}").json()["busy"]:
-            return
-        advance(control, 60)
-    raise AssertionError("the turn did not end within 100 minutes of clock time")
 
 
 def complete(

@@ -12,23 +12,24 @@ from typing import Any
 import yaml
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from mock_pokee.api import control, v1
 from mock_pokee.api.context import ServerContext
-from mock_pokee.api.date_header import DateHeaderMiddleware
 from mock_pokee.api.errors import (
     on_client_disconnect,
     on_domain_error,
     on_http_exception,
     on_unexpected,
 )
-from mock_pokee.api.routing import route
+from mock_pokee.api.middleware import MockMiddleware
+from mock_pokee.api.routing import Endpoint, route
 from mock_pokee.domain.errors import DomainError
 from mock_pokee.domain.keys import KeyPolicy
 from mock_pokee.domain.tenants import TenantRegistry, TenantRules
+from mock_pokee.requestlog import RequestLog
 from mock_pokee.scenarios.loader import ScenarioBook
 from mock_pokee.settings import Settings
 
@@ -50,10 +51,18 @@ async def openapi(request: Request) -> Response:
     return Response(_openapi_json(), media_type="application/json")
 
 
+class MockApp(Starlette):
+    """Starlette, with `MockMiddleware` outside even its own error handling, so that it
+    sees every answer (500s included) and holds the server's own ``send``."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return MockMiddleware(super().build_middleware_stack(), self.state.mock)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     tenants = TenantRegistry(
-        TenantRules(max_sessions=settings.max_sessions),
+        TenantRules(max_sessions=settings.max_sessions, journal_size=settings.journal_size),
         clock_mode=settings.clock_mode,
         scale=settings.clock_scale,
         workspace_root=settings.workspace,
@@ -64,19 +73,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         scenarios=ScenarioBook.load(settings.scenario_folders),
         control=settings.control,
         upload_limit=settings.upload_limit,
+        request_log=RequestLog() if settings.request_log else None,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         tenants.close()
+        if ctx.request_log is not None:
+            ctx.request_log.close()
 
-    routes = [*v1.routes, route("/openapi.json", {"GET": openapi})]
+    openapi_route = route("/openapi.json", {"GET": Endpoint(openapi, auth="none", faults="never")})
+    routes = [*v1.routes, openapi_route]
     if settings.control:
         routes += control.routes
-    app = Starlette(
+    app = MockApp(
         routes=routes,
-        middleware=[Middleware(DateHeaderMiddleware, server_clock=tenants.clock)],
         exception_handlers={
             DomainError: on_domain_error,
             HTTPException: on_http_exception,

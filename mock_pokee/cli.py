@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mock_pokee import __version__
 from mock_pokee.clock import CLOCK_MODES
+from mock_pokee.domain.journal import JOURNAL_SIZE
 from mock_pokee.domain.keys import read_keys_file
 from mock_pokee.settings import Settings
 
@@ -79,6 +80,14 @@ def parser() -> argparse.ArgumentParser:
         help="largest accepted upload (F3; default 100 MiB)",
     )
     serve.add_argument(
+        "--journal-size",
+        type=_positive_int,
+        default=JOURNAL_SIZE,
+        metavar="N",
+        help=f"journal entries kept per tenant, oldest dropped first (C4; default {JOURNAL_SIZE})",
+    )
+    serve.add_argument("--quiet", action="store_true", help="no line per request on the terminal")
+    serve.add_argument(
         "--scenarios",
         action="append",
         type=_folder,
@@ -104,6 +113,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         scenario_folders=tuple(args.scenarios),
         workspace=args.workspace,
         upload_limit=args.upload_limit,
+        journal_size=args.journal_size,
+        request_log=not args.quiet,
     )
 
 

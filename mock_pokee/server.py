@@ -18,6 +18,10 @@ from starlette.applications import Starlette
 from mock_pokee.app import create_app
 from mock_pokee.settings import Settings
 
+# Seconds a stopping server waits for open connections (a stalled stream, a trickling
+# upload) before it cancels them.
+GRACEFUL_SHUTDOWN = 3
+
 
 def _config(app: Starlette, settings: Settings, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
@@ -25,9 +29,11 @@ def _config(app: Starlette, settings: Settings, log_level: str) -> uvicorn.Confi
         host=settings.host,
         port=settings.port,
         log_level=log_level,
+        access_log=False,  # the mock's own request log replaces it (`mock_pokee.requestlog`)
         date_header=False,
         server_header=False,
         lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mock_pokee.clock import ClockMode
+from mock_pokee.domain.journal import JOURNAL_SIZE
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,5 @@ class Settings:
     scenario_folders: tuple[Path, ...] = ()  # user scenarios, tried before the built-ins
     workspace: Path | None = None  # None: a temporary folder, removed at exit (F1)
     upload_limit: int = 100 * 1024 * 1024  # F3: 100 MiB
+    journal_size: int = JOURNAL_SIZE  # C4: entries kept per tenant
+    request_log: bool = False  # one line per request on stdout (`serve` without --quiet)

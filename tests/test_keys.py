@@ -35,7 +35,14 @@ def test_a_key_list_accepts_only_its_keys_without_echoing_them() -> None:
     with pytest.raises(Unauthorized) as refused:
         policy.key_from_header("Bearer pk_acme_secretvalue")
     assert "secretvalue" not in refused.value.message
-    assert mask("pk_acme_secretvalue") == "pk_acme_…alue"
+    assert mask("pk_acme_secretvalue") == "pk_acme_…"
+
+
+def test_mask_shows_four_characters_only_of_a_long_secret() -> None:
+    assert mask("pk_acme_0123456789abcdef") == "pk_acme_…cdef"
+    assert mask("pk_acme_x") == "pk_acme_…"
+    assert mask("anything") == "…"
+    assert mask("a-long-unshaped-key-1234") == "…1234"
 
 
 def test_keys_file_skips_blanks_and_comments() -> None:

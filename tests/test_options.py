@@ -90,12 +90,21 @@ def test_cli_fills_settings() -> None:
             "--max-sessions",
             "50",
             "--no-control",
+            "--journal-size",
+            "500",
         ]
     )
     settings = settings_from(args)
     assert settings == Settings(
-        port=0, clock_mode="scaled", clock_scale=60, max_sessions=50, control=False
+        port=0,
+        clock_mode="scaled",
+        clock_scale=60,
+        max_sessions=50,
+        control=False,
+        journal_size=500,
+        request_log=True,
     )
+    assert not settings_from(parser().parse_args(["serve", "--quiet"])).request_log
 
 
 def test_cli_reads_keys_from_a_file_or_the_environment(

@@ -19,7 +19,8 @@ Model = TypeVar("Model", bound=BaseModel)
 MAX_JSON_BODY = 1 << 20  # JSON bodies are small; anything larger is a mistake
 
 
-def _refuse_constant(name: str) -> Any:
+def refuse_constant(name: str) -> Any:
+    """For ``json.loads``: NaN and Infinity are not JSON, whatever Python accepts."""
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -35,7 +36,7 @@ async def read_json(request: Request, model: type[Model], *, optional: bool = Fa
             return model()
         raise InvalidRequest("body: missing; send a JSON object")
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
+        data = json.loads(raw, parse_constant=refuse_constant)
     except ValueError as exc:
         raise InvalidRequest(f"body: invalid JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 
 from mock_pokee.domain.keys import KeyPolicy, tenant_of
 from mock_pokee.domain.tenants import Tenant, TenantRegistry
+from mock_pokee.requestlog import RequestLog
 from mock_pokee.scenarios.loader import ScenarioBook
 
-# The ASGI scope key under which a route leaves the clock whose time the Date header shows.
-CLOCK_SCOPE_KEY = "mock_pokee.clock"
+# ASGI scope keys: the caller's tenant once its key is checked (its clock dates the
+# answer, its journal records it), and the query parameters the dispatcher accepted.
+TENANT_SCOPE_KEY = "mock_pokee.tenant"
+PARAMS_SCOPE_KEY = "mock_pokee.params"
+# Left by routes for the journal (C4): the session a request made (S2), and the response
+# a stream carries (M1), where the path does not name them.
+SESSION_SCOPE_KEY = "mock_pokee.session"
+RESPONSE_ID_SCOPE_KEY = "mock_pokee.response_id"
 
 
 # How many distinct Authorization headers `ServerContext` remembers the tenant of.
@@ -25,6 +33,7 @@ class ServerContext:
     scenarios: ScenarioBook
     control: bool
     upload_limit: int
+    request_log: RequestLog | None = None  # the terminal's one line per request
     # Unexpected exceptions (500s), kept so the test harness can fail the test that caused one.
     errors: list[BaseException] = field(default_factory=list)
     _tenant_ids: dict[str, str] = field(default_factory=dict)
@@ -48,9 +57,14 @@ def context(request: Request) -> ServerContext:
 
 def tenant_for(request: Request) -> Tenant:
     """A2/A3: the caller's tenant, or `Unauthorized` naming what is wrong with the header."""
+    tenant: Tenant | None = request.scope.get(TENANT_SCOPE_KEY)
+    if tenant is not None:
+        return tenant
     ctx = context(request)
     tenant_id = ctx.tenant_id_for(request.headers.get("authorization"))
-    return _enter(request, ctx.tenants.get(tenant_id))
+    tenant = ctx.tenants.get(tenant_id)
+    request.scope[TENANT_SCOPE_KEY] = tenant
+    return tenant
 
 
 def optional_tenant_for(request: Request) -> Tenant | None:
@@ -60,6 +74,13 @@ def optional_tenant_for(request: Request) -> Tenant | None:
     return tenant_for(request)
 
 
-def _enter(request: Request, tenant: Tenant) -> Tenant:
-    request.scope[CLOCK_SCOPE_KEY] = tenant.clock
+def params(request: Request) -> dict[str, str]:
+    """The query parameters the route's declaration accepted (see `routing.Endpoint`)."""
+    accepted: dict[str, str] = request.scope[PARAMS_SCOPE_KEY]
+    return accepted
+
+
+def scope_tenant(scope: Any) -> Tenant | None:
+    """The tenant a request named, if it got that far (for the journal and Date header)."""
+    tenant: Tenant | None = scope.get(TENANT_SCOPE_KEY)
     return tenant

@@ -1,4 +1,5 @@
-"""The mock-only control plane under ``/_mock`` (C1 clock, C2 namespaces, C3 reset/state).
+"""The mock-only control plane under ``/_mock`` (C1 clock, C2 namespaces, C3 reset/state,
+C6 scenarios; C4 and C5 live in `journal_routes` and `fault_routes`).
 
 Each route acts on the caller's tenant when the request carries a key, and on the whole
 server when it does not (C2).
@@ -13,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_pokee.api.bodies import query, read_json
+from mock_pokee.api import fault_routes, journal_routes
+from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import context, optional_tenant_for
-from mock_pokee.api.routing import Handler, route
+from mock_pokee.api.routing import Endpoint, Handler, route
 from mock_pokee.clock import ClockError
 from mock_pokee.domain.errors import InvalidRequest
 
@@ -43,7 +45,6 @@ class ClockAdvance(BaseModel):
 async def get_clock(request: Request) -> Response:
     """C1: ``{"mode", "scale", "now"}``."""
     tenant = optional_tenant_for(request)
-    query(request, ())
     clock = tenant.clock if tenant is not None else context(request).tenants.clock
     return JSONResponse(clock.describe())
 
@@ -51,14 +52,13 @@ async def get_clock(request: Request) -> Response:
 async def set_clock(request: Request) -> Response:
     """C1: any of mode, scale, now; all tenants' clocks at once without a key (C2)."""
     tenant = optional_tenant_for(request)
-    query(request, ())
     update = await read_json(request, ClockUpdate)
     tenants = context(request).tenants
     try:
         if tenant is None:
             tenants.set_clocks(update.mode, update.scale, update.now)
         else:
-            tenant.clock.set(update.mode, update.scale, update.now)
+            tenant.set_clock(update.mode, update.scale, update.now)
     except ClockError as exc:
         raise InvalidRequest(str(exc)) from None
     return JSONResponse((tenant.clock if tenant is not None else tenants.clock).describe())
@@ -67,18 +67,16 @@ async def set_clock(request: Request) -> Response:
 async def advance_clock(request: Request) -> Response:
     """C1: fires everything that falls due, in time order, before answering."""
     tenant = optional_tenant_for(request)
-    query(request, ())
     seconds = (await read_json(request, ClockAdvance)).seconds
     if tenant is None:
         now = await context(request).tenants.advance_clocks(seconds)
     else:
-        now = await tenant.clock.advance(seconds)
+        now = await tenant.advance_clock(seconds)
     return JSONResponse({"now": now, "advanced": seconds})
 
 
 async def reset(request: Request) -> Response:
     tenant = optional_tenant_for(request)
-    query(request, ())
     if tenant is None:
         context(request).tenants.reset()
     else:
@@ -88,7 +86,6 @@ async def reset(request: Request) -> Response:
 
 async def state(request: Request) -> Response:
     tenant = optional_tenant_for(request)
-    query(request, ())
     if tenant is not None:
         return JSONResponse(tenant.state())
     tenants = context(request).tenants
@@ -105,7 +102,6 @@ async def state(request: Request) -> Response:
 
 async def scenarios(request: Request) -> Response:
     """C6: the loaded scenarios, in matching order, and which one is the default."""
-    query(request, ())
     book = context(request).scenarios
     return JSONResponse(
         {
@@ -123,12 +119,28 @@ async def scenarios(request: Request) -> Response:
     )
 
 
-ENDPOINTS: dict[str, dict[str, Handler]] = {
-    "/_mock/clock": {"GET": get_clock, "PUT": set_clock},
-    "/_mock/clock/advance": {"POST": advance_clock},
-    "/_mock/reset": {"POST": reset},
-    "/_mock/state": {"GET": state},
-    "/_mock/scenarios": {"GET": scenarios},
+def _control(handler: Handler) -> Endpoint:
+    return Endpoint(handler, auth="optional", faults="never")
+
+
+ENDPOINTS: dict[str, dict[str, Endpoint]] = {
+    "/_mock/clock": {"GET": _control(get_clock), "PUT": _control(set_clock)},
+    "/_mock/clock/advance": {"POST": _control(advance_clock)},
+    "/_mock/reset": {"POST": _control(reset)},
+    "/_mock/state": {"GET": _control(state)},
+    "/_mock/scenarios": {"GET": _control(scenarios)},
+    "/_mock/faults": {
+        "POST": _control(fault_routes.add),
+        "GET": _control(fault_routes.list_rules),
+        "DELETE": _control(fault_routes.delete_all),
+    },
+    "/_mock/faults/{rule_id}": {"DELETE": _control(fault_routes.delete_one)},
+    "/_mock/journal": {
+        "GET": Endpoint(
+            journal_routes.read, query=journal_routes.FILTERS, auth="optional", faults="never"
+        ),
+        "DELETE": _control(journal_routes.clear),
+    },
 }
 
 routes = [route(path, handlers) for path, handlers in ENDPOINTS.items()]

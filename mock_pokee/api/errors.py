@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
+from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,6 +17,9 @@ from starlette.responses import JSONResponse, Response
 
 from mock_pokee.api.context import context
 from mock_pokee.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from mock_pokee.domain.faults import StatusFault
 
 STATUS_OF = {
     "invalid_request": 400,
@@ -42,12 +47,39 @@ def error_response(
     *,
     retry_after: float | None = None,
     headers: dict[str, str] | None = None,
+    status: int | None = None,
 ) -> JSONResponse:
     headers = dict(headers or {})
     if retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(retry_after)))  # A7: whole seconds
     return JSONResponse(
-        {"error": error, "message": message}, status_code=STATUS_OF[error], headers=headers
+        {"error": error, "message": message},
+        status_code=status or STATUS_OF[error],
+        headers=headers,
+    )
+
+
+def short_name(status: int) -> str:
+    """A5's short name for a status; outside A5's table, the status's own phrase."""
+    if status in _ERROR_OF:
+        return _ERROR_OF[status]
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return f"http_{status}"
+
+
+def injected_status_response(request: Request, fault: StatusFault, rule: str) -> Response:
+    """C5's status fault: an A5 body; 429 and 503 always carry Retry-After (A7)."""
+    retry_after = fault.retry_after
+    if retry_after is None and fault.status in (429, 503):
+        retry_after = 1
+    message = fault.message or (
+        f"{request.method} {request.url.path}: status {fault.status} injected by the mock "
+        f"(fault {rule})"
+    )
+    return error_response(
+        short_name(fault.status), message, retry_after=retry_after, status=fault.status
     )
 
 

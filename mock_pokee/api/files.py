@@ -15,9 +15,8 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from mock_pokee.api.bodies import query
-from mock_pokee.api.context import context, tenant_for
-from mock_pokee.api.routing import Handler
+from mock_pokee.api.context import context, params, tenant_for
+from mock_pokee.api.routing import Endpoint
 from mock_pokee.domain.errors import (
     ForbiddenPath,
     InvalidRequest,
@@ -75,7 +74,7 @@ def _session(request: Request) -> tuple[Tenant, Session]:
 async def list_files(request: Request) -> Response:
     """F4: ``?path=<dir>`` (default: the root)."""
     tenant, session = _session(request)
-    text = query(request, ("path",)).get("path", "")  # already decoded once
+    text = params(request).get("path", "")  # already decoded once
     if len(text) > 1 and text.endswith("/"):
         text = text[:-1]  # ?path=output/ means the folder output
     path = _file_path(session, "read", text)
@@ -85,7 +84,6 @@ async def list_files(request: Request) -> Response:
 async def get_file(request: Request) -> Response:
     """F5: the bytes (ranges honoured), or a directory's F4 listing."""
     tenant, session = _session(request)
-    query(request, ())
     path = _file_path(session, "read", _decoded_tail(request))
     kind = tenant.workspace.kind(path)
     if kind == "directory":
@@ -124,7 +122,6 @@ def check_range(header: str, size: int) -> None:
 async def put_file(request: Request) -> Response:
     """F3: the raw body, streamed to disk; over the limit → 413 and nothing stored."""
     tenant, session = _session(request)
-    query(request, ())
     path = _file_path(session, "write", _decoded_tail(request))
     limit = context(request).upload_limit
     declared = request.headers.get("content-length")
@@ -137,17 +134,16 @@ async def put_file(request: Request) -> Response:
 async def delete_file(request: Request) -> Response:
     """F6."""
     tenant, session = _session(request)
-    query(request, ())
     path = _file_path(session, "write", _decoded_tail(request))
     tenant.workspace.delete(path)
     return Response(status_code=204)
 
 
-ENDPOINTS: dict[str, dict[str, Handler]] = {
-    "/v1/sessions/{session_id}/files": {"GET": list_files},
+ENDPOINTS: dict[str, dict[str, Endpoint]] = {
+    "/v1/sessions/{session_id}/files": {"GET": Endpoint(list_files, query=("path",))},
     "/v1/sessions/{session_id}/files/{file_path:path}": {
-        "GET": get_file,
-        "PUT": put_file,
-        "DELETE": delete_file,
+        "GET": Endpoint(get_file),
+        "PUT": Endpoint(put_file),
+        "DELETE": Endpoint(delete_file),
     },
 }

@@ -1,13 +1,20 @@
-"""One route per path that dispatches on the method itself.
+"""Routes declared once: per path, per method, a handler and what is checked before it.
 
-Starlette's per-route ``methods`` would split a path over several routes, and a 405 would
-then name only the first route's methods; here the Allow header is always complete (A5).
-It is also lighter than a class-based endpoint on the hot path (a session poll).
+Each `Endpoint` says whether it needs a key (A2), which query parameters it accepts (A8)
+and where its faults are decided (C5); the dispatcher does those checks, in that order,
+so no handler repeats them and none can forget one.
+
+One route per path dispatches on the method itself: Starlette's per-route ``methods``
+would split a path over several routes, and a 405 would then name only the first route's
+methods; here the Allow header is always complete (A5). It is also lighter than a
+class-based endpoint on the hot path (a session poll).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,28 +22,54 @@ from starlette.responses import Response
 from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
+from mock_pokee.api.bodies import query
+from mock_pokee.api.context import PARAMS_SCOPE_KEY, optional_tenant_for, tenant_for
+from mock_pokee.api.injection import inject
+
 Handler = Callable[[Request], Awaitable[Response]]
+# "key": a tenant's key is required (A2); "optional": with a key the request acts on
+# that tenant, without one on the whole server (C2); "none": no key is looked at (A6).
+Auth = Literal["key", "optional", "none"]
+# "before": faults are decided before the handler runs; "handler": the handler decides
+# them once it knows the scenario (M1, M7); "never": the control plane is never faulted.
+FaultPoint = Literal["before", "handler", "never"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    handler: Handler
+    query: tuple[str, ...] | None = ()  # None: the query string is not looked at
+    auth: Auth = "key"
+    faults: FaultPoint = "before"
 
 
 class _ByMethod:
     """An ASGI app (so Starlette's Route lets every method through to it)."""
 
-    def __init__(self, handlers: Mapping[str, Handler]):
-        self.handlers = dict(handlers)
-        methods = [*handlers, "HEAD"] if "GET" in handlers else list(handlers)
+    def __init__(self, endpoints: Mapping[str, Endpoint]):
+        self.endpoints = dict(endpoints)
+        methods = [*endpoints, "HEAD"] if "GET" in endpoints else list(endpoints)
         self.allowed = ", ".join(methods)
         self.app = request_response(self.dispatch)
 
     async def dispatch(self, request: Request) -> Response:
-        handler = self.handlers.get("GET" if request.method == "HEAD" else request.method)
-        if handler is None:
+        endpoint = self.endpoints.get("GET" if request.method == "HEAD" else request.method)
+        if endpoint is None:
             raise HTTPException(405, headers={"Allow": self.allowed})
-        return await handler(request)
+        if endpoint.auth == "key":
+            tenant_for(request)
+        elif endpoint.auth == "optional":
+            optional_tenant_for(request)
+        if endpoint.query is not None:
+            request.scope[PARAMS_SCOPE_KEY] = query(request, endpoint.query)
+        if endpoint.faults == "before" and (answer := await inject(request)) is not None:
+            return answer
+        return await endpoint.handler(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
 
-def route(path: str, handlers: Mapping[str, Handler]) -> Route:
-    """A route serving ``handlers`` by method (HEAD answers as GET does)."""
-    return Route(path, _ByMethod(handlers))
+def route(path: str, endpoints: Mapping[str, Endpoint]) -> Route:
+    """A route serving ``endpoints`` by method (HEAD answers as GET does)."""
+    return Route(path, _ByMethod(endpoints))

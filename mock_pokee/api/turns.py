@@ -6,20 +6,31 @@ never touches the turn.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from mock_pokee.api.bodies import query, read_json
-from mock_pokee.api.context import context, tenant_for
-from mock_pokee.api.routing import Handler
+from mock_pokee.api.bodies import read_json
+from mock_pokee.api.connection import Cut
+from mock_pokee.api.context import RESPONSE_ID_SCOPE_KEY, context, params, tenant_for
+from mock_pokee.api.injection import event_fault, inject
+from mock_pokee.api.routing import Endpoint
 from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.faults import (
+    CutFrameFault,
+    DropFault,
+    EventFault,
+    MalformedFault,
+    StallFault,
+)
 from mock_pokee.domain.turns import Drop, Event, Ping, Turn
 from mock_pokee.scenarios.runner import ScenarioRun
 
@@ -34,41 +45,68 @@ class MessageBody(BaseModel):
     message: StrictStr = Field(min_length=1)
 
 
-class StreamDropped(Exception):
-    """Raised by a live reader at a scenario's ``drop`` step."""
+PING_FRAME = b": ping\n\n"
+
+
+def frame(event: Event) -> bytes:
+    """M3: ``id``, ``event``, ``data`` (one line of JSON) and a blank line; no ``retry``."""
+    return f"id: {event.seq}\nevent: {event.type}\ndata: {event.data}\n\n".encode()
+
+
+def malformed_frame(event: Event) -> bytes:
+    """The frame of ``event`` with its data cut in half: not JSON (C5 ``malformed``)."""
+    half = event.data[: len(event.data) // 2]
+    return f"id: {event.seq}\nevent: {event.type}\ndata: {half}\n\n".encode()
 
 
 class TurnStream(EventSourceResponse):
-    """SSE framing of M3: ``id``, ``event``, ``data`` lines and a blank line; no ``retry``.
+    """One reader of a turn's log, as an SSE response (M3).
 
-    Pings come from the log reader on the mock's clock, so the library's own are off. A
-    `StreamDropped` ends the response without its final chunk: the client sees the
-    connection cut, as with a real dropped stream.
+    Pings come from the log reader on the mock's clock, so the library's own are off.
+    The connection is cut (see `Cut`) at a scenario's ``drop`` step and where a fault
+    that counts this stream's events says so; events are framed here, as bytes, because
+    a ``cut_frame`` fault needs half of one.
     """
 
-    def __init__(self, turn: Turn, after: int, *, live: bool):
+    def __init__(self, turn: Turn, after: int, *, live: bool, fault: EventFault | None = None):
         super().__init__(
-            self._frames(turn, after, live),
+            self._frames(turn, after, live, fault),
             ping=0,
             sep="\n",
             headers={"X-Response-Id": turn.id},
         )
-
-    @staticmethod
-    async def _frames(turn: Turn, after: int, live: bool) -> AsyncIterator[ServerSentEvent]:
-        async for item in turn.log.read(after, live=live):
-            if isinstance(item, Event):
-                yield ServerSentEvent(data=item.data, event=item.type, id=str(item.seq), sep="\n")
-            elif isinstance(item, Ping):
-                yield ServerSentEvent(comment="ping", sep="\n")
-            elif isinstance(item, Drop):
-                raise StreamDropped
+        self.response_id = turn.id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        except* StreamDropped:
-            pass  # returning with the response unfinished makes the server cut the connection
+        scope[RESPONSE_ID_SCOPE_KEY] = self.response_id
+        await super().__call__(scope, receive, send)
+
+    @staticmethod
+    async def _frames(
+        turn: Turn, after: int, live: bool, fault: EventFault | None
+    ) -> AsyncIterator[bytes]:
+        sent = 0
+        async with aclosing(turn.log.read(after, live=live)) as items:
+            async for item in items:
+                if isinstance(item, Ping):
+                    yield PING_FRAME
+                elif isinstance(item, Drop):
+                    raise Cut
+                elif fault is not None and sent == fault.after_events:
+                    if isinstance(fault, DropFault):
+                        raise Cut
+                    if isinstance(fault, CutFrameFault):
+                        whole = frame(item)
+                        yield whole[: len(whole) // 2]
+                        raise Cut
+                    if isinstance(fault, StallFault):
+                        await asyncio.Event().wait()  # until the client gives up
+                    assert isinstance(fault, MalformedFault)
+                    yield malformed_frame(item)
+                    fault, sent = None, sent + 1  # the stream goes on
+                else:
+                    yield frame(item)
+                    sent += 1
 
 
 def _body_hash(message: MessageBody) -> str:
@@ -76,13 +114,14 @@ def _body_hash(message: MessageBody) -> str:
 
 
 async def post_message(request: Request) -> Response:
-    """M1 (and M2, M9, M11, C6)."""
+    """M1 (and M2, M9, M11, C6; C5 once the scenario is known)."""
     tenant = tenant_for(request)
-    query(request, ())
     body = await read_json(request, MessageBody)
     ctx = context(request)
     forced = request.headers.get(SCENARIO_HEADER) if ctx.control else None
     scenario = ctx.scenarios.choose(body.message, forced)
+    if (answer := await inject(request, scenario.name)) is not None:
+        return answer
     start = tenant.start_turn(
         request.path_params["session_id"],
         body.message,
@@ -102,18 +141,20 @@ async def post_message(request: Request) -> Response:
         )
     # Only the stream that started the turn honours a scenario's drop; a retry is the
     # recovery path and reads to the end.
-    return TurnStream(start.turn, -1, live=start.started)
+    return TurnStream(start.turn, -1, live=start.started, fault=event_fault(request))
 
 
 async def resume_events(request: Request) -> Response:
     """M7: replay from ``Last-Event-ID`` (or ``?last_event_id``), then follow live."""
     tenant = tenant_for(request)
-    params = query(request, ("last_event_id",))
     session_id = request.path_params["session_id"]
     tenant.get_session(session_id)
     turn = tenant.turns.get(session_id, request.path_params["response_id"])
     header = request.headers.get("last-event-id")
-    return TurnStream(turn, _last_event_id(header, params.get("last_event_id")), live=False)
+    after = _last_event_id(header, params(request).get("last_event_id"))
+    if (answer := await inject(request, turn.scenario)) is not None:
+        return answer
+    return TurnStream(turn, after, live=False, fault=event_fault(request))
 
 
 def _last_event_id(header: str | None, param: str | None) -> int:
@@ -128,7 +169,6 @@ def _last_event_id(header: str | None, param: str | None) -> int:
 async def cancel(request: Request) -> Response:
     """M8: 202 while running (the stream ends with message.cancelled), 200 after the end."""
     tenant = tenant_for(request)
-    query(request, ())
     session_id = request.path_params["session_id"]
     tenant.get_session(session_id)
     turn = tenant.turns.get(session_id, request.path_params["response_id"])
@@ -138,8 +178,10 @@ async def cancel(request: Request) -> Response:
     return JSONResponse({"response_id": turn.id, "status": "already_complete"})
 
 
-ENDPOINTS: dict[str, dict[str, Handler]] = {
-    "/v1/sessions/{session_id}/messages": {"POST": post_message},
-    "/v1/sessions/{session_id}/responses/{response_id}/events": {"GET": resume_events},
-    "/v1/sessions/{session_id}/responses/{response_id}/cancel": {"POST": cancel},
+ENDPOINTS: dict[str, dict[str, Endpoint]] = {
+    "/v1/sessions/{session_id}/messages": {"POST": Endpoint(post_message, faults="handler")},
+    "/v1/sessions/{session_id}/responses/{response_id}/events": {
+        "GET": Endpoint(resume_events, query=("last_event_id",), faults="handler")
+    },
+    "/v1/sessions/{session_id}/responses/{response_id}/cancel": {"POST": Endpoint(cancel)},
 }

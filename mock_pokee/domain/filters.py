@@ -62,6 +62,11 @@ class SessionFilter:
             older_than=None if older_than is None else parse_older_than(older_than),
         )
 
+    def describe(self) -> dict[str, object]:
+        """The filter as given, for the journal (C4): which cleanup deleted a session."""
+        given = (("status", self.status), ("older_than", self.older_than))
+        return {name: value for name, value in given if value is not None}
+
     def matches(self, session: Session, now: float) -> bool:
         if self.status == "idle" and session.busy:
             return False

@@ -24,10 +24,19 @@ def tenant_of(key: str) -> str:
 
 
 def mask(key: str) -> str:
-    """A key as it may be shown: its tenant part and the last four characters."""
+    """A key as it may be shown: its tenant part, and the last four characters of its
+    secret part only when that part is long enough (12+) for four to give nothing away."""
     match = _SHAPED_KEY.fullmatch(key)
-    prefix = f"pk_{match.group(1)}_" if match else ""
-    return f"{prefix}…{key[-4:]}" if len(key) > 8 else f"{prefix}…"
+    prefix, secret = (f"pk_{match.group(1)}_", match.group(2)) if match else ("", key)
+    return f"{prefix}…{secret[-4:]}" if len(secret) >= 12 else f"{prefix}…"
+
+
+def mask_authorization(header: str) -> str:
+    """An Authorization header as the journal shows it (C4): the key masked."""
+    match = _BEARER.fullmatch(header.strip())
+    if match is None:
+        return "…" if header else ""
+    return f"Bearer {mask(match.group(1))}"
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,12 @@ from typing import Any
 from mock_pokee.clock import Clock, ClockMode
 from mock_pokee.domain.deadlines import DeadlineQueue
 from mock_pokee.domain.errors import ForbiddenPath, NotFound, RateLimited, SessionBusy
+from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
+from mock_pokee.domain.journal import JOURNAL_SIZE, Journal, new_numbering
 from mock_pokee.domain.sessions import Session, SessionSpec
 from mock_pokee.domain.turnbook import TurnBook
-from mock_pokee.domain.turns import StepRunner, Turn
+from mock_pokee.domain.turns import Event, EventRecord, StepRunner, Turn
 from mock_pokee.domain.usage import Limits, TurnEntry, UsageLedger
 from mock_pokee.domain.workspace import Workspace, allowed, check_relative_path
 
@@ -31,6 +33,7 @@ class TenantRules:
 
     max_sessions: int = 10
     limits: Limits = field(default_factory=Limits)
+    journal_size: int = JOURNAL_SIZE
 
 
 class SessionEffects:
@@ -55,6 +58,12 @@ class SessionEffects:
 RunnerFactory = Callable[[SessionEffects], StepRunner]
 
 
+def _journal_clock(journal: Journal, clock: Clock, action: str, before: float) -> None:
+    """C4: a clock move, from where to where."""
+    fields = {"action": action, "mode": clock.mode, "scale": clock.scale}
+    journal.record(clock.now(), "clock", None, **fields, **{"from": before, "to": clock.now()})
+
+
 @dataclass(frozen=True)
 class TurnStart:
     """What a message got: its turn (None if replayed after eviction), and whether this
@@ -68,11 +77,20 @@ class TurnStart:
 class Tenant:
     """One tenant's sessions, turns, workspace, clock and usage."""
 
-    def __init__(self, tenant_id: str, clock: Clock, rules: TenantRules, workspace: Workspace):
+    def __init__(
+        self,
+        tenant_id: str,
+        clock: Clock,
+        rules: TenantRules,
+        workspace: Workspace,
+        journal: Journal | None = None,
+    ):
         self.id = tenant_id
         self.clock = clock
         self.rules = rules
         self.workspace = workspace
+        self.journal = journal or Journal(new_numbering(), rules.journal_size)
+        self.faults = FaultBook()
         self.usage = UsageLedger(rules.limits)
         self.turns = TurnBook(clock)
         self._sessions: dict[str, Session] = {}
@@ -99,7 +117,7 @@ class Tenant:
         """S4: the live session, or `NotFound` — also from the instant it expires (S7)."""
         session = self._sessions.get(session_id)
         if session is not None and session.is_expired(self.clock.now()):
-            self._remove(session)
+            self._expire(session)
             session = None
         if session is None:
             raise NotFound(f"session {session_id}: not found (never created, deleted or expired)")
@@ -112,7 +130,9 @@ class Tenant:
 
     def delete_session(self, session_id: str) -> None:
         """S5: a busy session's turn is cancelled first."""
-        self._remove(self.get_session(session_id))
+        session = self.get_session(session_id)
+        self._journal_deletion(session, "delete")
+        self._remove(session)
 
     def delete_sessions(self, selection: SessionFilter) -> int:
         """S6: delete every live session the filter selects; returns how many."""
@@ -120,8 +140,15 @@ class Tenant:
         now = self.clock.now()
         doomed = [s for s in self._sessions.values() if selection.matches(s, now)]
         for session in doomed:
+            self._journal_deletion(session, "bulk", selection.describe())
             self._remove(session)
         return len(doomed)
+
+    def _journal_deletion(self, session: Session, by: str, selection: Any = None) -> None:
+        fields: dict[str, Any] = {"by": by, "busy": session.busy}
+        if selection is not None:
+            fields["filter"] = selection
+        self.journal.record(self.clock.now(), "deletion", session.id, **fields)
 
     # -- turns (M1, M2, M5, M9, M11) ---------------------------------------------------
 
@@ -160,6 +187,7 @@ class Tenant:
             scenario=scenario,
             clock=self.clock,
             on_end=lambda turn: self._turn_ended(turn, entry),
+            on_event=self._journal_event,
         )
         session.busy = True
         session.last_activity = now
@@ -178,8 +206,22 @@ class Tenant:
                 retry_after=started[0] + 3600 - now,
             )
 
+    def _journal_event(self, turn: Turn, event: Event) -> None:
+        """C4: a turn's start, then each of its events (whether heard is decided later)."""
+        now = self.clock.now()
+        if event.seq == 0:
+            self.journal.record(
+                now, "turn.start", turn.session_id, response_id=turn.id, scenario=turn.scenario
+            )
+        record = EventRecord(turn.id, event.seq, event.type, turn.log.deliveries)
+        self.journal.record_lazy(now, "event", turn.session_id, record)
+
     def _turn_ended(self, turn: Turn, usage: TurnEntry) -> None:
         """M5: the session is idle with its final state before the terminal event."""
+        fields: dict[str, Any] = {"response_id": turn.id, "status": turn.status}
+        if turn.error is not None:
+            fields["error"] = turn.error
+        self.journal.record(self.clock.now(), "turn.end", turn.session_id, **fields)
         self.turns.finished(turn)
         usage.tokens += sum(turn.usage.values())
         session = self._sessions.get(turn.session_id)
@@ -191,10 +233,28 @@ class Tenant:
     # -- control plane (C3) -----------------------------------------------------------
 
     def reset(self) -> None:
-        """Empty the tenant, files included. Its clock keeps its mode and time."""
+        """Empty the tenant: sessions, turns, files, usage, fault rules and journal. Its
+        clock keeps its mode and time."""
         self.close()
         self.workspace.clear()
         self.usage = UsageLedger(self.rules.limits)
+        self.faults.clear()
+        self.journal.clear()
+
+    # -- clock (C1), journaled (C4) ----------------------------------------------------
+
+    def set_clock(
+        self, mode: ClockMode | None = None, scale: float | None = None, now: float | None = None
+    ) -> None:
+        before = self.clock.now()
+        self.clock.set(mode, scale, now)
+        _journal_clock(self.journal, self.clock, "set", before)
+
+    async def advance_clock(self, seconds: float) -> float:
+        before = self.clock.now()
+        now = await self.clock.advance(seconds)
+        _journal_clock(self.journal, self.clock, "advance", before)
+        return now
 
     def close(self) -> None:
         """End running turns and drop sessions and timers; files stay (server shutdown)."""
@@ -231,14 +291,25 @@ class Tenant:
     def _expire_if_due(self, session_id: str) -> None:
         session = self._sessions[session_id]
         if session.is_expired(self.clock.now()):
-            self._remove(session)
+            self._expire(session)
         else:  # its deadline moved later since it was scheduled
             self._schedule_expiry(session)
 
     def _drop_expired(self) -> None:
         now = self.clock.now()
         for session in [s for s in self._sessions.values() if s.is_expired(now)]:
-            self._remove(session)
+            self._expire(session)
+
+    def _expire(self, session: Session) -> None:
+        self.journal.record(
+            self.clock.now(),
+            "expiry",
+            session.id,
+            reason=session.expiry_reason(),
+            deadline=session.deadline,
+            busy=session.busy,
+        )
+        self._remove(session)
 
     def _remove(self, session: Session) -> None:
         """Destroy a session; a running turn ends first (S5: cancelled; S7: expired)."""
@@ -273,6 +344,9 @@ class TenantRegistry:
     ):
         self.rules = rules
         self.clock = Clock(mode=clock_mode, scale=scale)
+        self.numbering = new_numbering()
+        self.journal = Journal(self.numbering, rules.journal_size)  # requests without a key
+        self.faults = FaultBook()  # rules added without a key: for every request
         self._tenants: dict[str, Tenant] = {}
         self._own_root = workspace_root is None
         self.workspace_root = workspace_root or Path(tempfile.mkdtemp(prefix="mock-pokee-"))
@@ -283,8 +357,14 @@ class TenantRegistry:
         if tenant is None:
             clock = Clock(mode=self.clock.mode, scale=self.clock.scale, now=self.clock.now())
             workspace = Workspace(self.workspace_root / tenant_id)
-            tenant = self._tenants[tenant_id] = Tenant(tenant_id, clock, self.rules, workspace)
+            journal = Journal(self.numbering, self.rules.journal_size)
+            tenant = Tenant(tenant_id, clock, self.rules, workspace, journal)
+            self._tenants[tenant_id] = tenant
         return tenant
+
+    def find(self, tenant_id: str) -> Tenant | None:
+        """The tenant if it exists; never makes one (the keyless views)."""
+        return self._tenants.get(tenant_id)
 
     def __iter__(self) -> Iterator[Tenant]:
         return iter(list(self._tenants.values()))
@@ -293,21 +373,30 @@ class TenantRegistry:
         self, mode: ClockMode | None = None, scale: float | None = None, now: float | None = None
     ) -> None:
         """C2 without a key: the server clock and every tenant's clock alike."""
-        clocks = [self.clock, *(t.clock for t in self)]
-        for clock in clocks:  # all or nothing: check every clock before changing one
-            clock.validate(mode, scale, now)
-        for clock in clocks:
-            clock.set(mode=mode, scale=scale, now=now)
+        tenants = list(self)
+        for clock in [self.clock, *(t.clock for t in tenants)]:  # all or nothing: check
+            clock.validate(mode, scale, now)  # every clock before changing one
+        before = self.clock.now()
+        self.clock.set(mode=mode, scale=scale, now=now)
+        _journal_clock(self.journal, self.clock, "set", before)
+        for tenant in tenants:
+            tenant.set_clock(mode=mode, scale=scale, now=now)
 
     async def advance_clocks(self, seconds: float) -> float:
         for tenant in self:
-            await tenant.clock.advance(seconds)
-        return await self.clock.advance(seconds)
+            await tenant.advance_clock(seconds)
+        before = self.clock.now()
+        now = await self.clock.advance(seconds)
+        _journal_clock(self.journal, self.clock, "advance", before)
+        return now
 
     def reset(self) -> None:
+        """Everything: every tenant, and the server's own fault rules and journal."""
         for tenant in self:
             tenant.reset()
         self._tenants.clear()
+        self.faults.clear()
+        self.journal.clear()
 
     def close(self) -> None:
         """At shutdown: end everything. Files stay in a workspace folder the user named;

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -51,6 +51,47 @@ class Drop:
     """The scenario's ``drop`` step: a live stream ends here, abruptly (the turn goes on)."""
 
 
+class Deliveries:
+    """Which of a turn's events reached a client (C4's "was a client listening").
+
+    Each stream that reads the log delivers a contiguous run of events, from the first
+    it sends to the last one the server accepted from it; an event was heard if any
+    stream's run covers it. Kept apart from the log so that the journal can answer
+    after the turn's log has been evicted.
+    """
+
+    __slots__ = ("runs",)
+
+    def __init__(self) -> None:
+        self.runs: list[list[int]] = []  # [first, last delivered]; last < first: none yet
+
+    def open(self, first: int) -> list[int]:
+        run = [first, first - 1]
+        self.runs.append(run)
+        return run
+
+    def heard(self, seq: int) -> bool:
+        return any(first <= seq <= last for first, last in self.runs)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A journal entry's fields for one event, rendered when the journal is read."""
+
+    response_id: str
+    seq: int
+    type: str
+    deliveries: Deliveries
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "response_id": self.response_id,
+            "seq": self.seq,
+            "type": self.type,
+            "heard": self.deliveries.heard(self.seq),
+        }
+
+
 class TurnLog:
     """The ordered events of one turn, and the readers waiting for more."""
 
@@ -59,6 +100,7 @@ class TurnLog:
         self.events: list[Event] = []
         self.drop_after: set[int] = set()  # event counts after which live streams drop
         self.closed = False
+        self.deliveries = Deliveries()
         self._waiters: set[asyncio.Event] = set()
 
     def append(self, type_: str, data: dict[str, Any]) -> Event:
@@ -81,14 +123,16 @@ class TurnLog:
         for waiter in self._waiters:
             waiter.set()
 
-    async def read(self, after: int, *, live: bool) -> AsyncIterator[Event | Ping | Drop]:
+    async def read(self, after: int, *, live: bool) -> AsyncGenerator[Event | Ping | Drop]:
         """Events with ``seq > after``, then live ones until the terminal event.
 
         A ``live`` reader (the stream that started the turn) honours drop marks; readers
         that resume or replay do not. While nothing is due for `PING_EVERY` seconds of
-        clock time, yields a `Ping`.
+        clock time, yields a `Ping`. The reader's caller asks for the next item only once
+        it has sent the last one, so every event it asks past counts as delivered.
         """
         position = after + 1
+        run = self.deliveries.open(position)
         while True:
             while position < len(self.events):
                 if live and position in self.drop_after:
@@ -97,6 +141,7 @@ class TurnLog:
                 event = self.events[position]
                 position += 1
                 yield event
+                run[1] = event.seq
             if self.closed:
                 return
             if live and position in self.drop_after:
@@ -129,6 +174,7 @@ class Turn:
         scenario: str,
         clock: Clock,
         on_end: Callable[[Turn], None],
+        on_event: Callable[[Turn, Event], None] | None = None,
     ):
         self.id = new_response_id()
         self.session_id = session_id
@@ -139,10 +185,12 @@ class Turn:
         self.status: TurnStatus = "in_progress"
         self.started_at = clock.now()
         self.ended_at: float | None = None
+        self.error: str | None = None
         self.usage = {"input_tokens": 0, "output_tokens": 0}
         self._on_end = on_end
+        self._on_event = on_event
         self._task: asyncio.Task[None] | None = None
-        self.log.append(
+        self._append(
             "message.created",
             {"id": self.id, "session_id": session_id, "status": "in_progress"},
         )
@@ -172,23 +220,29 @@ class Turn:
 
     def emit(self, type_: str, **data: Any) -> None:
         if self.running:
-            self.log.append(type_, data)
+            self._append(type_, data)
+
+    def _append(self, type_: str, data: dict[str, Any]) -> None:
+        event = self.log.append(type_, data)
+        if self._on_event is not None:
+            self._on_event(self, event)
 
     def end(self, status: Literal["completed", "error", "cancelled"], error: str = "") -> None:
         """Finish the turn: session effects first (via ``on_end``), then the terminal event."""
         if not self.running:
             return
         self.status = status
+        self.error = error or None
         self.ended_at = self.clock.now()
         self._on_end(self)
         if status == "completed":
-            self.log.append(
+            self._append(
                 "message.completed", {"id": self.id, "status": "completed", "usage": self.usage}
             )
         elif status == "error":
-            self.log.append("message.error", {"id": self.id, "error": error})
+            self._append("message.error", {"id": self.id, "error": error})
         else:
-            self.log.append("message.cancelled", {"id": self.id, "status": "cancelled"})
+            self._append("message.cancelled", {"id": self.id, "status": "cancelled"})
         task, current = self._task, asyncio.current_task()
         if task is not None and task is not current and not task.done():
             task.cancel()

@@ -74,6 +74,9 @@ class ScenarioBook:
     def __iter__(self) -> Iterator[Scenario]:
         return iter(self._by_name.values())
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
     def choose(self, message: str, forced: str | None = None) -> Scenario:
         """C6: the forced one, else the first whose pattern matches, else the default."""
         if forced is not None:

@@ -1,0 +1,99 @@
+"""Deciding a request's fault (C5), once per request, and acting on the quick ones.
+
+The fault comes from the request's own ``X-Mock-Fault`` header, else from the fault rules
+of the caller's tenant and then those added without a key (every rule counts the
+attempt; see `mock_pokee.domain.faults`). A status reply and a delay act here; the faults
+that shape the bytes on the wire are left in the scope for the turn stream and the
+delivery layer. Nothing is decided for the control plane, or when it is switched off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_pokee.api.bodies import describe, refuse_constant
+from mock_pokee.api.context import context, scope_tenant
+from mock_pokee.api.errors import injected_status_response
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.faults import (
+    Attempt,
+    DelayFault,
+    EventFault,
+    FaultOnly,
+    Hit,
+    StatusFault,
+)
+
+FAULT_SCOPE_KEY = "mock_pokee.fault"
+FAULT_HEADER = "x-mock-fault"
+
+
+async def inject(request: Request, scenario: str | None = None) -> Response | None:
+    """Decide the fault; a response to send instead of handling the request, or None."""
+    ctx = context(request)
+    if not ctx.control:
+        return None
+    tenant = scope_tenant(request.scope)
+    hit = _from_header(request)
+    if hit is None:
+        attempt = Attempt(
+            request.method, request.scope["path"], request.path_params.get("session_id"), scenario
+        )
+        own = tenant.faults.choose(attempt) if tenant is not None else None
+        shared = ctx.tenants.faults.choose(attempt, fire=own is None)
+        hit = own or shared
+    if hit is None:
+        return None
+    journal, clock = (tenant.journal, tenant.clock) if tenant else (ctx.tenants.journal, None)
+    journal.record(
+        (clock or ctx.tenants.clock).now(),
+        "fault",
+        request.path_params.get("session_id"),
+        rule=hit.rule,
+        type=hit.type,
+        method=request.method,
+        path=request.scope["path"],
+        fault=hit.fault.model_dump(exclude_none=True),
+    )
+    if isinstance(hit.fault, StatusFault):
+        return injected_status_response(request, hit.fault, hit.rule)
+    if isinstance(hit.fault, DelayFault):
+        await asyncio.sleep(hit.fault.seconds)  # real time: the client's timeouts are real
+        return None
+    request.scope[FAULT_SCOPE_KEY] = hit
+    return None
+
+
+def _from_header(request: Request) -> Hit | None:
+    text = request.headers.get(FAULT_HEADER)
+    if text is None:
+        return None
+    try:
+        data: Any = json.loads(text, parse_constant=refuse_constant)
+    except ValueError as exc:
+        raise InvalidRequest(f"X-Mock-Fault: not valid JSON ({exc})") from None
+    try:
+        return Hit(FaultOnly.model_validate({"fault": data}).fault, "header")
+    except ValidationError as exc:
+        raise InvalidRequest(f"X-Mock-Fault: {describe(exc)}") from None
+
+
+def chosen_fault(scope: Any) -> Hit | None:
+    hit: Hit | None = scope.get(FAULT_SCOPE_KEY)
+    return hit
+
+
+def event_fault(request: Request) -> EventFault | None:
+    """A fault that counts a stream's events, for the turn stream to apply; a ``drop``
+    without ``after_events`` is a lost response, which the delivery layer applies."""
+    hit = chosen_fault(request.scope)
+    if hit is None or getattr(hit.fault, "after_events", None) is None:
+        return None
+    fault: EventFault = hit.fault
+    return fault

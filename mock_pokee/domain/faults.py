@@ -1,0 +1,306 @@
+"""Fault rules (C5): which requests a fault hits, and the fault itself.
+
+A rule is a match (method, path glob, session, scenario), a fault, and a schedule that
+picks which *matching attempts* it hits: ``nth``, ``times``, ``every``, or
+``probability`` with a ``seed``. Every rule counts every request it matches, whether or
+not another rule fired first, so a schedule means the same thing however many rules are
+installed; of the rules that would fire on one request, the oldest wins (one fault per
+request). A probability rule draws from its own seeded generator, one draw per matching
+attempt, so a chaotic run replays exactly; without a seed one is picked and shown.
+
+This module only decides. How each fault is applied to the bytes on the wire is the HTTP
+layer's job (``mock_pokee.api.delivery``).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+
+from mock_pokee.domain.errors import InvalidRequest, NotFound
+from mock_pokee.domain.globs import MAX_PATTERN, PathGlob
+
+MAX_DELAY = 600.0  # seconds; a longer delay is a hang, not a delay
+MAX_RULES = 1_000  # per tenant (and for the server)
+_CACHE_SIZE = 4_096  # distinct (method, path) pairs remembered per book
+
+Seconds = Annotated[float, Field(ge=0, le=MAX_DELAY, allow_inf_nan=False, strict=False)]
+Count = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StatusFault(_Strict):
+    """Answer with this status and an A5 body; the request is not processed."""
+
+    type: Literal["status"]
+    status: Annotated[StrictInt, Field(ge=400, le=599)]
+    retry_after: Seconds | None = None
+    message: Annotated[StrictStr, Field(max_length=1_000)] | None = None
+
+
+class DelayFault(_Strict):
+    """Wait this many real seconds before processing (the client's timeouts are real)."""
+
+    type: Literal["delay"]
+    seconds: Seconds
+
+
+class DropFault(_Strict):
+    """A stream: cut after ``after_events`` events. Without it, or on any other response:
+    the request is processed and the connection closes with no response at all."""
+
+    type: Literal["drop"]
+    after_events: Count | None = None
+
+
+class CutFrameFault(_Strict):
+    """After ``after_events`` events, half of the next frame's bytes, then cut."""
+
+    type: Literal["cut_frame"]
+    after_events: Count = 0
+
+
+class StallFault(_Strict):
+    """After ``after_events`` events (or before any response), silence until the client
+    gives up."""
+
+    type: Literal["stall"]
+    after_events: Count = 0
+
+
+class DripFault(_Strict):
+    """The response body, slowly."""
+
+    type: Literal["drip"]
+    bytes_per_second: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)]
+
+
+class MalformedFault(_Strict):
+    """The event after ``after_events`` events arrives as a frame whose data is not JSON;
+    the stream then goes on. A non-stream response's body arrives cut in half."""
+
+    type: Literal["malformed"]
+    after_events: Count = 0
+
+
+class AbortDownloadFault(_Strict):
+    """The headers (with the full length) and ``after_bytes`` bytes of body, then cut."""
+
+    type: Literal["abort_download"]
+    after_bytes: Count
+
+
+Fault: TypeAlias = Annotated[
+    StatusFault
+    | DelayFault
+    | DropFault
+    | CutFrameFault
+    | StallFault
+    | DripFault
+    | MalformedFault
+    | AbortDownloadFault,
+    Field(discriminator="type"),
+]
+
+# Faults that count SSE events; a turn stream applies them itself, event by event.
+EventFault: TypeAlias = DropFault | CutFrameFault | StallFault | MalformedFault
+
+
+class FaultOnly(_Strict):
+    """The ``X-Mock-Fault`` header: one fault for one request."""
+
+    fault: Fault
+
+
+class Match(_Strict):
+    """All optional; what is given must all match."""
+
+    method: Annotated[StrictStr, Field(pattern=r"^[A-Za-z]{1,16}$")] | None = None
+    path: Annotated[StrictStr, Field(min_length=1, max_length=MAX_PATTERN)] | None = None
+    session: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
+    scenario: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
+
+    @model_validator(mode="after")
+    def _path_is_absolute(self) -> Match:
+        if self.path is not None and not self.path.startswith("/"):
+            raise ValueError(f"path: a request path starts with '/', not {self.path!r}")
+        return self
+
+
+class Schedule(_Strict):
+    """Exactly one of ``nth``, ``times``, ``every``, ``probability`` (with ``seed``);
+    none given: every matching attempt."""
+
+    nth: Annotated[list[Annotated[StrictInt, Field(ge=1)]], Field(min_length=1)] | None = None
+    times: Annotated[StrictInt, Field(ge=1)] | None = None
+    every: Annotated[StrictInt, Field(ge=1)] | None = None
+    probability: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    seed: Annotated[StrictInt, Field(ge=0, le=2**63)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Schedule:
+        forms = ("nth", "times", "every", "probability")
+        given = [form for form in forms if getattr(self, form) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of nth, times, every, probability, not {given}")
+        if self.seed is not None and self.probability is None:
+            raise ValueError("seed: only goes with probability")
+        if self.nth is not None and len(self.nth) > 10_000:
+            raise ValueError("nth: at most 10000 attempts")
+        return self
+
+
+class RuleSpec(_Strict):
+    """The body of ``POST /_mock/faults``."""
+
+    match: Match = Field(default_factory=Match)
+    fault: Fault
+    schedule: Schedule = Field(default_factory=Schedule)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What a fault rule can match a request on."""
+
+    method: str
+    path: str
+    session: str | None = None
+    scenario: str | None = None
+
+
+@dataclass(eq=False)
+class Rule:
+    spec: RuleSpec
+    id: str = field(default_factory=lambda: "flt_" + secrets.token_hex(6))
+    hits: int = 0
+    matched: int = 0
+    seed: int | None = None
+    _glob: PathGlob | None = None
+    _random: random.Random | None = None
+    _nth: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        match, schedule = self.spec.match, self.spec.schedule
+        self._glob = PathGlob.compile(match.path) if match.path else None
+        if schedule.probability is not None:
+            self.seed = schedule.seed if schedule.seed is not None else secrets.randbits(32)
+            self._random = random.Random(self.seed)
+        self._nth = frozenset(schedule.nth or ())
+
+    def matches_route(self, method: str, path: str) -> bool:
+        match = self.spec.match
+        if match.method is not None and match.method.upper() != method:
+            return False
+        return self._glob is None or self._glob.matches(path)
+
+    def matches_rest(self, attempt: Attempt) -> bool:
+        match = self.spec.match
+        if match.session is not None and match.session != attempt.session:
+            return False
+        return match.scenario is None or match.scenario == attempt.scenario
+
+    def due(self) -> bool:
+        """Count one matching attempt; True if the schedule hits it."""
+        self.matched += 1
+        schedule, n = self.spec.schedule, self.matched
+        if self._random is not None and schedule.probability is not None:
+            return self._random.random() < schedule.probability
+        if schedule.nth is not None:
+            return n in self._nth
+        if schedule.times is not None:
+            return n <= schedule.times
+        if schedule.every is not None:
+            return n % schedule.every == 0
+        return True
+
+    def describe(self) -> dict[str, Any]:
+        schedule = self.spec.schedule.model_dump(exclude_none=True)
+        if self.seed is not None:
+            schedule["seed"] = self.seed
+        return {
+            "id": self.id,
+            "match": self.spec.match.model_dump(exclude_none=True),
+            "fault": self.spec.fault.model_dump(exclude_none=True),
+            "schedule": schedule,
+            "hits": self.hits,
+            "matched": self.matched,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A fault chosen for one request: by a rule, or by the request's own header."""
+
+    fault: Any  # one of the Fault classes
+    rule: str  # the rule's id, or "header"
+
+    @property
+    def type(self) -> str:
+        kind: str = self.fault.type
+        return kind
+
+
+class FaultBook:
+    """One tenant's rules (or the server's), oldest first."""
+
+    def __init__(self) -> None:
+        self._rules: list[Rule] = []
+        self._candidates: dict[tuple[str, str], tuple[Rule, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(list(self._rules))
+
+    def add(self, spec: RuleSpec) -> Rule:
+        if len(self._rules) >= MAX_RULES:
+            raise InvalidRequest(f"rules: at most {MAX_RULES} fault rules; delete some first")
+        rule = Rule(spec)
+        self._rules.append(rule)
+        self._candidates.clear()
+        return rule
+
+    def remove(self, rule_id: str) -> None:
+        for rule in self._rules:
+            if rule.id == rule_id:
+                self._rules.remove(rule)
+                self._candidates.clear()
+                return
+        raise NotFound(f"fault rule {rule_id}: not found")
+
+    def get(self, rule_id: str) -> Rule | None:
+        return next((rule for rule in self._rules if rule.id == rule_id), None)
+
+    def clear(self) -> int:
+        count = len(self._rules)
+        self._rules.clear()
+        self._candidates.clear()
+        return count
+
+    def choose(self, attempt: Attempt, *, fire: bool = True) -> Hit | None:
+        """Count the attempt against every matching rule; the oldest that hits fires,
+        unless ``fire`` is false (another book's rule already did)."""
+        if not self._rules:
+            return None
+        key = (attempt.method, attempt.path)
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            if len(self._candidates) >= _CACHE_SIZE:
+                self._candidates.clear()
+            candidates = tuple(r for r in self._rules if r.matches_route(*key))
+            self._candidates[key] = candidates
+        chosen: Hit | None = None
+        for rule in candidates:
+            if rule.matches_rest(attempt) and rule.due() and fire and chosen is None:
+                rule.hits += 1
+                chosen = Hit(rule.spec.fault, rule.id)
+        return chosen

@@ -1,0 +1,221 @@
+"""The timeline journal (C4): what happened, in order, per tenant.
+
+Requests, the SSE events a turn sent (and whether a client was listening), faults fired,
+clock moves, expiries, turn starts and ends, deletions: one bounded log per tenant, plus
+one for the server itself (requests without a key, keyless clock moves). Every entry
+takes its ``seq`` from one counter shared by the whole server, so the keyless view merges
+the logs in the order things happened, and ``since=<seq>`` reads only what is new.
+
+Recording is on the hot path (every request, every event), reading is not: a request
+entry keeps the request's raw header list and is turned into JSON (key masked) only when
+someone reads the journal. A full journal drops its oldest entry and counts it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.globs import MAX_PATTERN, PathGlob
+from mock_pokee.domain.keys import mask_authorization
+
+JOURNAL_SIZE = 20_000  # entries per tenant (and for the server) before the oldest go
+
+KINDS = (
+    "request",
+    "event",
+    "fault",
+    "clock",
+    "expiry",
+    "turn.start",
+    "turn.end",
+    "deletion",
+)
+
+
+class Rendered(Protocol):
+    """Fields kept in a cheap form while recording, made JSON only when read."""
+
+    def render(self) -> dict[str, Any]: ...
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One request as the journal keeps it while it runs; rendered when read."""
+
+    method: str
+    path: str
+    raw_headers: list[tuple[bytes, bytes]]
+    status: int | None = None
+    duration_ms: float | None = None
+    body_size: int = 0
+    response_id: str | None = None
+    fault: str | None = None
+    outcome: str = "in_progress"  # complete, cut, incomplete, no_response
+
+    def render(self) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in self.raw_headers:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name == "authorization":
+                value = mask_authorization(value)
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        fields: dict[str, Any] = {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "outcome": self.outcome,
+            "headers": headers,
+            "body_size": self.body_size,
+        }
+        if self.response_id is not None:
+            fields["response_id"] = self.response_id
+        if self.fault is not None:
+            fields["fault"] = self.fault
+        return fields
+
+
+@dataclass(slots=True)
+class Entry:
+    seq: int
+    at: float
+    kind: str
+    session: str | None
+    fields: dict[str, Any] | Rendered
+
+    def render(self, tenant: str | None = None, *, keyless: bool = False) -> dict[str, Any]:
+        """The entry's JSON; the keyless view (C2) also names the tenant (None: the server)."""
+        fields = self.fields if isinstance(self.fields, dict) else self.fields.render()
+        out: dict[str, Any] = {"seq": self.seq, "kind": self.kind, "at": self.at}
+        if keyless:
+            out["tenant"] = tenant
+        if self.session is not None:
+            out["session"] = self.session
+        out.update(fields)
+        return out
+
+
+@dataclass(frozen=True)
+class JournalQuery:
+    """C4's filters; ``kind`` may list several kinds, and ``turn`` means both turn kinds."""
+
+    kinds: frozenset[str] | None = None
+    method: str | None = None
+    path: PathGlob | None = None
+    session: str | None = None
+    since: int = 0
+
+    @classmethod
+    def parse(cls, params: dict[str, str]) -> JournalQuery:
+        kinds = None
+        if "kind" in params:
+            wanted = {k.strip() for k in params["kind"].split(",")}
+            expanded = set()
+            for kind in wanted:
+                matching = {k for k in KINDS if k == kind or k.split(".")[0] == kind}
+                if not matching:
+                    raise InvalidRequest(f"kind: unknown kind {kind!r}; known: {', '.join(KINDS)}")
+                expanded |= matching
+            kinds = frozenset(expanded)
+        path = params.get("path")
+        if path is not None and len(path) > MAX_PATTERN:
+            raise InvalidRequest(f"path: a pattern of at most {MAX_PATTERN} characters")
+        since = params.get("since", "0")
+        if not (since.isascii() and since.isdigit() and len(since) <= 18):
+            raise InvalidRequest(f"since: must be an entry's seq (a whole number), not {since!r}")
+        return cls(
+            kinds=kinds,
+            method=params["method"].upper() if "method" in params else None,
+            path=PathGlob.compile(path) if path is not None else None,
+            session=params.get("session"),
+            since=int(since),
+        )
+
+    def matches(self, entry: Entry) -> bool:
+        if entry.seq <= self.since:
+            return False
+        if self.kinds is not None and entry.kind not in self.kinds:
+            return False
+        if self.session is not None and entry.session != self.session:
+            return False
+        if self.method is None and self.path is None:
+            return True
+        fields = entry.fields
+        if not isinstance(fields, RequestRecord):
+            return False  # method and path filters select requests
+        if self.method is not None and fields.method != self.method:
+            return False
+        return self.path is None or self.path.matches(fields.path)
+
+
+@dataclass
+class Journal:
+    """One tenant's (or the server's) log. ``numbering`` is shared by the whole server."""
+
+    numbering: Iterator[int]
+    capacity: int = JOURNAL_SIZE
+    dropped: int = 0
+    entries: deque[Entry] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.entries = deque(maxlen=self.capacity)
+
+    def record(
+        self, at: float, kind: str, session: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Add an entry; returns its fields so a caller may complete them later."""
+        self._append(Entry(next(self.numbering), at, kind, session, fields))
+        return fields
+
+    def record_lazy(self, at: float, kind: str, session: str | None, fields: Rendered) -> None:
+        """Add an entry whose fields are rendered when read (requests, events)."""
+        self._append(Entry(next(self.numbering), at, kind, session, fields))
+
+    def _append(self, entry: Entry) -> None:
+        if len(self.entries) == self.capacity:
+            self.dropped += 1
+        self.entries.append(entry)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.dropped = 0
+
+    def select(self, query: JournalQuery) -> list[Entry]:
+        return [entry for entry in self.entries if query.matches(entry)]
+
+    def read(self, query: JournalQuery) -> dict[str, Any]:
+        """``GET /_mock/journal`` for one tenant."""
+        return _answer([(entry, None) for entry in self.select(query)], self.dropped)
+
+
+def new_numbering() -> Iterator[int]:
+    return itertools.count(1)
+
+
+def read_merged(
+    journals: Iterable[tuple[str | None, Journal]], query: JournalQuery
+) -> dict[str, Any]:
+    """The keyless view (C2): every journal merged by ``seq``, each entry naming its tenant
+    (``None`` for the server's own)."""
+    journals = list(journals)
+    streams = [[(entry, tenant) for entry in journal.select(query)] for tenant, journal in journals]
+    dropped = sum(journal.dropped for _, journal in journals)
+    merged = list(heapq.merge(*streams, key=lambda pair: pair[0].seq))
+    return _answer(merged, dropped, keyless=True)
+
+
+def _answer(
+    pairs: list[tuple[Entry, str | None]], dropped: int, *, keyless: bool = False
+) -> dict[str, Any]:
+    return {
+        "entries": [entry.render(tenant, keyless=keyless) for entry, tenant in pairs],
+        "dropped": dropped,
+        "last": pairs[-1][0].seq if pairs else None,
+    }
