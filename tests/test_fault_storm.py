@@ -77,10 +77,12 @@ def test_a_storm_of_every_fault_leaves_no_task_and_no_error() -> None:
 
 
 def test_keyless_rules_apply_to_every_tenant_and_list_with_theirs() -> None:
-    with ThreadedServer(Settings(port=0)) as server:
-        anon = httpx.Client(base_url=server.url)
-        acme = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer pk_acme_k"})
-        beta = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer pk_beta_k"})
+    with (
+        ThreadedServer(Settings(port=0)) as server,
+        httpx.Client(base_url=server.url) as anon,
+        httpx.Client(base_url=server.url, headers={"Authorization": "Bearer pk_acme_k"}) as acme,
+        httpx.Client(base_url=server.url, headers={"Authorization": "Bearer pk_beta_k"}) as beta,
+    ):
         shared = anon.post(
             "/_mock/faults",
             json={"fault": {"type": "status", "status": 503}, "match": {"path": "/v1/usage"}},
@@ -105,8 +107,6 @@ def test_keyless_rules_apply_to_every_tenant_and_list_with_theirs() -> None:
             ("acme", shared["id"]),
             ("beta", own["id"]),
         ]
-        for client in (anon, acme, beta):
-            client.close()
 
 
 def test_without_the_control_plane_no_fault_applies() -> None:

@@ -14,11 +14,15 @@ from mock_pokee.scenarios.loader import ScenarioBook
 
 # ASGI scope keys: the caller's tenant once its key is checked (its clock dates the
 # answer, its journal records it), and the query parameters the dispatcher accepted.
+CONTEXT_SCOPE_KEY = "mock_pokee.context"  # the server's context, put there by the middleware
 TENANT_SCOPE_KEY = "mock_pokee.tenant"
 PARAMS_SCOPE_KEY = "mock_pokee.params"
 # Left by routes for the journal (C4): the session a request made (S2), and the response
 # a stream carries (M1), where the path does not name them.
 SESSION_SCOPE_KEY = "mock_pokee.session"
+# The two headers every request is checked for, found by the middleware in one pass over
+# the raw headers: ``(authorization, x-mock-fault)``, each bytes or None.
+HEADERS_SCOPE_KEY = "mock_pokee.headers"
 RESPONSE_ID_SCOPE_KEY = "mock_pokee.response_id"
 
 
@@ -36,22 +40,23 @@ class ServerContext:
     request_log: RequestLog | None = None  # the terminal's one line per request
     # Unexpected exceptions (500s), kept so the test harness can fail the test that caused one.
     errors: list[BaseException] = field(default_factory=list)
-    _tenant_ids: dict[str, str] = field(default_factory=dict)
+    _tenant_ids: dict[bytes, str] = field(default_factory=dict)
 
-    def tenant_id_for(self, header: str | None) -> str:
+    def tenant_id_for(self, header: bytes | None) -> str:
         """The tenant an Authorization header names. Accepted headers are remembered: the
         same few keys arrive on every request, and parsing them is a hot path."""
         if header is not None and (tenant_id := self._tenant_ids.get(header)) is not None:
             return tenant_id
-        tenant_id = tenant_of(self.keys.key_from_header(header))
+        text = None if header is None else header.decode("latin-1")
+        tenant_id = tenant_of(self.keys.key_from_header(text))
         if len(self._tenant_ids) >= _HEADER_CACHE_SIZE:
             self._tenant_ids.clear()
-        self._tenant_ids[header or ""] = tenant_id
+        self._tenant_ids[header or b""] = tenant_id
         return tenant_id
 
 
 def context(request: Request) -> ServerContext:
-    ctx: ServerContext = request.app.state.mock
+    ctx: ServerContext = request.scope[CONTEXT_SCOPE_KEY]
     return ctx
 
 
@@ -61,7 +66,7 @@ def tenant_for(request: Request) -> Tenant:
     if tenant is not None:
         return tenant
     ctx = context(request)
-    tenant_id = ctx.tenant_id_for(request.headers.get("authorization"))
+    tenant_id = ctx.tenant_id_for(request.scope[HEADERS_SCOPE_KEY][0])
     tenant = ctx.tenants.get(tenant_id)
     request.scope[TENANT_SCOPE_KEY] = tenant
     return tenant
@@ -69,7 +74,7 @@ def tenant_for(request: Request) -> Tenant:
 
 def optional_tenant_for(request: Request) -> Tenant | None:
     """C2: a control request with a key acts on that tenant; without one, on the server."""
-    if "authorization" not in request.headers:
+    if request.scope[HEADERS_SCOPE_KEY][0] is None:
         return None
     return tenant_for(request)
 

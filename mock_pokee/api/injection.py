@@ -18,7 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_pokee.api.bodies import describe, refuse_constant
-from mock_pokee.api.context import context, scope_tenant
+from mock_pokee.api.context import (
+    CONTEXT_SCOPE_KEY,
+    HEADERS_SCOPE_KEY,
+    TENANT_SCOPE_KEY,
+    ServerContext,
+    context,
+    scope_tenant,
+)
 from mock_pokee.api.errors import injected_status_response
 from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.faults import (
@@ -29,27 +36,43 @@ from mock_pokee.domain.faults import (
     Hit,
     StatusFault,
 )
+from mock_pokee.domain.tenants import Tenant
 
 FAULT_SCOPE_KEY = "mock_pokee.fault"
-FAULT_HEADER = "x-mock-fault"
 
 
 async def inject(request: Request, scenario: str | None = None) -> Response | None:
-    """Decide the fault; a response to send instead of handling the request, or None."""
-    ctx = context(request)
+    """Decide the fault and act on it; a response to send instead of handling the
+    request, or None to handle it."""
+    hit = decide(request, scenario)
+    return None if hit is None else await act(request, hit)
+
+
+def decide(request: Request, scenario: str | None = None) -> Hit | None:
+    """The request's fault, if any; every matching rule counts the attempt."""
+    scope = request.scope
+    ctx: ServerContext = scope[CONTEXT_SCOPE_KEY]
     if not ctx.control:
         return None
+    tenant: Tenant | None = scope.get(TENANT_SCOPE_KEY)
+    shared = ctx.tenants.faults
+    header = scope[HEADERS_SCOPE_KEY][1]
+    hit = None if header is None else _from_header(header)
+    if hit is not None or (shared.empty and (tenant is None or tenant.faults.empty)):
+        return hit  # the header's fault, or nothing: no rule anywhere (the hot path)
+    attempt = Attempt(
+        request.method, request.scope["path"], request.path_params.get("session_id"), scenario
+    )
+    own = tenant.faults.choose(attempt) if tenant is not None else None
+    other = shared.choose(attempt, fire=own is None)  # counted even when own fired
+    return own or other
+
+
+async def act(request: Request, hit: Hit) -> Response | None:
+    """Journal the fault; answer a status fault, wait out a delay, and leave the rest in
+    the scope for the turn stream and the delivery layer."""
+    ctx = context(request)
     tenant = scope_tenant(request.scope)
-    hit = _from_header(request)
-    if hit is None:
-        attempt = Attempt(
-            request.method, request.scope["path"], request.path_params.get("session_id"), scenario
-        )
-        own = tenant.faults.choose(attempt) if tenant is not None else None
-        shared = ctx.tenants.faults.choose(attempt, fire=own is None)
-        hit = own or shared
-    if hit is None:
-        return None
     journal, clock = (tenant.journal, tenant.clock) if tenant else (ctx.tenants.journal, None)
     journal.record(
         (clock or ctx.tenants.clock).now(),
@@ -70,10 +93,8 @@ async def inject(request: Request, scenario: str | None = None) -> Response | No
     return None
 
 
-def _from_header(request: Request) -> Hit | None:
-    text = request.headers.get(FAULT_HEADER)
-    if text is None:
-        return None
+def _from_header(header: bytes) -> Hit:
+    text = header.decode("latin-1")
     try:
         data: Any = json.loads(text, parse_constant=refuse_constant)
     except ValueError as exc:

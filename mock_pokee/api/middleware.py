@@ -19,13 +19,26 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_pokee.api.connection import Connection, Cut
-from mock_pokee.api.context import RESPONSE_ID_SCOPE_KEY, SESSION_SCOPE_KEY, scope_tenant
+from mock_pokee.api.context import (
+    CONTEXT_SCOPE_KEY,
+    HEADERS_SCOPE_KEY,
+    RESPONSE_ID_SCOPE_KEY,
+    SESSION_SCOPE_KEY,
+    TENANT_SCOPE_KEY,
+)
 from mock_pokee.api.delivery import Delivery, delivery_for
 from mock_pokee.api.injection import chosen_fault
 from mock_pokee.domain.journal import RequestRecord
 
 if TYPE_CHECKING:
     from mock_pokee.api.context import ServerContext
+
+
+# Only these carry a body whose size the journal counts; others skip the receive wrapper.
+_METHODS_WITH_BODIES = frozenset({"POST", "PUT", "PATCH"})
+
+
+_NO_PARAMS: dict[str, str] = {}
 
 
 @lru_cache(maxsize=256)
@@ -45,10 +58,18 @@ class MockMiddleware:
             await self.app(scope, receive, send)
             return
         ctx = self.ctx
+        scope[CONTEXT_SCOPE_KEY] = ctx
+        authorization = fault = None
+        for name, value in scope["headers"]:  # servers give header names in lower case
+            if name == b"authorization":
+                authorization = value
+            elif name == b"x-mock-fault":
+                fault = value
+        scope[HEADERS_SCOPE_KEY] = (authorization, fault)
         started = time.perf_counter()
-        connection = Connection(send)
-        journaled = not scope["path"].startswith("/_mock")
-        record = RequestRecord(scope["method"], scope["path"], scope["headers"])
+        path = scope["path"]
+        journaled = not path.startswith("/_mock")
+        record = RequestRecord(scope["method"], path, scope["headers"])
         delivery: Delivery | None = None
 
         async def counting_receive() -> Message:
@@ -59,21 +80,21 @@ class MockMiddleware:
         async def send_with_effects(message: Message) -> None:
             nonlocal delivery
             if message["type"] == "http.response.start":
-                tenant = scope_tenant(scope)
+                tenant = scope.get(TENANT_SCOPE_KEY)
                 clock = tenant.clock if tenant is not None else ctx.tenants.clock
-                date = http_date(int(clock.now()))
-                message["headers"] = [*message.get("headers", ()), (b"date", date)]
+                now = clock.now()
+                message["headers"] = [*message.get("headers", ()), (b"date", http_date(int(now)))]
                 hit = chosen_fault(scope)
                 if hit is not None:
                     record.fault = hit.rule
-                    delivery = delivery_for(hit, message, connection, receive)
+                    delivery = delivery_for(hit, message, Connection(send), receive)
                 if delivery is not None:
                     await delivery.send(message, send)  # a lost response raises `Cut` here
                 else:
                     await send(message)
                 record.status = message["status"]
                 if journaled:
-                    self._journal(scope, record)
+                    self._journal(scope, record, now)
                 return
             if delivery is not None:
                 await delivery.send(message, send)
@@ -82,13 +103,16 @@ class MockMiddleware:
             if not message.get("more_body"):
                 record.outcome = "complete"
 
+        with_body = journaled and scope["method"] in _METHODS_WITH_BODIES
         try:
-            await self.app(scope, counting_receive if journaled else receive, send_with_effects)
+            await self.app(scope, counting_receive if with_body else receive, send_with_effects)
         except Cut:
             record.outcome = "cut" if record.status is not None else "no_response"
-            if journaled and record.status is None:
-                self._journal(scope, record)  # it never got an answer to record it by
-            await connection.cut(receive)
+            if journaled and record.status is None:  # no answer to record it by
+                tenant = scope.get(TENANT_SCOPE_KEY)
+                clock = tenant.clock if tenant is not None else ctx.tenants.clock
+                self._journal(scope, record, clock.now())
+            await Connection(send).cut(receive)
         except Exception:
             # Starlette's error handler has answered 500 and kept the error for the test
             # harness; uvicorn need not log it a second time.
@@ -103,12 +127,11 @@ class MockMiddleware:
                     record.method, record.path, record.status, record.duration_ms, record.outcome
                 )
 
-    def _journal(self, scope: Scope, record: RequestRecord) -> None:
-        tenant = scope_tenant(scope)
+    def _journal(self, scope: Scope, record: RequestRecord, now: float) -> None:
+        tenant = scope.get(TENANT_SCOPE_KEY)
         record.response_id = scope.get(RESPONSE_ID_SCOPE_KEY)
-        session = scope.get("path_params", {}).get("session_id") or scope.get(SESSION_SCOPE_KEY)
-        if tenant is not None:
-            tenant.journal.record_lazy(tenant.clock.now(), "request", session, record)
-        else:
-            tenants = self.ctx.tenants
-            tenants.journal.record_lazy(tenants.clock.now(), "request", session, record)
+        session = scope.get("path_params", _NO_PARAMS).get("session_id") or scope.get(
+            SESSION_SCOPE_KEY
+        )
+        journal = tenant.journal if tenant is not None else self.ctx.tenants.journal
+        journal.record_lazy(now, "request", session, record)

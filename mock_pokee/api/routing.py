@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from mock_pokee.api.bodies import query
 from mock_pokee.api.context import PARAMS_SCOPE_KEY, optional_tenant_for, tenant_for
-from mock_pokee.api.injection import inject
+from mock_pokee.api.injection import act, decide
 
 Handler = Callable[[Request], Awaitable[Response]]
 # "key": a tenant's key is required (A2); "optional": with a key the request acts on
@@ -61,9 +61,12 @@ class _ByMethod:
         elif endpoint.auth == "optional":
             optional_tenant_for(request)
         if endpoint.query is not None:
-            request.scope[PARAMS_SCOPE_KEY] = query(request, endpoint.query)
-        if endpoint.faults == "before" and (answer := await inject(request)) is not None:
-            return answer
+            given = query(request, endpoint.query) if request.scope["query_string"] else {}
+            request.scope[PARAMS_SCOPE_KEY] = given
+        if endpoint.faults == "before" and (hit := decide(request)) is not None:
+            answer = await act(request, hit)
+            if answer is not None:
+                return answer
         return await endpoint.handler(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

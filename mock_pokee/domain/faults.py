@@ -18,7 +18,7 @@ import random
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, NamedTuple, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
@@ -166,9 +166,8 @@ class RuleSpec(_Strict):
     schedule: Schedule = Field(default_factory=Schedule)
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """What a fault rule can match a request on."""
+class Attempt(NamedTuple):
+    """What a fault rule can match a request on (a tuple: made on every request)."""
 
     method: str
     path: str
@@ -254,6 +253,8 @@ class FaultBook:
     def __init__(self) -> None:
         self._rules: list[Rule] = []
         self._candidates: dict[tuple[str, str], tuple[Rule, ...]] = {}
+        # Read on every request before anything else: a plain attribute, not a call.
+        self.empty = True
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -266,14 +267,14 @@ class FaultBook:
             raise InvalidRequest(f"rules: at most {MAX_RULES} fault rules; delete some first")
         rule = Rule(spec)
         self._rules.append(rule)
-        self._candidates.clear()
+        self._changed()
         return rule
 
     def remove(self, rule_id: str) -> None:
         for rule in self._rules:
             if rule.id == rule_id:
                 self._rules.remove(rule)
-                self._candidates.clear()
+                self._changed()
                 return
         raise NotFound(f"fault rule {rule_id}: not found")
 
@@ -283,13 +284,17 @@ class FaultBook:
     def clear(self) -> int:
         count = len(self._rules)
         self._rules.clear()
-        self._candidates.clear()
+        self._changed()
         return count
+
+    def _changed(self) -> None:
+        self._candidates.clear()
+        self.empty = not self._rules
 
     def choose(self, attempt: Attempt, *, fire: bool = True) -> Hit | None:
         """Count the attempt against every matching rule; the oldest that hits fires,
         unless ``fire`` is false (another book's rule already did)."""
-        if not self._rules:
+        if self.empty:
             return None
         key = (attempt.method, attempt.path)
         candidates = self._candidates.get(key)

@@ -175,8 +175,12 @@ class Journal:
         return fields
 
     def record_lazy(self, at: float, kind: str, session: str | None, fields: Rendered) -> None:
-        """Add an entry whose fields are rendered when read (requests, events)."""
-        self._append(Entry(next(self.numbering), at, kind, session, fields))
+        """Add an entry whose fields are rendered when read (requests, events): on the
+        hot path, so `_append` is written out here."""
+        entries = self.entries
+        if len(entries) == self.capacity:
+            self.dropped += 1
+        entries.append(Entry(next(self.numbering), at, kind, session, fields))
 
     def _append(self, entry: Entry) -> None:
         if len(self.entries) == self.capacity:
