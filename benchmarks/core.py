@@ -26,10 +26,12 @@ SESSIONS = 10_000
 
 
 def run() -> Iterator[str]:
+    from benchmarks.faults import session_read_under_rules
     from benchmarks.files import file_transfer
     from benchmarks.turns import concurrent_turns, stream_throughput, turn_eviction
 
     yield from session_read_throughput()
+    yield from session_read_under_rules()
     yield from stream_throughput()
     yield from concurrent_turns()
     yield from turn_eviction()
