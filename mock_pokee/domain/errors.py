@@ -61,3 +61,11 @@ class IdempotencyMismatch(DomainError):
 
 class RangeNotSatisfiable(DomainError):
     error = "range_not_satisfiable"
+
+
+class PaymentRequired(DomainError):
+    error = "payment_required"
+
+
+class NoPendingToolCall(DomainError):
+    error = "no_pending_tool_call"

@@ -7,13 +7,14 @@ name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.tools import ClientTool
 from mock_pokee.scenarios.schema import Scenario, StepError
 
 BUILTIN_FOLDER = Path(__file__).resolve().parents[2] / "scenarios"
@@ -77,8 +78,11 @@ class ScenarioBook:
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
-    def choose(self, message: str, forced: str | None = None) -> Scenario:
-        """C6: the forced one, else the first whose pattern matches, else the default."""
+    def choose(
+        self, message: str, forced: str | None = None, tools: Sequence[ClientTool] = ()
+    ) -> Scenario:
+        """C6: the forced one, else the first that matches (its pattern, or a session
+        tool the message asks for), else the default."""
         if forced is not None:
             scenario = self._by_name.get(forced)
             if scenario is None:
@@ -88,6 +92,6 @@ class ScenarioBook:
                 )
             return scenario
         for scenario in self._by_name.values():
-            if scenario.matches(message):
+            if scenario.matches(message, tools):
                 return scenario
         return self._by_name[self.default]

@@ -1,0 +1,30 @@
+"""Caller-given text in error messages and in what the mock stores.
+
+An error message quotes what was wrong, but a 1 MiB name must not come back as a 1 MiB
+message, and a lone surrogate (``"\\ud800"``, legal in JSON text, not in UTF-8) must not
+reach a response it would break: `shown` quotes with ``repr`` (which escapes it) and
+cuts long values short. `is_unicode` tells whether text can be encoded as UTF-8 at all.
+"""
+
+from __future__ import annotations
+
+SHOWN_CHARS = 80
+
+
+def shown(value: object) -> str:
+    """``value`` quoted for a message, at most about `SHOWN_CHARS` characters of it."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}… ({len(value)} characters)"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**SHOWN_CHARS:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}…"
+
+
+def is_unicode(text: str) -> bool:
+    """False for text holding a lone surrogate, which no UTF-8 response can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
