@@ -174,3 +174,12 @@ def test_the_annotated_example_in_the_readme_loads(tmp_path: Path) -> None:
         "TextStep",
         "UsageStep",
     ]
+
+
+def test_the_examples_users_copy_load_beside_the_built_ins() -> None:
+    """scenarios/examples/ is a folder a user can pass to --scenarios as it is."""
+    folder = Path(__file__).parents[1] / "scenarios" / "examples"
+    book = ScenarioBook.load([folder])
+    names = [scenario.name for scenario in book]
+    assert names[:2] == ["flaky-export", "weekly-summary"]  # tried before the built-ins
+    assert "presentation" in names

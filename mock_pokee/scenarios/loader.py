@@ -1,13 +1,16 @@
-"""Loading scenario files: the built-ins in ``scenarios/`` and any user folders (C6, D).
+"""Loading scenario files: the built-ins and any user folders (C6, D).
 
-A bad file stops the server with the file's name, the step and the reason. User scenarios
-are tried before the built-ins when matching a message, and replace a built-in of the same
-name.
+The built-ins ship inside the package (``mock_pokee/scenarios/builtin``) and are read
+through `importlib.resources`, so an installed wheel has them as a clone does. A bad file
+stops the server with the file's name, the step and the reason. User scenarios are tried
+before the built-ins when matching a message, and replace a built-in of the same name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
@@ -16,18 +19,22 @@ from pydantic import ValidationError
 from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.scenarios.schema import Scenario, StepError
 
-BUILTIN_FOLDER = Path(__file__).resolve().parents[2] / "scenarios"
 DEFAULT_SCENARIO = "quick-answer"
+SUFFIXES = (".yaml", ".yml")
+
+
+def builtin_folder() -> Traversable:
+    return resources.files("mock_pokee.scenarios").joinpath("builtin")
 
 
 class ScenarioFileError(Exception):
     """A scenario file that cannot be used: the file, and what is wrong (step included)."""
 
-    def __init__(self, path: Path, reason: str):
+    def __init__(self, path: Path | Traversable, reason: str):
         super().__init__(f"{path}: {reason}")
 
 
-def load_file(path: Path) -> Scenario:
+def load_file(path: Path | Traversable) -> Scenario:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -62,12 +69,15 @@ class ScenarioBook:
     @classmethod
     def load(cls, user_folders: Iterable[Path] = ()) -> ScenarioBook:
         """User folders first (their scenarios win), then the built-ins."""
-        folders = [*user_folders, BUILTIN_FOLDER]
+        folders: list[Path | Traversable] = [*user_folders, builtin_folder()]
         scenarios: list[Scenario] = []
         for folder in folders:
             if not folder.is_dir():
                 raise ScenarioFileError(folder, "not a folder of scenario files")
-            files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+            files = sorted(
+                (entry for entry in folder.iterdir() if entry.name.endswith(SUFFIXES)),
+                key=lambda entry: entry.name,
+            )
             scenarios += [load_file(path) for path in files]
         return cls(scenarios)
 
