@@ -6,7 +6,20 @@ Python keeps the rules testable without a server.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import ClassVar
+
+log = logging.getLogger("mock_pokee")
+
+# Where the mock's own bugs go (an exception in a scenario step, a clock callback, a
+# route): the server keeps them so that the test harness fails the test that caused one.
+BugReport = Callable[[BaseException], None]
+
+
+def log_bug(exc: BaseException) -> None:
+    """The default report: the log only (plain Python use, unit tests)."""
+    log.error("mock-pokee bug: %s: %s", type(exc).__name__, exc, exc_info=exc)
 
 
 class DomainError(Exception):

@@ -16,7 +16,14 @@ from typing import Any
 
 from mock_pokee.clock import Clock, ClockMode
 from mock_pokee.domain.deadlines import DeadlineQueue
-from mock_pokee.domain.errors import ForbiddenPath, NotFound, RateLimited, SessionBusy
+from mock_pokee.domain.errors import (
+    BugReport,
+    ForbiddenPath,
+    NotFound,
+    RateLimited,
+    SessionBusy,
+    log_bug,
+)
 from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
 from mock_pokee.domain.journal import JOURNAL_SIZE, Journal, new_numbering
@@ -84,8 +91,10 @@ class Tenant:
         rules: TenantRules,
         workspace: Workspace,
         journal: Journal | None = None,
+        report: BugReport = log_bug,
     ):
         self.id = tenant_id
+        self._report = report
         self.clock = clock
         self.rules = rules
         self.workspace = workspace
@@ -188,6 +197,7 @@ class Tenant:
             clock=self.clock,
             on_end=lambda turn: self._turn_ended(turn, entry),
             on_event=self._journal_event,
+            report=self._report,
         )
         session.busy = True
         session.last_activity = now
@@ -341,9 +351,11 @@ class TenantRegistry:
         clock_mode: ClockMode = "real",
         scale: float = 1.0,
         workspace_root: Path | None = None,
+        report: BugReport = log_bug,
     ):
         self.rules = rules
-        self.clock = Clock(mode=clock_mode, scale=scale)
+        self._report = report
+        self.clock = Clock(mode=clock_mode, scale=scale, report=report)
         self.numbering = new_numbering()
         self.journal = Journal(self.numbering, rules.journal_size)  # requests without a key
         self.faults = FaultBook()  # rules added without a key: for every request
@@ -355,10 +367,11 @@ class TenantRegistry:
     def get(self, tenant_id: str) -> Tenant:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
-            clock = Clock(mode=self.clock.mode, scale=self.clock.scale, now=self.clock.now())
+            clock = self.clock
+            clock = Clock(clock.mode, clock.scale, clock.now(), report=self._report)
             workspace = Workspace(self.workspace_root / tenant_id)
             journal = Journal(self.numbering, self.rules.journal_size)
-            tenant = Tenant(tenant_id, clock, self.rules, workspace, journal)
+            tenant = Tenant(tenant_id, clock, self.rules, workspace, journal, self._report)
             self._tenants[tenant_id] = tenant
         return tenant
 

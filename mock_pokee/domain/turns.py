@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mock_pokee.clock import Clock
-from mock_pokee.domain.errors import DomainError
+from mock_pokee.domain.errors import BugReport, DomainError, log_bug
 
 TERMINAL_TYPES = frozenset({"message.completed", "message.error", "message.cancelled"})
 PING_EVERY = 15.0  # M3: a comment while no event is due for 15 s of clock time
@@ -175,6 +175,7 @@ class Turn:
         clock: Clock,
         on_end: Callable[[Turn], None],
         on_event: Callable[[Turn, Event], None] | None = None,
+        report: BugReport = log_bug,
     ):
         self.id = new_response_id()
         self.session_id = session_id
@@ -189,6 +190,7 @@ class Turn:
         self.usage = {"input_tokens": 0, "output_tokens": 0}
         self._on_end = on_end
         self._on_event = on_event
+        self._report = report
         self._task: asyncio.Task[None] | None = None
         self._append(
             "message.created",
@@ -213,8 +215,9 @@ class Turn:
             self.end("error", failure.error)
         except DomainError as refused:  # e.g. a write outside the session's file_access
             self.end("error", f"{refused.error}: {refused.message}")
-        except Exception as exc:  # a scenario step that broke: the turn ends, not the server
-            self.end("error", f"scenario_error: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug in the mock: reported; the turn ends, not the server
+            self._report(exc)
+            self.end("error", f"internal_error: {type(exc).__name__}: {exc}")
         else:
             self.end("completed")
 
