@@ -537,6 +537,6 @@ def test_c6_scenario_choice(api: httpx.Client, control: httpx.Client) -> None:
         json={"message": "hi"},
         headers={"X-Mock-Scenario": "no-such-thing"},
     )
-    assert_error(response, 400, "invalid_request", "no-such-thing")
+    assert_error(response, 400, "invalid_request", "X-Mock-Scenario", "no-such-thing")
     state = control.get("/_mock/state").json()
     assert [t["scenario"] for t in state["turns"]] == ["tool-error", "quick-answer"]

@@ -27,7 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
-from mock_pokee.domain.errors import BugReport, log_bug
+from mock_pokee.domain.errors import BugReport, ClockError, log_bug
+
+__all__ = ["CLOCK_MODES", "Clock", "ClockError", "ClockMode", "Timer"]
 
 ClockMode = Literal["real", "scaled", "virtual"]
 CLOCK_MODES: tuple[ClockMode, ...] = get_args(ClockMode)
@@ -36,10 +38,6 @@ CLOCK_MODES: tuple[ClockMode, ...] = get_args(ClockMode)
 # on them; a task that waits on something other than the clock would otherwise hang it.
 SETTLE_TIMEOUT = 5.0
 DRIVER_RESTART = 0.1  # real seconds before a crashed driver starts again
-
-
-class ClockError(ValueError):
-    """A clock setting that cannot be applied."""
 
 
 def _nothing() -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mock_pokee.clock import Clock
-from mock_pokee.domain.errors import BugReport, DomainError, log_bug
+from mock_pokee.domain.errors import BugReport, DomainError, ScenarioFailure, log_bug
 
 TERMINAL_TYPES = frozenset({"message.completed", "message.error", "message.cancelled"})
 PING_EVERY = 15.0  # M3: a comment while no event is due for 15 s of clock time
@@ -261,11 +261,3 @@ class Turn:
             "ended_at": self.ended_at,
             "events": len(self.log.events),
         }
-
-
-class ScenarioFailure(Exception):
-    """A scenario's own ``fail`` step: ends the turn with ``message.error``."""
-
-    def __init__(self, error: str):
-        super().__init__(error)
-        self.error = error

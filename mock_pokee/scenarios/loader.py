@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.errors import ScenarioError
 from mock_pokee.scenarios.schema import Scenario, StepError
 
 DEFAULT_SCENARIO = "quick-answer"
@@ -27,11 +27,8 @@ def builtin_folder() -> Traversable:
     return resources.files("mock_pokee.scenarios").joinpath("builtin")
 
 
-class ScenarioFileError(Exception):
+class ScenarioFileError(ScenarioError):
     """A scenario file that cannot be used: the file, and what is wrong (step included)."""
-
-    def __init__(self, path: Path | Traversable, reason: str):
-        super().__init__(f"{path}: {reason}")
 
 
 def load_file(path: Path | Traversable) -> Scenario:
@@ -63,7 +60,7 @@ class ScenarioBook:
         for scenario in scenarios:
             self._by_name.setdefault(scenario.name, scenario)
         if default not in self._by_name:
-            raise ValueError(f"the default scenario {default!r} is not loaded")
+            raise ScenarioError("scenarios", f"the default scenario {default!r} is not loaded")
         self.default = default
 
     @classmethod
@@ -87,16 +84,17 @@ class ScenarioBook:
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
+    def names(self) -> str:
+        """For messages: the loaded scenarios, in matching order."""
+        return ", ".join(self._by_name)
+
     def choose(self, message: str, forced: str | None = None) -> Scenario:
-        """C6: the forced one, else the first whose pattern matches, else the default."""
+        """C6: the forced one, else the first whose pattern matches, else the default.
+
+        A forced name must be one of the loaded scenarios (`names`): the caller checks,
+        since only it knows where the name came from."""
         if forced is not None:
-            scenario = self._by_name.get(forced)
-            if scenario is None:
-                known = ", ".join(self._by_name)
-                raise InvalidRequest(
-                    f"X-Mock-Scenario: unknown scenario {forced!r}; known: {known}"
-                )
-            return scenario
+            return self._by_name[forced]
         for scenario in self._by_name.values():
             if scenario.matches(message):
                 return scenario

@@ -14,7 +14,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mock_pokee.domain.turns import ScenarioFailure, Turn
+from mock_pokee.domain.errors import ScenarioFailure
+from mock_pokee.domain.turns import Turn
 from mock_pokee.scenarios import documents
 from mock_pokee.scenarios.schema import (
     DropStep,
