@@ -210,3 +210,31 @@ def test_the_servers_clocks_report_into_the_errors_the_harness_reads() -> None:
     asyncio.run(clock.advance(2))
     ctx.tenants.close()
     assert [type(error) for error in ctx.errors] == [LookupError]
+
+
+def test_the_real_clock_runs_at_real_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    wall = [50.0]
+    monkeypatch.setattr("mock_pokee.clock.time.monotonic", lambda: wall[0])
+    clock = Clock("real", now=T0)
+    wall[0] += 2.5
+    assert clock.now() == pytest.approx(T0 + 2.5)
+
+
+@pytest.mark.parametrize(("mode", "scale"), [("real", 1.0), ("scaled", 10.0)])
+def test_an_advance_in_real_time_does_not_delay_the_next_timer(
+    monkeypatch: pytest.MonkeyPatch, mode: str, scale: float
+) -> None:
+    """After advancing 5 of a timer's 10 clock seconds, the driver waits for the other 5
+    (divided by the scale), not for all 10 again."""
+    wall = [50.0]
+    monkeypatch.setattr("mock_pokee.clock.time.monotonic", lambda: wall[0])
+    clock = Clock(mode, scale=scale, now=T0)  # type: ignore[arg-type]
+    clock.call_at(T0 + 10, lambda: None)
+
+    async def go() -> float:
+        await clock.advance(5)
+        clock.close()  # stop the driver the advance started
+        return clock.now()
+
+    assert asyncio.run(go()) == pytest.approx(T0 + 5)
+    assert clock.real_seconds(T0 + 10 - clock.now()) == pytest.approx(5 / scale)

@@ -43,6 +43,8 @@ class DeadlineQueue:
 
     def discard(self, key: str) -> None:
         self._deadline_of.pop(key, None)
+        if not self._deadline_of:  # nothing left to wait for: no timer left on the clock
+            self.clear()
 
     def clear(self) -> None:
         self._heap.clear()
