@@ -33,9 +33,9 @@ class Config:
         url = (base_url or env.get("POKEE_API") or "").strip()
         key = (api_key or env.get("POKEE_KEY") or "").strip()
         if not key:
-            raise ConfigurationError("no API key: pass api_key (--key) or set POKEE_KEY")
+            raise ConfigurationError("no API key: set POKEE_KEY (or pass --key, or api_key=)")
         if not url:
-            raise ConfigurationError("no API base URL: pass base_url (--api) or set POKEE_API")
+            raise ConfigurationError("no API base URL: set POKEE_API (or pass --api, or base_url=)")
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError(f"API base URL {url!r}: must start with http:// or https://")
         return cls(base_url=url.rstrip("/"), api_key=key)
