@@ -63,7 +63,8 @@ class _Part:
 def download(core: ClientCore, session_id: str, path: str, target: Path) -> Flow[Path]:
     """F5: the file at ``path`` saved as ``target``; returns ``target``."""
     part = _Part(target)
-    offset, total, validator, failures = 0, None, None, 0
+    offset, total, validator = 0, None, None
+    fruitless = 0  # tries in a row that brought no new byte
     try:
         while True:
             request = core.requests.download(session_id, path, offset, validator)
@@ -92,14 +93,14 @@ def download(core: ClientCore, session_id: str, path: str, target: Path) -> Flow
                     offset += len(chunk)
             except httpx.TransportError as exc:
                 yield Close(response)
-                failures = 0 if offset > before else failures + 1
-                if failures >= core.policy.attempts:
+                fruitless = 0 if offset > before else fruitless + 1
+                if fruitless >= core.policy.attempts:
                     raise TransportError(
-                        f"GET {request.url.path}: cut {failures} times at byte {offset}"
+                        f"GET {request.url.path}: cut {fruitless} times at byte {offset}"
                         f"{f' of {total}' if total is not None else ''} ({exc})"
                     ) from exc
-                if failures > 1:
-                    yield from sleep(core.policy.backoff_delay(failures - 2))
+                if fruitless:  # the last try brought nothing new: back off first
+                    yield from sleep(core.policy.backoff_delay(fruitless - 1))
                 continue
             yield Close(response)
             break

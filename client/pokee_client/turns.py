@@ -149,7 +149,8 @@ def stream_turn(
     """Emit the turn's events from ``request`` (the message, or an M7 resume) to the end;
     ``on_session`` sees each session record polled if the flow has to fall back."""
     first = request
-    failures = 0
+    resuming = False  # whether `request` is a resume (M7) rather than the message itself
+    fruitless = 0  # tries in a row that brought no new event
     while True:
         received = reader.received
         try:
@@ -177,13 +178,18 @@ def stream_turn(
             # No yield in a finally: a flow closed early must not ask for more I/O (the
             # driver closes what is left open).
             yield Close(response)
-        failures = 0 if reader.received > received else failures + 1
-        if failures >= core.policy.resumes:
+        if reader.received > received:
+            fruitless = 0
+        elif resuming or reader.response_id is None:
+            fruitless += 1
+        if fruitless >= core.policy.resumes:
             return (yield from poll_until_idle(core, reader, on_session))
-        if failures > 1:
-            yield Sleep(core.policy.backoff_delay(failures - 2))
+        if fruitless:  # the last try brought nothing new: back off before the next
+            yield Sleep(core.policy.backoff_delay(fruitless - 1))
         reader.resumes += 1
-        if reader.response_id is not None:
+        resuming = reader.response_id is not None
+        if resuming:
+            assert reader.response_id is not None
             request = core.requests.resume_events(
                 reader.session_id, reader.response_id, reader.last_seq
             )
