@@ -102,11 +102,19 @@ class _Driver:
                     result.value = stop.value
                     return
                 value, error = None, None
-                if isinstance(effect, Emit):
+                if type(effect) is Emit:
                     yield effect.event
                     continue
                 try:
-                    value = await self._perform(effect, readers, watchers)
+                    if type(effect) is NextEvent:  # the hot path of a long stream: inline
+                        events = readers[effect.response]
+                        if events is None:
+                            events = readers[effect.response] = EventSource(
+                                effect.response
+                            ).aiter_sse()
+                        value = await anext(events, None)
+                    else:
+                        value = await self._perform(effect, readers, watchers)
                 except BaseException as exc:  # the flow decides: retry, resume, clean up
                     error = exc
         finally:
@@ -122,11 +130,6 @@ class _Driver:
         readers: dict[httpx.Response, AsyncIterator[Any] | None],
         watchers: list[_Watcher],
     ) -> Any:
-        if isinstance(effect, NextEvent):
-            events = readers[effect.response]
-            if events is None:
-                events = readers[effect.response] = EventSource(effect.response).aiter_sse()
-            return await anext(events, None)
         if isinstance(effect, NextChunk):
             chunks = readers[effect.response]
             if chunks is None:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
-import pokee_client
 import pytest
+
+import pokee_client
 from pokee_client import errors, events
 from pokee_client.config import Config, parse_duration
 

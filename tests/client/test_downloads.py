@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from pokee_client import (
     AsyncPokeeClient,
     ForbiddenPathError,
@@ -19,7 +20,6 @@ from pokee_client import (
     RetryPolicy,
     TransportError,
 )
-
 from tests.client.flaky import SESSION_ID, Flaky, serving
 from tests.client.helpers import Sleeper
 

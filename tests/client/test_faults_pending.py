@@ -18,9 +18,9 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pokee_client import PokeeClient, RetryPolicy, TransportError
 
 from mock_pokee.server import ThreadedServer
+from pokee_client import PokeeClient, RetryPolicy, TransportError
 from tests.client.helpers import Sleeper
 
 needs_c5 = pytest.mark.skip(reason="needs C5 faults from main")

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from pokee_client import PokeeClient, RateLimitedError, SessionBusyError
 
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
+from pokee_client import PokeeClient, RateLimitedError, SessionBusyError
 from tests.client.helpers import Sleeper
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from pokee_client import (
     AsyncPokeeClient,
     InternalServerError,
@@ -20,7 +21,6 @@ from pokee_client import (
     SessionBusyError,
     TransportError,
 )
-
 from tests.client.flaky import SESSION_ID, frame, turn_log
 from tests.client.helpers import Sleeper
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from pokee_client import NotFoundError, PokeeClient, RunResult
 
 from mock_pokee.server import ThreadedServer
+from pokee_client import NotFoundError, PokeeClient, RunResult
 from tests.client.helpers import EventCount, Sleeper, advance, drive_clock
 
 DECK = "Build a Temasek-style PPT on Q3 NVIDIA performance."

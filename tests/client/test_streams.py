@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pokee_client import AsyncPokeeClient, Event, PokeeClient, RetryPolicy
 
+from pokee_client import AsyncPokeeClient, Event, PokeeClient, RetryPolicy
 from tests.client.flaky import SESSION_ID, Fault, Flaky, serving, turn_log
 from tests.client.helpers import Sleeper
 
