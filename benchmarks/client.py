@@ -21,7 +21,7 @@ from pokee_client import PokeeClient
 
 EVENTS = 10_000
 KEY = "pk_clientbench_key"
-ROUNDS = 5
+ROUNDS = 7
 
 
 def _scenario(folder: str) -> None:

@@ -101,21 +101,6 @@ Effect: TypeAlias = (
 Flow: TypeAlias = Generator[Effect, Any, T]
 
 
-def send(request: httpx.Request) -> Flow[httpx.Response]:
-    response: httpx.Response = yield Send(request)
-    return response
-
-
-def open_response(request: httpx.Request) -> Flow[httpx.Response]:
-    response: httpx.Response = yield Open(request)
-    return response
-
-
-def read_body(response: httpx.Response) -> Flow[bytes]:
-    body: bytes = yield ReadBody(response)
-    return body
-
-
 def sleep(seconds: float) -> Flow[None]:
     if seconds > 0:
         yield Sleep(seconds)

@@ -28,8 +28,7 @@ def test_a_busy_session_is_reported_at_once(
     assert raised.value.error == "session_busy"
     assert first.data["id"] in raised.value.message  # the mock names the running turn
     assert sleeper.calls == []
-    turns = control.get("/v1/usage").json()["rate_limit"]["buckets"]["session_turn"]
-    assert turns["windows"][0]["turns"] == 1  # the refused message started nothing (U1)
+    assert client.usage().window("hour").turns == 1  # the refused one started nothing (U1)
     assert running.cancel() == "cancelling"  # M8
     assert [event.type for event in running][-1] == "message.cancelled"
 
