@@ -203,3 +203,36 @@ def test_send_to_a_busy_session_is_refused(shell: Shell, control: httpx.Client) 
         done = shell("send", session, "another")
     assert done.returncode == 1
     one_error_line(done, "session_busy", "409")
+
+
+def test_on_a_terminal_progress_is_a_live_display(shell: Shell, tmp_path: Path) -> None:
+    """stdout on a pseudo-terminal: rich draws the progress (then clears it), and the
+    answer and saved files follow as lines."""
+    import pty
+
+    main, secondary = pty.openpty()
+    with subprocess.Popen(
+        [POKEE, "run", "hello", "--out", str(tmp_path)],
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+        env={**shell.env, "TERM": "xterm", "COLUMNS": "100"},
+        text=True,
+    ) as process:
+        os.close(secondary)
+        screen = b""
+        while True:  # read as it comes (a full terminal buffer would block the command)
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the command has exited and closed its side
+                break
+            if not chunk:
+                break
+            screen += chunk
+        os.close(main)
+        assert process.wait(timeout=30) == 0
+        assert process.stderr is not None
+        assert process.stderr.read() == ""
+    text = screen.decode(errors="replace")
+    assert "\x1b[" in text  # drawn with terminal control sequences, not plain lines
+    assert "Here is a quick answer from mock-pokee to: hello" in text
+    assert "starting\r\n" not in text  # the plain-line progress is for pipes only
