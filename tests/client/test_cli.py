@@ -209,6 +209,8 @@ def test_on_a_terminal_progress_is_a_live_display(shell: Shell, tmp_path: Path) 
     """stdout on a pseudo-terminal: rich draws the progress (then clears it), and the
     answer and saved files follow as lines."""
     import pty
+    import select
+    import time
 
     main, secondary = pty.openpty()
     with subprocess.Popen(
@@ -220,7 +222,11 @@ def test_on_a_terminal_progress_is_a_live_display(shell: Shell, tmp_path: Path) 
     ) as process:
         os.close(secondary)
         screen = b""
+        deadline = time.monotonic() + 30
         while True:  # read as it comes (a full terminal buffer would block the command)
+            assert time.monotonic() < deadline, "pokee run did not finish on the terminal"
+            if not select.select([main], [], [], 0.1)[0]:
+                continue
             try:
                 chunk = os.read(main, 65536)
             except OSError:  # the command has exited and closed its side
