@@ -192,9 +192,8 @@ def stream_turn(
         if fruitless:  # the last try brought nothing new: back off before the next
             yield Sleep(core.policy.backoff_delay(fruitless - 1))
         reader.resumes += 1
-        resuming = reader.response_id is not None
-        if resuming:
-            assert reader.response_id is not None
+        if reader.response_id is not None:  # else the message again, with the same key (M9)
+            resuming = True
             request = core.requests.resume_events(
                 reader.session_id, reader.response_id, reader.last_seq
             )
