@@ -22,7 +22,6 @@ from pokee_client.base import (
     DEFAULT_TIMEOUT,
     ClientCore,
 )
-from pokee_client.config import parse_duration
 from pokee_client.downloads import download
 from pokee_client.effects import (
     Close,
@@ -40,11 +39,11 @@ from pokee_client.effects import (
 )
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
-from pokee_client.progress import Progress, ProgressTracker
+from pokee_client.progress import Progress
 from pokee_client.records import FileEntry, Session, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
 from pokee_client.retrying import RetryPolicy
-from pokee_client.running import RunOptions, RunResult, run
+from pokee_client.running import RunResult, run
 from pokee_client.turns import TurnOutcome, TurnReader, stream_turn
 
 T = TypeVar("T")
@@ -230,7 +229,7 @@ class AsyncSessions:
             operations.create_session(
                 self._core,
                 persistent=persistent,
-                ttl=parse_duration(ttl) if isinstance(ttl, str) else ttl,
+                ttl=ttl,
                 metadata=metadata,
                 file_access=file_access,
                 model=model,
@@ -309,12 +308,11 @@ class AsyncFiles:
         return await self._driver.run(operations.list_files(self._core, session_id, path))
 
     async def download(self, session_id: str, path: str, target: str | Path | None = None) -> Path:
-        local = Path(target) if target is not None else Path(path.rsplit("/", 1)[-1])
-        return await self._driver.run(download(self._core, session_id, path, local))
+        return await self._driver.run(download(self._core, session_id, path, target))
 
     async def upload(self, session_id: str, path: str, source: str | Path | bytes) -> StoredFile:
-        body = source if isinstance(source, bytes) else Path(source)
-        return await self._driver.run(operations.upload(self._core, session_id, path, body))
+        flow = operations.upload(self._core, session_id, path, source)
+        return await self._driver.run(flow)
 
     async def delete(self, session_id: str, path: str) -> None:
         await self._driver.run(operations.delete_file(self._core, session_id, path))
@@ -371,15 +369,17 @@ class AsyncPokeeClient:
         on_progress: Callable[[Progress], None] | None = None,
     ) -> RunResult:
         """The cookbook flow in one call; see `PokeeClient.run`."""
-        options = RunOptions(
+        flow = run(
+            self._core,
+            message,
             persistent=persistent,
-            ttl=parse_duration(ttl) if isinstance(ttl, str) else ttl,
+            ttl=ttl,
             metadata=metadata,
-            out=Path(out),
+            out=out,
             keep=keep,
             scenario=scenario,
+            on_progress=on_progress,
         )
-        flow = run(self._core, message, options, ProgressTracker(on_progress))
         return await self._driver.run(flow)
 
     async def aclose(self) -> None:

@@ -60,8 +60,12 @@ class _Part:
             self._handle = None
 
 
-def download(core: ClientCore, session_id: str, path: str, target: Path) -> Flow[Path]:
-    """F5: the file at ``path`` saved as ``target``; returns ``target``."""
+def download(
+    core: ClientCore, session_id: str, path: str, target: str | Path | None = None
+) -> Flow[Path]:
+    """F5: the file at ``path`` saved as ``target`` (default: its name, in the current
+    folder); returns where it was saved."""
+    target = Path(target) if target is not None else Path(path.rsplit("/", 1)[-1])
     part = _Part(target)
     offset, total, validator = 0, None, None
     fruitless = 0  # tries in a row that brought no new byte

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pokee_client.base import ClientCore
+from pokee_client.config import parse_duration
 from pokee_client.effects import Flow
 from pokee_client.errors import ProtocolError
 from pokee_client.exchange import call, json_of
@@ -23,16 +24,17 @@ def create_session(
     core: ClientCore,
     *,
     persistent: bool = False,
-    ttl: int | None = None,
+    ttl: int | str | None = None,
     metadata: Mapping[str, Any] | None = None,
     file_access: Mapping[str, Sequence[str]] | None = None,
     model: str | None = None,
     tools: Sequence[Mapping[str, Any]] | None = None,
 ) -> Flow[Session]:
-    """S1: fields left as None are left out, so the server's defaults apply."""
+    """S1: fields left as None are left out, so the server's defaults apply. ``ttl`` may
+    be written as S6 writes durations (``"4h"``)."""
     fields: dict[str, Any] = {
         "persistent": persistent,
-        "ttl": ttl,
+        "ttl": parse_duration(ttl) if isinstance(ttl, str) else ttl,
         "metadata": dict(metadata) if metadata is not None else None,
         "file_access": {k: list(v) for k, v in file_access.items()} if file_access else None,
         "model": model,
@@ -89,8 +91,11 @@ def list_files(core: ClientCore, session_id: str, path: str = "") -> Flow[list[F
     return [FileEntry.from_json(entry) for entry in _list(json_of(response), "files")]
 
 
-def upload(core: ClientCore, session_id: str, path: str, source: Path | bytes) -> Flow[StoredFile]:
-    request = core.requests.upload(session_id, path, FileBody(source))
+def upload(
+    core: ClientCore, session_id: str, path: str, source: str | Path | bytes
+) -> Flow[StoredFile]:
+    body = FileBody(source if isinstance(source, bytes) else Path(source))
+    request = core.requests.upload(session_id, path, body)
     response = yield from call(core.policy, request, idempotent=True)
     return StoredFile.from_json(json_of(response))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -26,7 +26,7 @@ from pokee_client.downloads import download
 from pokee_client.effects import Flow, Unwatch, Watch, observe
 from pokee_client.errors import NotFoundError, PokeeError, ProtocolError
 from pokee_client.operations import create_session, delete_session, get_session, list_files
-from pokee_client.progress import ProgressTracker
+from pokee_client.progress import Progress, ProgressTracker
 from pokee_client.records import Session
 from pokee_client.requests import new_idempotency_key
 from pokee_client.retrying import NO_RETRIES
@@ -53,7 +53,7 @@ class RunResult:
 @dataclass(frozen=True)
 class RunOptions:
     persistent: bool = True
-    ttl: int | None = None
+    ttl: int | str | None = None
     metadata: Mapping[str, Any] | None = None
     out: Path = Path()
     keep: bool = False
@@ -61,8 +61,20 @@ class RunOptions:
 
 
 def run(
-    core: ClientCore, message: str, options: RunOptions, progress: ProgressTracker
+    core: ClientCore,
+    message: str,
+    *,
+    persistent: bool = True,
+    ttl: int | str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    out: str | Path = ".",
+    keep: bool = False,
+    scenario: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> Flow[RunResult]:
+    """The flow behind ``PokeeClient.run`` and ``AsyncPokeeClient.run``."""
+    options = RunOptions(persistent, ttl, metadata, Path(out), keep, scenario)
+    progress = ProgressTracker(on_progress)
     session = yield from create_session(
         core, persistent=options.persistent, ttl=options.ttl, metadata=options.metadata
     )

@@ -22,7 +22,6 @@ from pokee_client.base import (
     DEFAULT_TIMEOUT,
     ClientCore,
 )
-from pokee_client.config import parse_duration
 from pokee_client.downloads import download
 from pokee_client.effects import (
     Close,
@@ -40,11 +39,11 @@ from pokee_client.effects import (
 )
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
-from pokee_client.progress import Progress, ProgressTracker
+from pokee_client.progress import Progress
 from pokee_client.records import FileEntry, Session, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
 from pokee_client.retrying import RetryPolicy
-from pokee_client.running import RunOptions, RunResult, run
+from pokee_client.running import RunResult, run
 from pokee_client.turns import TurnOutcome, TurnReader, stream_turn
 
 T = TypeVar("T")
@@ -230,7 +229,7 @@ class Sessions:
             operations.create_session(
                 self._core,
                 persistent=persistent,
-                ttl=parse_duration(ttl) if isinstance(ttl, str) else ttl,
+                ttl=ttl,
                 metadata=metadata,
                 file_access=file_access,
                 model=model,
@@ -310,12 +309,11 @@ class Files:
     def download(self, session_id: str, path: str, target: str | Path | None = None) -> Path:
         """Save the file as ``target`` (default: its name, in the current folder);
         see `pokee_client.downloads` for what happens on a cut."""
-        local = Path(target) if target is not None else Path(path.rsplit("/", 1)[-1])
-        return self._driver.run(download(self._core, session_id, path, local))
+        return self._driver.run(download(self._core, session_id, path, target))
 
     def upload(self, session_id: str, path: str, source: str | Path | bytes) -> StoredFile:
-        body = source if isinstance(source, bytes) else Path(source)
-        return self._driver.run(operations.upload(self._core, session_id, path, body))
+        flow = operations.upload(self._core, session_id, path, source)
+        return self._driver.run(flow)
 
     def delete(self, session_id: str, path: str) -> None:
         self._driver.run(operations.delete_file(self._core, session_id, path))
@@ -380,15 +378,18 @@ class PokeeClient:
         """The cookbook flow in one call (see `pokee_client.running`): the outcome, the
         final session record and the paths of the files the turn wrote, saved under
         ``out``. The session is deleted afterwards unless ``keep``."""
-        options = RunOptions(
+        flow = run(
+            self._core,
+            message,
             persistent=persistent,
-            ttl=parse_duration(ttl) if isinstance(ttl, str) else ttl,
+            ttl=ttl,
             metadata=metadata,
-            out=Path(out),
+            out=out,
             keep=keep,
             scenario=scenario,
+            on_progress=on_progress,
         )
-        return self._driver.run(run(self._core, message, options, ProgressTracker(on_progress)))
+        return self._driver.run(flow)
 
     def close(self) -> None:
         self._http.close()
