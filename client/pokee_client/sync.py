@@ -324,9 +324,11 @@ class PokeeClient:
 
     ``base_url`` and ``api_key`` default to ``POKEE_API`` and ``POKEE_KEY``.
     ``stream_read_timeout`` is how long a stream may be silent before it counts as stalled
-    and is resumed. ``sleep`` does every wait the client decides on (backoff,
-    ``Retry-After``, polling); tests pass one that moves a fake clock instead.
-    ``transport`` is handed to httpx (tests; proxies).
+    and is resumed. ``poll_interval`` paces the polling of a session whose stream cannot
+    be resumed; ``watch_interval`` the metadata polls beside ``run``'s stream (real time).
+    ``sleep`` does every wait the client decides on (backoff, ``Retry-After``, polling);
+    tests pass one that moves a fake clock instead. ``transport`` is handed to httpx
+    (tests; proxies).
     """
 
     def __init__(
