@@ -26,6 +26,7 @@ SESSIONS = 10_000
 
 
 def run() -> Iterator[str]:
+    from benchmarks.client import cli_startup, client_stream
     from benchmarks.faults import session_read_under_rules
     from benchmarks.files import file_transfer
     from benchmarks.turns import concurrent_turns, stream_throughput, turn_eviction
@@ -38,6 +39,8 @@ def run() -> Iterator[str]:
     yield from file_transfer()
     yield from startup_times()
     yield from ten_thousand_sessions()
+    yield from client_stream()
+    yield from cli_startup()
 
 
 def session_read_throughput() -> Iterator[str]:
