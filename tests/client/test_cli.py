@@ -4,6 +4,7 @@ line per failure, never a traceback)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -16,6 +17,8 @@ import httpx
 import pytest
 
 from mock_pokee.server import ThreadedServer
+from pokee_client.cli.commands import _verdict
+from pokee_client.cli.output import Output
 
 POKEE = str(Path(sys.executable).with_name("pokee"))
 
@@ -242,3 +245,13 @@ def test_on_a_terminal_progress_is_a_live_display(shell: Shell, tmp_path: Path) 
     assert "\x1b[" in text  # drawn with terminal control sequences, not plain lines
     assert "Here is a quick answer from mock-pokee to: hello" in text
     assert "starting\r\n" not in text  # the plain-line progress is for pipes only
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [("completed", 0), ("error", 1), ("cancelled", 1), ("unknown", 3)]
+)
+def test_a_turns_outcome_decides_the_exit_status(status: str, code: int) -> None:
+    """An outcome that could not be confirmed (M7 log evicted) is not a success."""
+    err = io.StringIO()
+    assert _verdict(Output(False, io.StringIO(), err), status, "boom") == code
+    assert len(err.getvalue().splitlines()) == (0 if code == 0 else 1)

@@ -69,16 +69,21 @@ def run(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
     return _verdict(output, outcome.status, outcome.error)
 
 
+# The exit status when the turn ended but its end could not be read (its events were
+# evicted before the client saw them): not a success a script may take for granted.
+UNCONFIRMED = 3
+
+
 def _verdict(output: Output, status: str, error: str | None) -> int:
     """The exit status of a turn's outcome, with one line on stderr unless it completed."""
     if status == "completed":
         return 0
     if status == "unknown":
-        output.note(
-            "note: the turn's last events were no longer kept by the server; the result "
-            "is read from the session's metadata and files"
+        output.error_line(
+            "the turn ended, but the server no longer kept its last events, so whether it "
+            "completed is unknown; its metadata and files were read instead"
         )
-        return 0
+        return UNCONFIRMED
     output.error_line(
         f"the turn failed: {error}" if status == "error" else "the turn was cancelled"
     )
