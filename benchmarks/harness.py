@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import shutil
 import socket
@@ -9,8 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -87,3 +89,38 @@ def requests_per_second(url: str, headers: dict[str, str], seconds: int = 5) -> 
     if match is None:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
     return float(match.group(1))
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """RSS of ``pid`` and every process under it. Some peers are wrappers: npm's
+    ``wiremock`` is a Node script that starts Java, and what a user pays is both."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone since the listing
+        fields = text.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        with suppress(OSError, RuntimeError):
+            total += rss_bytes(current)
+        todo += children.get(current, [])
+    return total
+
+
+def http_status(url: str, path: str, headers: dict[str, str] | None = None) -> int | None:
+    """The status of one GET, or None when nothing answers (yet)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=2)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        connection.close()
