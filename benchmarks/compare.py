@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import os
 import platform
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from benchmarks import load
-from benchmarks.harness import tree_rss_bytes
+from benchmarks.harness import peak_rss, tree_rss_bytes
 from benchmarks.systems import System, Target, launched
 
 CONNECTIONS = (1, 16, 64)
@@ -34,25 +32,6 @@ class Measured:
 
     system: System
     values: dict[str, float] = field(default_factory=dict)
-
-
-@contextmanager
-def peak_rss(pid: int) -> Iterator[list[int]]:
-    """Samples the RSS of ``pid``'s process tree every 50 ms; the list holds the peak."""
-    peak = [tree_rss_bytes(pid)]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.05):
-            peak[0] = max(peak[0], tree_rss_bytes(pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        yield peak
-    finally:
-        done.set()
-        sampler.join()
 
 
 def _load(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import http.client
 import re
-import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from benchmarks.load import wrk_path
 
 
 def free_port() -> int:
@@ -76,10 +78,7 @@ def rss_bytes(pid: int) -> int:
 
 def requests_per_second(url: str, headers: dict[str, str], seconds: int = 5) -> float:
     """Throughput of GET ``url`` with wrk (1 thread, 32 connections)."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk is not installed: apt-get install wrk")
-    args = [wrk, "-t1", "-c32", f"-d{seconds}s"]
+    args = [wrk_path(), "-t1", "-c32", f"-d{seconds}s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
@@ -124,3 +123,22 @@ def http_status(url: str, path: str, headers: dict[str, str] | None = None) -> i
         return None
     finally:
         connection.close()
+
+
+@contextmanager
+def peak_rss(pid: int) -> Iterator[list[int]]:
+    """Samples the RSS of ``pid``'s process tree every 50 ms; the list holds the peak."""
+    peak = [tree_rss_bytes(pid)]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], tree_rss_bytes(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        sampler.join()

@@ -52,12 +52,14 @@ def _run(args: list[str], what: str) -> None:
 def _npm_package(spec: str, binary: str) -> Installed:
     """``spec`` installed into its own npm prefix, so one failing package skips one peer."""
     name = spec.rsplit("@", 1)[0]
-    npm = shutil.which("npm")
-    if npm is None:
-        raise Skip("npm is not installed (apt-get install npm)")
+    if shutil.which("node") is None:
+        raise Skip("Node.js is not installed (apt-get install nodejs npm)")
     prefix = ROOT / "npm" / name.replace("/", "+")
     command = prefix / "node_modules" / ".bin" / binary
     if not command.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise Skip("npm is not installed (apt-get install npm)")
         prefix.mkdir(parents=True, exist_ok=True)
         _run(
             [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", spec],

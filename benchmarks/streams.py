@@ -22,8 +22,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchmarks.compare import peak_rss
-from benchmarks.harness import tree_rss_bytes
+from benchmarks.harness import peak_rss, tree_rss_bytes
 from benchmarks.systems import launched, own_systems
 
 STREAMS = 500
