@@ -15,11 +15,13 @@ import http.client
 import json
 import multiprocessing
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
+from queue import Empty
 from urllib.parse import urlsplit
 
 from benchmarks.harness import peak_rss, tree_rss_bytes
@@ -59,21 +61,23 @@ async def _one(
     started = time.perf_counter()
     received = b""
     first: float | None = None
+    error = ""
     try:
         while b"event: message.completed" not in received:
             chunk = await asyncio.wait_for(reader.read(65536), TIMEOUT_S)
             if not chunk:
-                return Stream(first, time.perf_counter() - started, "closed before the end")
+                error = "closed before the end"
+                break
             received += chunk
             if first is None and b"event: " in received:
                 first = time.perf_counter() - started
-        if not received.startswith(b"HTTP/1.1 200"):
-            return Stream(first, time.perf_counter() - started, received.split(b"\r\n")[0].decode())
-        return Stream(first, time.perf_counter() - started)
     except (TimeoutError, OSError) as exc:
-        return Stream(first, time.perf_counter() - started, type(exc).__name__)
+        error = type(exc).__name__
     finally:
         writer.close()
+    if received and not received.startswith(b"HTTP/1.1 200"):
+        error = received.split(b"\r\n", 1)[0].decode(errors="replace")
+    return Stream(first, time.perf_counter() - started, error)
 
 
 async def _streams(host: str, port: int, requests: list[bytes], barrier: Barrier) -> list[Stream]:
@@ -122,9 +126,15 @@ def concurrent_streams() -> Iterator[str]:
             client.start()
         idle = tree_rss_bytes(target.pid)
         with peak_rss(target.pid) as peak:
-            barrier.wait(timeout=120)
-            started = time.perf_counter()
-            streams = [stream for _ in clients for stream in queue.get(timeout=TIMEOUT_S * 2)]
+            try:
+                barrier.wait(timeout=120)
+                started = time.perf_counter()
+                streams = [s for _ in clients for s in queue.get(timeout=TIMEOUT_S * 2)]
+            except (threading.BrokenBarrierError, Empty):
+                for client in clients:
+                    client.kill()
+                yield f"{STREAMS} concurrent turns skipped: a client process failed (see above)\n"
+                return
             wall = time.perf_counter() - started
         for client in clients:
             client.join()

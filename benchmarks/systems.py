@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KEY = {"Authorization": "Bearer pk_bench_key"}
 JSON = {"Content-Type": "application/json"}
 CREATE_BODY = json.dumps({"persistent": True, "ttl": 14400})
-# S9 allows 10 sessions per tenant; the create runs make hundreds of thousands, so the
+# S9 allows 10 sessions per tenant; the create runs make tens of thousands, so the
 # mock's servers get a limit they cannot reach (the only option that is not a default).
 MAX_SESSIONS = 10_000_000
 # moto's S3 wants an AWS-style Authorization header; it does not check the signature.
