@@ -1,5 +1,5 @@
 """`make bench` on a fresh machine without wrk: one line saying how to get it, a non-zero
-exit, no traceback (issue 13). The check runs before any benchmark, so this is instant."""
+exit, no traceback. The check runs before any benchmark, so this is instant."""
 
 from __future__ import annotations
 

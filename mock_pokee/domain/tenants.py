@@ -361,8 +361,17 @@ class TenantRegistry:
         self.faults = FaultBook()  # rules added without a key: for every request
         self._tenants: dict[str, Tenant] = {}
         self._own_root = workspace_root is None
-        self.workspace_root = workspace_root or Path(tempfile.mkdtemp(prefix="mock-pokee-"))
-        self.workspace_root.mkdir(parents=True, exist_ok=True)
+        self._root = workspace_root
+        if workspace_root is not None:
+            workspace_root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def workspace_root(self) -> Path:
+        """The folder of the tenants' workspaces: the one the user named, or a temporary
+        one made with the first tenant (so a server that never served leaves nothing)."""
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="mock-pokee-"))
+        return self._root
 
     def get(self, tenant_id: str) -> Tenant:
         tenant = self._tenants.get(tenant_id)
@@ -417,5 +426,6 @@ class TenantRegistry:
         for tenant in self:
             tenant.close()
         self._tenants.clear()
-        if self._own_root:
-            shutil.rmtree(self.workspace_root, ignore_errors=True)
+        if self._own_root and self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None

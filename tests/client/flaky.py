@@ -201,3 +201,4 @@ def serving(app: Flaky) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        assert not thread.is_alive(), "the flaky server did not stop"
