@@ -3,9 +3,10 @@ users run it: first-event latency measured so that the load generator is not wha
 measured.
 
 One Python client holding 500 streams spends more time queueing than the server does
-(an earlier figure, p99 5.9 s, was mostly the client). Here four client processes hold 125 streams each,
-on raw asyncio sockets (no HTTP library per event), with every connection opened and every
-session created before a barrier releases all the requests at once.
+(an earlier figure, p99 5.9 s, was mostly the client). Here four client processes hold
+125 streams each, on raw asyncio sockets (no HTTP library per event), with every
+connection opened and every session created before a barrier releases all the requests
+at once; and the server's own arrival-to-first-byte times are read from its journal.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from queue import Empty
 from urllib.parse import urlsplit
+
+import httpx
 
 from benchmarks.harness import peak_rss, tree_rss_bytes
 from benchmarks.systems import launched, own_systems
@@ -117,6 +120,7 @@ def concurrent_streams() -> Iterator[str]:
     barrier = context.Barrier(PROCESSES + 1)
     queue: multiprocessing.Queue[list[Stream]] = context.Queue()
     with tempfile.TemporaryDirectory() as folder, launched(serve, Path(folder)) as target:
+        server_side: list[float] = []
         per_process = STREAMS // PROCESSES
         clients = [
             context.Process(target=_client, args=(i, target.url, per_process, barrier, queue))
@@ -138,6 +142,7 @@ def concurrent_streams() -> Iterator[str]:
             wall = time.perf_counter() - started
         for client in clients:
             client.join()
+        server_side = _server_first_bytes(target.url)
     failed = [s for s in streams if s.error]
     firsts = sorted(s.first_event_s for s in streams if s.first_event_s is not None)
     p50 = firsts[len(firsts) // 2] if firsts else float("nan")
@@ -151,6 +156,25 @@ def concurrent_streams() -> Iterator[str]:
     yield f"  errors                          {len(failed):8d}" + (
         f"  (first: {failed[0].error})" if failed else ""
     )
-    yield f"  time to first event, p50 / p99  {p50 * 1000:8.0f} / {p99 * 1000:.0f} ms"
+    yield f"  time to first event, p50 / p99  {p50 * 1000:8.0f} / {p99 * 1000:.0f} ms (clients)"
+    if server_side:
+        s50, s99 = _percentile(server_side, 0.5), _percentile(server_side, 0.99)
+        yield f"  first byte, server-side p50/p99 {s50:8.1f} / {s99:.1f} ms (journal)"
     mib = 2**20
     yield f"  server peak RSS                 {peak[0] / mib:8.1f} MiB ({idle / mib:.1f} idle)\n"
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def _server_first_bytes(url: str) -> list[float]:
+    """Each stream's arrival-to-first-byte time as the server measured it (the journal's
+    ``first_byte_ms``): the server's own latency, free of the clients' queueing."""
+    entries = httpx.get(
+        f"{url}/_mock/journal",
+        params={"kind": "request", "method": "POST", "path": "/v1/sessions/*/messages"},
+        timeout=30,
+    ).json()["entries"]
+    return [e["first_byte_ms"] for e in entries if e.get("first_byte_ms") is not None]
