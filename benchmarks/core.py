@@ -38,6 +38,7 @@ def run() -> Iterator[str]:
     yield from file_transfer()
     yield from startup_times()
     yield from ten_thousand_sessions()
+    yield from four_hour_ttl()
     yield from client_stream()
     yield from cli_startup()
 
@@ -137,3 +138,29 @@ def ten_thousand_sessions() -> Iterator[str]:
     yield f"  bulk delete of all of them      {delete_s * 1000:8.1f} ms   (target < 100 ms)"
     yield f"  10-hour advance expiring them   {advance_s * 1000:8.1f} ms   (target < 100 ms)"
     yield f"  RSS per idle session            {per_session:8.0f} B    (target < 4096 B)\n"
+
+
+def four_hour_ttl(rounds: int = 50) -> Iterator[str]:
+    """What a user's "does my session survive 4 hours" test costs on the virtual clock:
+    a persistent session with a 4-hour ttl, a deck turn started and left running, the
+    clock advanced 4 hours, the session gone (404). Whole round trips on loopback."""
+    options = ("--clock", "virtual", "--max-sessions", str(rounds * 2))
+    timings = []
+    with (
+        server_process("mock", *options) as (url, _),
+        httpx.Client(base_url=url, headers=KEY, timeout=30) as client,
+    ):
+        for _ in range(rounds):
+            started = time.perf_counter()
+            body = {"persistent": True, "ttl": 14_400}
+            sid = client.post("/v1/sessions", json=body).json()["id"]
+            message = {"message": "Build a deck on tides"}
+            with client.stream("POST", f"/v1/sessions/{sid}/messages", json=message) as turn:
+                assert turn.status_code == 200
+            client.post("/_mock/clock/advance", json={"seconds": 14_400})
+            assert client.get(f"/v1/sessions/{sid}").status_code == 404
+            timings.append(time.perf_counter() - started)
+    timings.sort()
+    median, worst = timings[len(timings) // 2], timings[-1]
+    yield f"A 4-hour ttl test, {rounds}× (virtual clock: create, start a deck, advance, 404)"
+    yield f"  per test, median / worst        {median * 1000:8.1f} / {worst * 1000:.1f} ms\n"

@@ -89,7 +89,9 @@ def main(argv: list[str]) -> None:
     if kind == "bare":
         app, date_header = bare_app(), True
     else:
-        app = create_app(settings_from(parser().parse_args(["serve", *options])))
+        # --quiet: this launcher measures the app alone; `mock-pokee serve` as users run
+        # it, request log and all, is measured in the side-by-side table.
+        app = create_app(settings_from(parser().parse_args(["serve", "--quiet", *options])))
         date_header = False  # the mock writes its own, from its clock
     uvicorn.run(
         app,
