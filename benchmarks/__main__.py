@@ -1,15 +1,53 @@
-"""`make bench`: run every benchmark and print the figures and ratios."""
+"""`make bench` (``python -m benchmarks``): run the benchmarks and print the figures.
+
+``--peers`` (``make bench PEERS=1``) adds WireMock, Prism and moto to the side-by-side
+table, installing them into ``.bench-peers/`` on first use. ``--only`` runs one part, for
+whoever is working on it.
+"""
 
 from __future__ import annotations
 
-from benchmarks import core
+import argparse
+import sys
+from collections.abc import Sequence
+
+from benchmarks.load import WrkMissing, wrk_path
+
+PARTS = ("classic", "streams", "table")
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--peers", action="store_true", help="add WireMock, Prism and moto")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="length of each wrk run in the table"
+    )
+    parser.add_argument("--only", choices=PARTS, action="append", help="run only this part")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        wrk_path()
+    except WrkMissing as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    from benchmarks import core, side_by_side, streams  # imported late: the check is instant
+
+    parts = args.only or PARTS
     print("mock-pokee benchmarks (2 cores; servers are single uvicorn processes)\n")
-    for line in core.run():
-        print(line, flush=True)
+    if "classic" in parts:
+        for line in core.run():
+            print(line, flush=True)
+    if "streams" in parts:
+        for line in streams.concurrent_streams():
+            print(line, flush=True)
+    if "table" in parts:
+        for line in side_by_side.run(peers=args.peers, seconds=args.seconds):
+            print(line, flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

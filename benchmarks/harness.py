@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import re
-import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+
+from benchmarks.load import wrk_path
 
 
 def free_port() -> int:
@@ -74,10 +78,7 @@ def rss_bytes(pid: int) -> int:
 
 def requests_per_second(url: str, headers: dict[str, str], seconds: int = 5) -> float:
     """Throughput of GET ``url`` with wrk (1 thread, 32 connections)."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk is not installed: apt-get install wrk")
-    args = [wrk, "-t1", "-c32", f"-d{seconds}s"]
+    args = [wrk_path(), "-t1", "-c32", f"-d{seconds}s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
@@ -87,3 +88,57 @@ def requests_per_second(url: str, headers: dict[str, str], seconds: int = 5) -> 
     if match is None:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
     return float(match.group(1))
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """RSS of ``pid`` and every process under it. Some peers are wrappers: npm's
+    ``wiremock`` is a Node script that starts Java, and what a user pays is both."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone since the listing
+        fields = text.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        with suppress(OSError, RuntimeError):
+            total += rss_bytes(current)
+        todo += children.get(current, [])
+    return total
+
+
+def http_status(url: str, path: str, headers: dict[str, str] | None = None) -> int | None:
+    """The status of one GET, or None when nothing answers (yet)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=2)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+@contextmanager
+def peak_rss(pid: int) -> Iterator[list[int]]:
+    """Samples the RSS of ``pid``'s process tree every 50 ms; the list holds the peak."""
+    peak = [tree_rss_bytes(pid)]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], tree_rss_bytes(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        sampler.join()

@@ -1,8 +1,9 @@
 """The two servers the benchmarks compare, run with identical uvicorn settings.
 
 ``python -m benchmarks.servers mock|bare PORT [mock-pokee options]``: the mock app, or a
-bare Starlette app with one JSON endpoint shaped like a session record. Access logs are off
-for both: the benchmark measures the app, not the terminal.
+bare Starlette app with JSON endpoints shaped like a session read and a session create.
+Access logs are off for both: the benchmark measures the app, not the terminal. (What
+users run, `mock-pokee serve` with its own logging, is measured in benchmarks.compare.)
 """
 
 from __future__ import annotations
@@ -38,6 +39,22 @@ async def bare_session(request: Request) -> Response:
     return JSONResponse(RECORD)
 
 
+_created: dict[str, dict[str, object]] = {}
+
+
+async def bare_create(request: Request) -> Response:
+    """The least a stateful create does: parse the body, store a record, answer 201."""
+    body = await request.json()
+    sid = f"sess_{len(_created):012x}"
+    record = {**RECORD, "id": sid, "persistent": body.get("persistent", False)}
+    _created[sid] = record
+    return JSONResponse(record, status_code=201)
+
+
+async def bare_health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
 async def bare_stream(request: Request) -> Response:
     """A bare sse-starlette generator yielding the frames a 10,000-delta turn yields."""
     count = int(request.query_params.get("events", "10000"))
@@ -58,6 +75,8 @@ async def bare_file(request: Request) -> Response:
 def bare_app() -> Starlette:
     return Starlette(
         routes=[
+            Route("/health", bare_health),
+            Route("/v1/sessions", bare_create, methods=["POST"]),
             Route("/v1/sessions/{session_id}", bare_session),
             Route("/stream", bare_stream),
             Route("/file", bare_file),
@@ -70,7 +89,9 @@ def main(argv: list[str]) -> None:
     if kind == "bare":
         app, date_header = bare_app(), True
     else:
-        app = create_app(settings_from(parser().parse_args(["serve", *options])))
+        # --quiet: this launcher measures the app alone; `mock-pokee serve` as users run
+        # it, request log and all, is measured in the side-by-side table.
+        app = create_app(settings_from(parser().parse_args(["serve", "--quiet", *options])))
         date_header = False  # the mock writes its own, from its clock
     uvicorn.run(
         app,

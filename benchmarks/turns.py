@@ -66,55 +66,6 @@ def stream_throughput() -> Iterator[str]:
     yield f"  ratio                         {mock_rate / bare_rate:10.2f}×   (target ≥ 0.70)\n"
 
 
-CONCURRENT = 500
-
-
-async def _one_turn(client: httpx.AsyncClient, n: int) -> tuple[float, float]:
-    """A tenant of its own (M11 counts per tenant): create, send, read to the end."""
-    headers = {"Authorization": f"Bearer pk_c{n}_bench"}
-    created = await client.post("/v1/sessions", headers=headers)
-    sid = created.json()["id"]
-    started = time.perf_counter()
-    first = 0.0
-    async with client.stream(
-        "POST", f"/v1/sessions/{sid}/messages", json={"message": "hi"}, headers=headers
-    ) as response:
-        async for line in response.aiter_lines():
-            if not first and line.startswith("event: "):
-                first = time.perf_counter() - started
-            if line == "event: message.completed":
-                break
-    return first, time.perf_counter() - started
-
-
-def concurrent_turns() -> Iterator[str]:
-    """500 turns at once, each streamed to its own client: all complete, none errors."""
-    with server_process("mock") as (url, process):
-        peak = rss_bytes(process.pid)
-        limits = httpx.Limits(max_connections=CONCURRENT + 10)
-
-        async def run() -> list[tuple[float, float]]:
-            nonlocal peak
-            async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
-                tasks = [asyncio.create_task(_one_turn(client, n)) for n in range(CONCURRENT)]
-                while not all(t.done() for t in tasks):
-                    peak = max(peak, rss_bytes(process.pid))
-                    await asyncio.sleep(0.05)
-                return [t.result() for t in tasks]
-
-        baseline = rss_bytes(process.pid)
-        started = time.perf_counter()
-        results = asyncio.run(run())
-        wall = time.perf_counter() - started
-    firsts = sorted(first for first, _ in results)
-    p50, p99 = firsts[len(firsts) // 2], firsts[int(len(firsts) * 0.99)]
-    yield f"{CONCURRENT} concurrent turns (quick-answer, real clock), each to its own client"
-    yield f"  completed                       {len(results):8d} of {CONCURRENT}, in {wall:.1f} s"
-    yield f"  time to first event, p50 / p99  {p50 * 1000:8.0f} / {p99 * 1000:.0f} ms"
-    idle = baseline / 2**20
-    yield f"  server peak RSS                 {peak / 2**20:8.1f} MiB ({idle:.1f} idle)\n"
-
-
 TURNS = 10_000
 
 

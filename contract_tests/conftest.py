@@ -17,6 +17,7 @@ from collections.abc import Generator, Iterator
 import httpx
 import pytest
 
+from contract_tests.observed import undocumented
 from contract_tests.target import Target, client_for, external_target, new_key
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
@@ -50,6 +51,18 @@ def mock_server() -> Iterator[ThreadedServer | None]:
         return
     with ThreadedServer(Settings(port=0)) as server:
         yield server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _every_status_is_documented(mock_server: ThreadedServer | None) -> Iterator[None]:
+    """After the run: each status the mock gave on a /v1 operation is in its OpenAPI
+    document (an error at the teardown of the last test if not)."""
+    yield
+    if mock_server is not None:
+        missing = undocumented()
+        assert not missing, "statuses the server gave that openapi.yaml does not list:\n" + (
+            "\n".join(missing)
+        )
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from contract_tests.observed import observe
+
 TIMEOUT = httpx.Timeout(10.0)
 
 
@@ -32,4 +34,5 @@ def new_key() -> str:
 
 def client_for(target: Target, key: str | None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
-    return httpx.Client(base_url=target.url, headers=headers, timeout=TIMEOUT)
+    hooks = {"response": [observe]} if target.is_mock else {}
+    return httpx.Client(base_url=target.url, headers=headers, timeout=TIMEOUT, event_hooks=hooks)

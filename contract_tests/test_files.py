@@ -297,5 +297,6 @@ def test_f7_a_listing_never_shows_a_half_written_file(
     finally:
         release.set()
         thread.join(timeout=10)
+    assert not thread.is_alive()
     assert results == [201]
     assert [e["name"] for e in api.get(f"/v1/sessions/{sid}/files").json()] == ["slow.bin"]

@@ -208,6 +208,7 @@ def read_while_advancing(
             break
         advance(control, 30)
     thread.join(timeout=10)
+    assert not thread.is_alive()
     assert result, "the reader did not finish"
     return result[0]
 
@@ -418,6 +419,7 @@ def test_m9_concurrent_retries_start_exactly_one_turn(
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert len(ids) == 8
     assert len(set(ids)) == 1
@@ -537,6 +539,6 @@ def test_c6_scenario_choice(api: httpx.Client, control: httpx.Client) -> None:
         json={"message": "hi"},
         headers={"X-Mock-Scenario": "no-such-thing"},
     )
-    assert_error(response, 400, "invalid_request", "no-such-thing")
+    assert_error(response, 400, "invalid_request", "X-Mock-Scenario", "no-such-thing")
     state = control.get("/_mock/state").json()
     assert [t["scenario"] for t in state["turns"]] == ["tool-error", "quick-answer"]

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from contract_tests.checks import SESSION_FIELDS, advance, assert_error, create, exists, freeze
+from contract_tests.sse import send
 
 IDLE = 300  # S7: five minutes
 
@@ -133,6 +134,18 @@ def test_s6_status_idle_deletes_idle_sessions(api: httpx.Client) -> None:
     assert response.status_code == 200
     assert response.json() == {"deleted": 3}
     assert api.get("/v1/sessions").json() == []
+
+
+def test_s6_status_idle_spares_a_busy_session(api: httpx.Client) -> None:
+    """S6: a session whose turn is running is not idle, so status=idle leaves it."""
+    busy = create(api, persistent=True)["id"]
+    stream = send(api, busy, "Build a deck on tides", stop_after=1)  # a long turn goes on
+    assert stream.status == 200
+    assert api.get(f"/v1/sessions/{busy}").json()["busy"] is True
+    idle = [create(api)["id"] for _ in range(2)]
+    assert api.delete("/v1/sessions", params={"status": "idle"}).json() == {"deleted": 2}
+    assert [s["id"] for s in api.get("/v1/sessions").json()] == [busy]
+    assert all(api.get(f"/v1/sessions/{sid}").status_code == 404 for sid in idle)
 
 
 @pytest.mark.inferred

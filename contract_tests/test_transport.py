@@ -7,6 +7,9 @@ import pytest
 
 from contract_tests.checks import assert_error, create, exists
 from contract_tests.target import Target, client_for, new_key
+from mock_pokee.app import openapi_document  # the operations the mock says it serves
+
+HTTP_METHODS = ("get", "post", "put", "delete", "patch")
 
 V1_ENDPOINTS = [
     ("POST", "/v1/sessions"),
@@ -157,3 +160,50 @@ def test_a8_metadata_is_free_form(api: httpx.Client) -> None:
     """A8 concerns fields of the API; metadata's own keys are the caller's (M6)."""
     record = create(api, metadata={"anything": {"nested": [1, 2]}, "temasek_status": "queued"})
     assert record["metadata"] == {"anything": {"nested": [1, 2]}, "temasek_status": "queued"}
+
+
+def _operations() -> list[tuple[str, str]]:
+    paths = openapi_document()["paths"]
+    return [
+        (method.upper(), path)
+        for path, item in paths.items()
+        if path.startswith("/v1")
+        for method in ("get", "post", "put", "delete")
+        if method in item
+    ]
+
+
+def _concrete(path: str, sid: str) -> str:
+    return (
+        path.replace("{session_id}", sid)
+        .replace("{response_id}", "msg_000000000000000000000000")
+        .replace("{file_path}", "notes/x.txt")
+    )
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize(("method", "path"), _operations())
+def test_a8_every_operation_refuses_an_unknown_query_parameter(
+    api: httpx.Client, method: str, path: str
+) -> None:
+    """A8 [C]: a misspelt parameter fails loudly on every /v1 operation, before anything
+    is done."""
+    sid = create(api, persistent=True)["id"]
+    response = api.request(method, _concrete(path, str(sid)), params={"zz_unknown": "1"})
+    assert_error(response, 400, "invalid_request", "zz_unknown")
+    assert [s["id"] for s in api.get("/v1/sessions").json()] == [sid]
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize("path", sorted({path for _, path in _operations()}))
+def test_a5_a_method_a_path_does_not_serve_is_405_naming_what_it_does(
+    api: httpx.Client, path: str
+) -> None:
+    """A5 [C]: 405 in the A5 shape; Allow lists exactly the documented methods (and HEAD
+    wherever GET is served)."""
+    documented = {m.upper() for m in openapi_document()["paths"][path] if m in HTTP_METHODS}
+    unused = next(m for m in ("PATCH", "PUT", "POST", "DELETE") if m not in documented)
+    response = api.request(unused, _concrete(path, "sess_000000000000"))
+    assert_error(response, 405, "method_not_allowed", unused)
+    allowed = set(response.headers["allow"].split(", "))
+    assert allowed == documented | ({"HEAD"} if "GET" in documented else set())

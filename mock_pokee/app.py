@@ -26,7 +26,7 @@ from mock_pokee.api.errors import (
 )
 from mock_pokee.api.middleware import MockMiddleware
 from mock_pokee.api.routing import Endpoint, route
-from mock_pokee.domain.errors import DomainError
+from mock_pokee.domain.errors import DomainError, log_bug
 from mock_pokee.domain.keys import KeyPolicy
 from mock_pokee.domain.models import ModelCatalog
 from mock_pokee.domain.tenants import TenantRegistry, TenantRules
@@ -62,6 +62,13 @@ class MockApp(Starlette):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    errors: list[BaseException] = []
+
+    def report(exc: BaseException) -> None:
+        """A bug in the mock outside any request: kept for the test harness, logged once."""
+        errors.append(exc)
+        log_bug(exc)
+
     rules = TenantRules(
         max_sessions=settings.max_sessions,
         journal_size=settings.journal_size,
@@ -74,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         clock_mode=settings.clock_mode,
         scale=settings.clock_scale,
         workspace_root=settings.workspace,
+        report=report,
     )
     ctx = ServerContext(
         tenants=tenants,
@@ -82,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         control=settings.control,
         upload_limit=settings.upload_limit,
         request_log=RequestLog() if settings.request_log else None,
+        errors=errors,
     )
 
     @asynccontextmanager

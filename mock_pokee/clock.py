@@ -27,16 +27,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
+from mock_pokee.domain.errors import BugReport, ClockError, log_bug
+
+__all__ = ["CLOCK_MODES", "Clock", "ClockError", "ClockMode", "Timer"]
+
 ClockMode = Literal["real", "scaled", "virtual"]
 CLOCK_MODES: tuple[ClockMode, ...] = get_args(ClockMode)
 
 # How long `advance` waits (in real seconds) for woken tasks to settle before it gives up
 # on them; a task that waits on something other than the clock would otherwise hang it.
 SETTLE_TIMEOUT = 5.0
-
-
-class ClockError(ValueError):
-    """A clock setting that cannot be applied."""
+DRIVER_RESTART = 0.1  # real seconds before a crashed driver starts again
 
 
 def _nothing() -> None:
@@ -66,7 +67,14 @@ _MIN_COMPACT = 1024  # heap size below which cancelled timers are simply left to
 class Clock:
     """A settable clock with a timer heap; see the module docstring."""
 
-    def __init__(self, mode: ClockMode = "real", scale: float = 1.0, now: float | None = None):
+    def __init__(
+        self,
+        mode: ClockMode = "real",
+        scale: float = 1.0,
+        now: float | None = None,
+        report: BugReport = log_bug,
+    ):
+        self._report = report
         self._timers: list[_Entry] = []
         self._compact_at = _MIN_COMPACT
         self.validate(mode, scale)
@@ -257,7 +265,10 @@ class Clock:
         while (timer := self._pop_due(until)) is not None:
             if timer.when > self.now():
                 self._anchor(timer.when)
-            timer.callback()
+            try:
+                timer.callback()
+            except Exception as exc:  # a bug in the mock: reported, and the clock goes on
+                self._report(exc)
             if self._awake:
                 await self._settle()
 
@@ -294,6 +305,14 @@ class Clock:
         self._wakeup.set()
 
     async def _drive(self) -> None:
+        try:
+            await self._drive_timers()
+        except Exception as exc:  # a bug in the mock: report it, and drive on shortly
+            self._driver = None
+            self._report(exc)
+            asyncio.get_running_loop().call_later(DRIVER_RESTART, self._kick_driver)
+
+    async def _drive_timers(self) -> None:
         while self._mode != "virtual" and self._timers:
             self._wakeup.clear()
             delay = self.real_seconds(self._timers[0][0] - self.now())

@@ -105,6 +105,8 @@ class ThreadedServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            raise RuntimeError("the mock-pokee test server did not stop within 10 s")
 
     def __enter__(self) -> ThreadedServer:
         return self.start()

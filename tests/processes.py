@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 
-def start_serve(*options: str) -> tuple[subprocess.Popen[str], str]:
+def start_serve(
+    *options: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     """Start `mock-pokee serve --port 0 …`; returns the process and the base URL it
     announced. The caller reads the rest of stdout (the export line) if it wants it."""
     process = subprocess.Popen(
@@ -15,7 +17,7 @@ def start_serve(*options: str) -> tuple[subprocess.Popen[str], str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(env or os.environ), "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
     first = process.stdout.readline()

@@ -149,3 +149,92 @@ def test_cancelled_timers_do_not_pile_up() -> None:
     assert clock.pending == 1
     assert len(clock._timers) <= 2048
     assert not keep.cancelled
+
+
+def test_a_timer_that_raises_is_reported_and_the_others_still_fire() -> None:
+    bugs: list[BaseException] = []
+    clock = Clock("virtual", now=T0, report=bugs.append)
+    fired: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("a bug in a callback")
+
+    clock.call_at(T0 + 1, broken)
+    clock.call_at(T0 + 2, lambda: fired.append("after"))
+    asyncio.run(clock.advance(5))
+    assert fired == ["after"]
+    assert [str(bug) for bug in bugs] == ["a bug in a callback"]
+
+
+def test_a_crashed_driver_is_reported_and_restarted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real-time driver must not die silently: its crash is reported and the timers
+    that remain still fire."""
+    bugs: list[BaseException] = []
+
+    async def scenario() -> bool:
+        clock = Clock("scaled", scale=1_000_000, report=bugs.append)
+        original = clock._fire_due
+        calls = 0
+
+        async def crash_once(until: float) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("the driver broke")
+            await original(until)
+
+        monkeypatch.setattr(clock, "_fire_due", crash_once)
+        monkeypatch.setattr("mock_pokee.clock.DRIVER_RESTART", 0.001)
+        fired = asyncio.Event()
+        clock.call_at(clock.now() + 60, fired.set)
+        await asyncio.wait_for(fired.wait(), timeout=2)
+        return fired.is_set()
+
+    assert asyncio.run(scenario())
+    assert [str(bug) for bug in bugs] == ["the driver broke"]
+
+
+def test_the_servers_clocks_report_into_the_errors_the_harness_reads() -> None:
+    """create_app wires every tenant's clock to ``errors`` (what ThreadedServer.errors and
+    the pytest plugin read)."""
+    from mock_pokee.app import create_app
+    from mock_pokee.settings import Settings
+
+    ctx = create_app(Settings(clock_mode="virtual")).state.mock
+    clock = ctx.tenants.get("acme").clock
+
+    def broken() -> None:
+        raise LookupError("lost")
+
+    clock.call_at(clock.now() + 1, broken)
+    asyncio.run(clock.advance(2))
+    ctx.tenants.close()
+    assert [type(error) for error in ctx.errors] == [LookupError]
+
+
+def test_the_real_clock_runs_at_real_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    wall = [50.0]
+    monkeypatch.setattr("mock_pokee.clock.time.monotonic", lambda: wall[0])
+    clock = Clock("real", now=T0)
+    wall[0] += 2.5
+    assert clock.now() == pytest.approx(T0 + 2.5)
+
+
+@pytest.mark.parametrize(("mode", "scale"), [("real", 1.0), ("scaled", 10.0)])
+def test_an_advance_in_real_time_does_not_delay_the_next_timer(
+    monkeypatch: pytest.MonkeyPatch, mode: str, scale: float
+) -> None:
+    """After advancing 5 of a timer's 10 clock seconds, the driver waits for the other 5
+    (divided by the scale), not for all 10 again."""
+    wall = [50.0]
+    monkeypatch.setattr("mock_pokee.clock.time.monotonic", lambda: wall[0])
+    clock = Clock(mode, scale=scale, now=T0)  # type: ignore[arg-type]
+    clock.call_at(T0 + 10, lambda: None)
+
+    async def go() -> float:
+        await clock.advance(5)
+        clock.close()  # stop the driver the advance started
+        return clock.now()
+
+    assert asyncio.run(go()) == pytest.approx(T0 + 5)
+    assert clock.real_seconds(T0 + 10 - clock.now()) == pytest.approx(5 / scale)

@@ -53,3 +53,17 @@ def test_stale_entries_do_not_pile_up() -> None:
     for n in range(10_000):
         deadlines.schedule("busy-session", T0 + 10 + n)
     assert len(deadlines._heap) < 200
+
+
+def test_a_rebuilt_heap_still_fires_in_deadline_order() -> None:
+    """Rescheduling often enough rebuilds the heap; order and times survive it."""
+    clock, deadlines, fired = queue()
+    keys = [f"k{n}" for n in range(50)]
+    for round_ in range(6):  # 300 schedules of 50 keys: several rebuilds
+        for n, key in enumerate(keys):
+            deadlines.schedule(key, T0 + 1000 - 10 * n - round_)
+    asyncio.run(clock.advance(2000))
+    expected = sorted(
+        ((key, T0 + 1000 - 10 * n - 5) for n, key in enumerate(keys)), key=lambda p: p[1]
+    )
+    assert fired == expected

@@ -58,6 +58,7 @@ def test_no_task_outlives_a_storm_of_disconnects() -> None:
             thread.start()
         for thread in threads:
             thread.join(timeout=10)
+        assert not any(thread.is_alive() for thread in threads)
         during = tasks(anon)
         anon.post("/_mock/clock/advance", json={"seconds": 600})  # every turn runs out
         busy = [

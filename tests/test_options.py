@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -151,10 +152,8 @@ def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c() -> None:
         export = process.stdout.readline()
         assert export.strip() == f"export POKEE_API={url} POKEE_KEY=pk_local_dev"
         assert httpx.get(f"{url}/health", timeout=5).json() == {"status": "ok"}
-        started = time.monotonic()
         process.send_signal(signal.SIGINT)
-        _, log = process.communicate(timeout=10)
-        assert time.monotonic() - started < 5
+        _, log = process.communicate(timeout=5)  # a hang fails here
         assert process.returncode in (0, 130)
         assert "Application shutdown complete" in log
         assert "Traceback" not in log
@@ -197,3 +196,40 @@ def test_f1_the_default_workspace_is_temporary() -> None:
         httpx.put(f"{server.url}/v1/sessions/{sid}/files/t.txt", headers=headers, content=b"t")
         assert (root / "acme" / "t.txt").exists()
     assert not root.exists()
+
+
+def test_no_temporary_folder_outlives_a_server_or_a_failed_start(tmp_path: Path) -> None:
+    """The default workspace is made with the first tenant and removed at exit; a start
+    that fails (a bad scenario folder, a port in use) leaves nothing behind."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.yaml").write_text("name: x\nsteps: [{nope: 1}]\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for options in (["--scenarios", str(bad)], ["--port", port]):
+            run = subprocess.run(
+                [sys.executable, "-m", "mock_pokee", "serve", "--quiet", *options],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            assert run.returncode != 0
+    process, url = start_serve(env=env)
+    try:
+        headers = bearer("pk_acme_x")
+        sid = httpx.post(f"{url}/v1/sessions", headers=headers).json()["id"]
+        httpx.put(f"{url}/v1/sessions/{sid}/files/t.txt", headers=headers, content=b"t")
+        assert [p.name for p in temp.iterdir()] != []  # the workspace exists while serving
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=5)
+    finally:
+        process.kill()
+        process.communicate()
+    assert list(temp.iterdir()) == []

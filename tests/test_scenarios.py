@@ -13,7 +13,6 @@ import pytest
 from pptx import Presentation
 
 from mock_pokee.clock import Clock
-from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.sessions import SessionSpec
 from mock_pokee.domain.tenants import Tenant, TenantRules
 from mock_pokee.domain.workspace import Workspace
@@ -61,8 +60,9 @@ def test_user_scenarios_come_first_and_replace_built_ins(tmp_path: Path) -> None
     assert book.choose("hello there").name == "mine"
     assert book.choose("a deck please").name == "presentation"
     assert book.choose("nothing special").steps[0].text.content == "my default"  # type: ignore[union-attr]
-    with pytest.raises(InvalidRequest, match=r"X-Mock-Scenario.*nope"):
-        book.choose("x", forced="nope")
+    assert book.choose("x", forced="report").name == "report"
+    assert "nope" not in book
+    assert book.names().startswith("mine, quick-answer, ")
 
 
 def test_the_server_refuses_to_start_on_a_bad_scenario_file(tmp_path: Path) -> None:
@@ -174,3 +174,12 @@ def test_the_annotated_example_in_the_readme_loads(tmp_path: Path) -> None:
         "TextStep",
         "UsageStep",
     ]
+
+
+def test_the_examples_users_copy_load_beside_the_built_ins() -> None:
+    """scenarios/examples/ is a folder a user can pass to --scenarios as it is."""
+    folder = Path(__file__).parents[1] / "scenarios" / "examples"
+    book = ScenarioBook.load([folder])
+    names = [scenario.name for scenario in book]
+    assert names[:2] == ["flaky-export", "weekly-summary"]  # tried before the built-ins
+    assert "presentation" in names

@@ -21,10 +21,11 @@ from mock_pokee.domain.workspace import Workspace
 T0 = 1_800_000_000.0
 
 
-def tenant(turns_per_hour: int = 300) -> Tenant:
+def tenant(turns_per_hour: int = 300, bugs: list[BaseException] | None = None) -> Tenant:
     rules = TenantRules(max_sessions=100, limits=Limits(turns_per_hour=turns_per_hour))
     unused = Workspace(Path(tempfile.gettempdir()) / "mock-pokee-unit-never-written")
-    return Tenant("t", Clock("virtual", now=T0), rules, unused)
+    report = bugs.append if bugs is not None else lambda exc: None
+    return Tenant("t", Clock("virtual", now=T0), rules, unused, report=report)
 
 
 def runner(body: StepRunner) -> RunnerFactory:
@@ -72,9 +73,13 @@ def test_m11_turns_per_hour_are_limited_with_retry_after() -> None:
     asyncio.run(go())
 
 
-def test_a_step_that_raises_ends_the_turn_with_message_error_and_the_session_lives() -> None:
+def test_a_step_that_raises_is_a_reported_bug_the_turn_ends_and_the_session_lives() -> None:
+    """A mock bug is never hidden in a message.error alone: it reaches the report that
+    the test harness reads."""
+    bugs: list[BaseException] = []
+
     async def go() -> tuple[str, bool]:
-        t = tenant()
+        t = tenant(bugs=bugs)
         session = t.create_session(SessionSpec(persistent=True))
 
         async def broken(turn: Turn) -> None:
@@ -88,8 +93,9 @@ def test_a_step_that_raises_ends_the_turn_with_message_error_and_the_session_liv
         return json.loads(last.data)["error"], t.get_session(session.id).busy
 
     error, busy = asyncio.run(go())
-    assert error.startswith("scenario_error: KeyError")
+    assert error.startswith("internal_error: KeyError")
     assert busy is False
+    assert [type(bug) for bug in bugs] == [KeyError]
 
 
 def test_readers_come_and_go_and_no_task_is_left_behind() -> None:

@@ -60,7 +60,7 @@ def _json_problem(raw: bytearray, exc: ValueError) -> str:
     while stack:
         where, value = stack.pop()
         if isinstance(value, _Constant):
-            return f"{where}: {value} is not valid JSON; send a finite number"
+            return f"{where}: invalid JSON ({value} is not a JSON number)"
         if isinstance(value, dict):  # pushed in reverse: the first in the text is found first
             prefix = "" if where == "body" else f"{where}."
             stack += [(f"{prefix}{_key(key)}", item) for key, item in reversed(value.items())]

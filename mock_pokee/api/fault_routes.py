@@ -32,8 +32,7 @@ async def add(request: Request) -> Response:
     scenarios = context(request).scenarios
     if spec.match.scenario is not None and spec.match.scenario not in scenarios:
         raise InvalidRequest(
-            f"match.scenario: unknown scenario {spec.match.scenario!r}; "
-            f"known: {', '.join(s.name for s in scenarios)}"
+            f"match.scenario: unknown scenario {spec.match.scenario!r}; known: {scenarios.names()}"
         )
     book = tenant.faults if tenant is not None else context(request).tenants.faults
     return JSONResponse(book.add(spec).describe(), status_code=201)

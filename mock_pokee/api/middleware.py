@@ -93,6 +93,7 @@ class MockMiddleware:
                 else:
                     await send(message)
                 record.status = message["status"]
+                record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
                 if journaled:
                     self._journal(scope, record, now)
                 return

@@ -139,6 +139,10 @@ async def post_message(request: Request) -> Response:
     body = await read_json(request, MessageBody)
     ctx = context(request)
     forced = request.headers.get(SCENARIO_HEADER) if ctx.control else None
+    if forced is not None and forced not in ctx.scenarios:
+        raise InvalidRequest(
+            f"X-Mock-Scenario: unknown scenario {forced!r}; known: {ctx.scenarios.names()}"
+        )
     session = tenant.get_session(request.path_params["session_id"])
     scenario = ctx.scenarios.choose(body.message, forced, session.tools)
     if (answer := await inject(request, scenario.name)) is not None:

@@ -1,4 +1,5 @@
-"""The ``/v1`` routes built so far: sessions (S1–S6) and usage (U1), plus ``/health`` (A6)."""
+"""The ``/v1`` routes: sessions (S1–S6), usage (U1) and ``/health`` (A6); the turns and
+files routes come from their own modules."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A queue of keyed deadlines, swept by a single clock timer armed at the earliest one.
 
-Sessions (and later, finished turns' logs) are freed when their deadline passes. One clock
+Sessions, finished turns' logs and idempotency keys are freed when their deadline passes. One clock
 timer per item would cost a timer object and a callback each; here the items sit on one
 heap of plain tuples and a single timer sweeps everything due, in deadline order. Moving a
 deadline pushes a new entry and leaves the old one stale; stale entries are skipped when
@@ -43,6 +43,8 @@ class DeadlineQueue:
 
     def discard(self, key: str) -> None:
         self._deadline_of.pop(key, None)
+        if not self._deadline_of:  # nothing left to wait for: no timer left on the clock
+            self.clear()
 
     def clear(self) -> None:
         self._heap.clear()

@@ -1,15 +1,40 @@
-"""Domain errors: a contract short name (A5) and a message that names what was wrong.
+"""The mock's exceptions, one tree:
 
-They carry no HTTP status; the API layer maps the short name to one. Raising them from plain
-Python keeps the rules testable without a server.
+    MockPokeeError
+     ├── DomainError            a caller's request is refused: an A5 short name and a
+     │    ├── InvalidRequest    message naming what was wrong (no HTTP status: the API
+     │    │    └── ClockError   layer maps the short name to one)
+     │    ├── NotFound, Unauthorized, SessionBusy, …
+     ├── ScenarioError          a scenario cannot be used (a bad file, a missing default)
+     └── ScenarioFailure        a scenario's own ``fail`` step, ending its turn
+
+Raising them from plain Python keeps the rules testable without a server. Anything else
+that escapes is a bug in the mock, reported as one (`BugReport`).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import ClassVar
 
+log = logging.getLogger("mock_pokee")
 
-class DomainError(Exception):
+# Where the mock's own bugs go (an exception in a scenario step, a clock callback, a
+# route): the server keeps them so that the test harness fails the test that caused one.
+BugReport = Callable[[BaseException], None]
+
+
+def log_bug(exc: BaseException) -> None:
+    """The default report: the log only (plain Python use, unit tests)."""
+    log.error("mock-pokee bug: %s: %s", type(exc).__name__, exc, exc_info=exc)
+
+
+class MockPokeeError(Exception):
+    """The root of the mock's own exceptions."""
+
+
+class DomainError(MockPokeeError):
     """Base of every error the mock reports to a caller."""
 
     error: ClassVar[str] = "internal_error"
@@ -69,3 +94,22 @@ class PaymentRequired(DomainError):
 
 class NoPendingToolCall(DomainError):
     error = "no_pending_tool_call"
+
+
+class ClockError(InvalidRequest):
+    """A clock setting that cannot be applied (C1)."""
+
+
+class ScenarioError(MockPokeeError):
+    """A scenario that cannot be used: the file (or folder), and what is wrong with it."""
+
+    def __init__(self, where: object, reason: str):
+        super().__init__(f"{where}: {reason}")
+
+
+class ScenarioFailure(MockPokeeError):
+    """A scenario's own ``fail`` step: ends the turn with ``message.error``."""
+
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error

@@ -52,6 +52,7 @@ class RequestRecord:
     path: str
     raw_headers: list[tuple[bytes, bytes]]
     status: int | None = None
+    first_byte_ms: float | None = None  # arrival to the answer's start, as the server saw it
     duration_ms: float | None = None
     body_size: int = 0
     response_id: str | None = None
@@ -70,6 +71,7 @@ class RequestRecord:
             "method": self.method,
             "path": self.path,
             "status": self.status,
+            "first_byte_ms": self.first_byte_ms,
             "duration_ms": self.duration_ms,
             "outcome": self.outcome,
             "headers": headers,

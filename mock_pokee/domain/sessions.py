@@ -81,7 +81,7 @@ class SessionSpec(BaseModel):
 
 @dataclass(slots=True)
 class Session:
-    """One session of one tenant. ``busy`` is true while a turn runs (issue 3 sets it)."""
+    """One session of one tenant. ``busy`` is true while a turn runs (M2, M5)."""
 
     id: str
     created_at: float

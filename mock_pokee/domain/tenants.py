@@ -18,11 +18,13 @@ from mock_pokee.clock import Clock, ClockMode
 from mock_pokee.domain.credits import CreditLedger, CreditMode, CreditTerms
 from mock_pokee.domain.deadlines import DeadlineQueue
 from mock_pokee.domain.errors import (
+    BugReport,
     ForbiddenPath,
     NoPendingToolCall,
     NotFound,
     RateLimited,
     SessionBusy,
+    log_bug,
 )
 from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
@@ -102,8 +104,10 @@ class Tenant:
         rules: TenantRules,
         workspace: Workspace,
         journal: Journal | None = None,
+        report: BugReport = log_bug,
     ):
         self.id = tenant_id
+        self._report = report
         self.clock = clock
         self.rules = rules
         self.workspace = workspace
@@ -211,6 +215,7 @@ class Tenant:
             clock=self.clock,
             on_end=lambda turn: self._turn_ended(turn, entry, rates),
             on_event=self._journal_event,
+            report=self._report,
         )
         session.busy = True
         session.last_activity = now
@@ -380,25 +385,37 @@ class TenantRegistry:
         clock_mode: ClockMode = "real",
         scale: float = 1.0,
         workspace_root: Path | None = None,
+        report: BugReport = log_bug,
     ):
         self.rules = rules
         self._start_rules = rules  # what a reset of everything returns to
-        self.clock = Clock(mode=clock_mode, scale=scale)
+        self._report = report
+        self.clock = Clock(mode=clock_mode, scale=scale, report=report)
         self.numbering = new_numbering()
         self.journal = Journal(self.numbering, rules.journal_size)  # requests without a key
         self.faults = FaultBook()  # rules added without a key: for every request
         self._tenants: dict[str, Tenant] = {}
         self._own_root = workspace_root is None
-        self.workspace_root = workspace_root or Path(tempfile.mkdtemp(prefix="mock-pokee-"))
-        self.workspace_root.mkdir(parents=True, exist_ok=True)
+        self._root = workspace_root
+        if workspace_root is not None:
+            workspace_root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def workspace_root(self) -> Path:
+        """The folder of the tenants' workspaces: the one the user named, or a temporary
+        one made with the first tenant (so a server that never served leaves nothing)."""
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="mock-pokee-"))
+        return self._root
 
     def get(self, tenant_id: str) -> Tenant:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
-            clock = Clock(mode=self.clock.mode, scale=self.clock.scale, now=self.clock.now())
+            clock = self.clock
+            clock = Clock(clock.mode, clock.scale, clock.now(), report=self._report)
             workspace = Workspace(self.workspace_root / tenant_id)
             journal = Journal(self.numbering, self.rules.journal_size)
-            tenant = Tenant(tenant_id, clock, self.rules, workspace, journal)
+            tenant = Tenant(tenant_id, clock, self.rules, workspace, journal, self._report)
             self._tenants[tenant_id] = tenant
         return tenant
 
@@ -459,5 +476,6 @@ class TenantRegistry:
         for tenant in self:
             tenant.close()
         self._tenants.clear()
-        if self._own_root:
-            shutil.rmtree(self.workspace_root, ignore_errors=True)
+        if self._own_root and self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None

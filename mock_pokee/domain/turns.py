@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mock_pokee.clock import Clock
-from mock_pokee.domain.errors import DomainError
+from mock_pokee.domain.errors import BugReport, DomainError, ScenarioFailure, log_bug
 from mock_pokee.domain.toolcalls import ToolCalls
 
 TERMINAL_TYPES = frozenset({"message.completed", "message.error", "message.cancelled"})
@@ -176,6 +176,7 @@ class Turn:
         clock: Clock,
         on_end: Callable[[Turn], None],
         on_event: Callable[[Turn, Event], None] | None = None,
+        report: BugReport = log_bug,
     ):
         self.id = new_response_id()
         self.session_id = session_id
@@ -190,6 +191,7 @@ class Turn:
         self.usage = {"input_tokens": 0, "output_tokens": 0}
         self._on_end = on_end
         self._on_event = on_event
+        self._report = report
         self._task: asyncio.Task[None] | None = None
         self.tool_calls = ToolCalls(self.emit)  # M12: client tool calls awaiting results
         self._append(
@@ -215,8 +217,9 @@ class Turn:
             self.end("error", failure.error)
         except DomainError as refused:  # e.g. a write outside the session's file_access
             self.end("error", f"{refused.error}: {refused.message}")
-        except Exception as exc:  # a scenario step that broke: the turn ends, not the server
-            self.end("error", f"scenario_error: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug in the mock: reported; the turn ends, not the server
+            self._report(exc)
+            self.end("error", f"internal_error: {type(exc).__name__}: {exc}")
         else:
             self.end("completed")
 
@@ -261,11 +264,3 @@ class Turn:
             "events": len(self.log.events),
             **self.tool_calls.describe(),
         }
-
-
-class ScenarioFailure(Exception):
-    """A scenario's own ``fail`` step: ends the turn with ``message.error``."""
-
-    def __init__(self, error: str):
-        super().__init__(error)
-        self.error = error

@@ -1,34 +1,38 @@
-"""Loading scenario files: the built-ins in ``scenarios/`` and any user folders (C6, D).
+"""Loading scenario files: the built-ins and any user folders (C6, D).
 
-A bad file stops the server with the file's name, the step and the reason. User scenarios
-are tried before the built-ins when matching a message, and replace a built-in of the same
-name.
+The built-ins ship inside the package (``mock_pokee/scenarios/builtin``) and are read
+through `importlib.resources`, so an installed wheel has them as a clone does. A bad file
+stops the server with the file's name, the step and the reason. User scenarios are tried
+before the built-ins when matching a message, and replace a built-in of the same name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.errors import ScenarioError
 from mock_pokee.domain.tools import ClientTool
 from mock_pokee.scenarios.schema import Scenario, StepError
 
-BUILTIN_FOLDER = Path(__file__).resolve().parents[2] / "scenarios"
 DEFAULT_SCENARIO = "quick-answer"
+SUFFIXES = (".yaml", ".yml")
 
 
-class ScenarioFileError(Exception):
+def builtin_folder() -> Traversable:
+    return resources.files("mock_pokee.scenarios").joinpath("builtin")
+
+
+class ScenarioFileError(ScenarioError):
     """A scenario file that cannot be used: the file, and what is wrong (step included)."""
 
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"{path}: {reason}")
 
-
-def load_file(path: Path) -> Scenario:
+def load_file(path: Path | Traversable) -> Scenario:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -57,18 +61,21 @@ class ScenarioBook:
         for scenario in scenarios:
             self._by_name.setdefault(scenario.name, scenario)
         if default not in self._by_name:
-            raise ValueError(f"the default scenario {default!r} is not loaded")
+            raise ScenarioError("scenarios", f"the default scenario {default!r} is not loaded")
         self.default = default
 
     @classmethod
     def load(cls, user_folders: Iterable[Path] = ()) -> ScenarioBook:
         """User folders first (their scenarios win), then the built-ins."""
-        folders = [*user_folders, BUILTIN_FOLDER]
+        folders: list[Path | Traversable] = [*user_folders, builtin_folder()]
         scenarios: list[Scenario] = []
         for folder in folders:
             if not folder.is_dir():
                 raise ScenarioFileError(folder, "not a folder of scenario files")
-            files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+            files = sorted(
+                (entry for entry in folder.iterdir() if entry.name.endswith(SUFFIXES)),
+                key=lambda entry: entry.name,
+            )
             scenarios += [load_file(path) for path in files]
         return cls(scenarios)
 
@@ -78,19 +85,20 @@ class ScenarioBook:
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
+    def names(self) -> str:
+        """For messages: the loaded scenarios, in matching order."""
+        return ", ".join(self._by_name)
+
     def choose(
         self, message: str, forced: str | None = None, tools: Sequence[ClientTool] = ()
     ) -> Scenario:
         """C6: the forced one, else the first that matches (its pattern, or a session
-        tool the message asks for), else the default."""
+        tool the message asks for), else the default.
+
+        A forced name must be one of the loaded scenarios (`names`): the caller checks,
+        since only it knows where the name came from."""
         if forced is not None:
-            scenario = self._by_name.get(forced)
-            if scenario is None:
-                known = ", ".join(self._by_name)
-                raise InvalidRequest(
-                    f"X-Mock-Scenario: unknown scenario {forced!r}; known: {known}"
-                )
-            return scenario
+            return self._by_name[forced]
         for scenario in self._by_name.values():
             if scenario.matches(message, tools):
                 return scenario

@@ -16,8 +16,9 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from mock_pokee.domain.errors import ScenarioFailure
 from mock_pokee.domain.tools import ClientTool
-from mock_pokee.domain.turns import ScenarioFailure, Turn
+from mock_pokee.domain.turns import Turn
 from mock_pokee.scenarios import asked, documents
 from mock_pokee.scenarios.arguments import arguments_for
 from mock_pokee.scenarios.schema import (
@@ -195,10 +196,7 @@ class ScenarioRun:
     def _client_tool(self, wanted: str, message: str) -> ClientTool:
         tools = self.effects.tools
         if not tools:
-            raise ScenarioFailure(
-                "client_tool_unavailable: this session has no tools; create it with tools "
-                f"to run scenario {self.scenario.name}"
-            )
+            raise ScenarioFailure("client_tool_unavailable: the session has no tools")
         if wanted == FIRST_TOOL:
             return tools[0]
         if wanted == ASKED_TOOL:
@@ -208,5 +206,5 @@ class ScenarioRun:
                 return tool
         names = ", ".join(tool.name for tool in tools)
         raise ScenarioFailure(
-            f"client_tool_unavailable: this session has no tool {wanted!r} (its tools: {names})"
+            f"client_tool_unavailable: the session has no tool {wanted!r} (its tools: {names})"
         )

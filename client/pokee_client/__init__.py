@@ -1,0 +1,228 @@
+"""pokee_client: the reference client of the Pokee sessions API.
+
+```python
+from pokee_client import PokeeClient
+
+with PokeeClient() as pokee:  # POKEE_API and POKEE_KEY
+    result = pokee.run("Build a Temasek-style PPT on Q3 NVIDIA performance.", out="decks")
+    print(result.status, result.files)
+```
+
+Names are imported on first use, so that the `pokee` command starts without loading httpx
+until a command needs it. The errors are drawn as a tree in `pokee_client.errors`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from pokee_client.aio import (
+        AsyncFiles,
+        AsyncMessages,
+        AsyncPokeeClient,
+        AsyncSessions,
+        AsyncTurnStream,
+    )
+    from pokee_client.errors import (
+        APIError,
+        ConfigurationError,
+        ForbiddenPathError,
+        IdempotencyMismatchError,
+        InternalServerError,
+        InvalidRequestError,
+        MethodNotAllowedError,
+        NotFoundError,
+        PayloadTooLargeError,
+        PaymentRequiredError,
+        PokeeError,
+        ProtocolError,
+        RangeNotSatisfiableError,
+        RateLimitedError,
+        ServiceUnavailableError,
+        SessionBusyError,
+        TransportError,
+        UnauthorizedError,
+    )
+    from pokee_client.events import (
+        Event,
+        MessageCancelled,
+        MessageCompleted,
+        MessageCreated,
+        MessageError,
+        TextDelta,
+        TextStart,
+        TextStop,
+        ThinkingDelta,
+        ThinkingStart,
+        ThinkingStop,
+        ToolResult,
+        ToolUseExecuting,
+        ToolUseInputDelta,
+        ToolUseStart,
+        ToolUseStop,
+        UnknownEvent,
+    )
+    from pokee_client.progress import (
+        Progress,
+    )
+    from pokee_client.records import (
+        Credits,
+        FileAccess,
+        FileEntry,
+        Session,
+        StoredFile,
+        Usage,
+        UsageWindow,
+    )
+    from pokee_client.retrying import (
+        RetryPolicy,
+    )
+    from pokee_client.running import (
+        RunResult,
+    )
+    from pokee_client.sync import (
+        Files,
+        Messages,
+        PokeeClient,
+        Sessions,
+        TurnStream,
+    )
+    from pokee_client.turns import (
+        TurnOutcome,
+    )
+
+_HOMES = {
+    "PokeeClient": "pokee_client.sync",
+    "TurnStream": "pokee_client.sync",
+    "Sessions": "pokee_client.sync",
+    "Messages": "pokee_client.sync",
+    "Files": "pokee_client.sync",
+    "AsyncPokeeClient": "pokee_client.aio",
+    "AsyncTurnStream": "pokee_client.aio",
+    "AsyncSessions": "pokee_client.aio",
+    "AsyncMessages": "pokee_client.aio",
+    "AsyncFiles": "pokee_client.aio",
+    "RetryPolicy": "pokee_client.retrying",
+    "Session": "pokee_client.records",
+    "FileAccess": "pokee_client.records",
+    "FileEntry": "pokee_client.records",
+    "StoredFile": "pokee_client.records",
+    "Usage": "pokee_client.records",
+    "UsageWindow": "pokee_client.records",
+    "Credits": "pokee_client.records",
+    "TurnOutcome": "pokee_client.turns",
+    "RunResult": "pokee_client.running",
+    "Progress": "pokee_client.progress",
+    "Event": "pokee_client.events",
+    "UnknownEvent": "pokee_client.events",
+    "MessageCreated": "pokee_client.events",
+    "TextStart": "pokee_client.events",
+    "TextDelta": "pokee_client.events",
+    "TextStop": "pokee_client.events",
+    "ThinkingStart": "pokee_client.events",
+    "ThinkingDelta": "pokee_client.events",
+    "ThinkingStop": "pokee_client.events",
+    "ToolUseStart": "pokee_client.events",
+    "ToolUseInputDelta": "pokee_client.events",
+    "ToolUseExecuting": "pokee_client.events",
+    "ToolUseStop": "pokee_client.events",
+    "ToolResult": "pokee_client.events",
+    "MessageCompleted": "pokee_client.events",
+    "MessageError": "pokee_client.events",
+    "MessageCancelled": "pokee_client.events",
+    "PokeeError": "pokee_client.errors",
+    "ConfigurationError": "pokee_client.errors",
+    "TransportError": "pokee_client.errors",
+    "ProtocolError": "pokee_client.errors",
+    "APIError": "pokee_client.errors",
+    "InvalidRequestError": "pokee_client.errors",
+    "UnauthorizedError": "pokee_client.errors",
+    "PaymentRequiredError": "pokee_client.errors",
+    "ForbiddenPathError": "pokee_client.errors",
+    "NotFoundError": "pokee_client.errors",
+    "MethodNotAllowedError": "pokee_client.errors",
+    "SessionBusyError": "pokee_client.errors",
+    "PayloadTooLargeError": "pokee_client.errors",
+    "RangeNotSatisfiableError": "pokee_client.errors",
+    "IdempotencyMismatchError": "pokee_client.errors",
+    "RateLimitedError": "pokee_client.errors",
+    "InternalServerError": "pokee_client.errors",
+    "ServiceUnavailableError": "pokee_client.errors",
+}
+
+__all__ = [
+    "APIError",
+    "AsyncFiles",
+    "AsyncMessages",
+    "AsyncPokeeClient",
+    "AsyncSessions",
+    "AsyncTurnStream",
+    "ConfigurationError",
+    "Credits",
+    "Event",
+    "FileAccess",
+    "FileEntry",
+    "Files",
+    "ForbiddenPathError",
+    "IdempotencyMismatchError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "MessageCancelled",
+    "MessageCompleted",
+    "MessageCreated",
+    "MessageError",
+    "Messages",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PaymentRequiredError",
+    "PokeeClient",
+    "PokeeError",
+    "Progress",
+    "ProtocolError",
+    "RangeNotSatisfiableError",
+    "RateLimitedError",
+    "RetryPolicy",
+    "RunResult",
+    "ServiceUnavailableError",
+    "Session",
+    "SessionBusyError",
+    "Sessions",
+    "StoredFile",
+    "TextDelta",
+    "TextStart",
+    "TextStop",
+    "ThinkingDelta",
+    "ThinkingStart",
+    "ThinkingStop",
+    "ToolResult",
+    "ToolUseExecuting",
+    "ToolUseInputDelta",
+    "ToolUseStart",
+    "ToolUseStop",
+    "TransportError",
+    "TurnOutcome",
+    "TurnStream",
+    "UnauthorizedError",
+    "UnknownEvent",
+    "Usage",
+    "UsageWindow",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

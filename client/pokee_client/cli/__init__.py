@@ -1,0 +1,114 @@
+"""The ``pokee`` command: the cookbook flow and every resource from a shell.
+
+Only the standard library is imported here, so that ``pokee --help`` answers at once; the
+client (httpx) and the progress display (rich) are imported by the command that runs.
+Every failure ends as one line on stderr and a non-zero exit status, never a traceback:
+1 when the call or the turn failed, 2 when the command line or configuration is wrong,
+130 on Ctrl-C (after a running ``pokee run`` has cancelled its turn and deleted its session).
+With ``--json``, stdout carries one JSON document (JSON lines for ``send``), errors included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pokee_client.config import parse_duration
+
+
+def _duration(text: str) -> int:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes, before or after its name. SUPPRESS keeps a
+    subcommand's unset option from overwriting the value given before it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--api", default=argparse.SUPPRESS, help="base URL (env POKEE_API)")
+    common.add_argument("--key", default=argparse.SUPPRESS, help="API key (env POKEE_KEY)")
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+    )
+    return common
+
+
+def parser() -> argparse.ArgumentParser:
+    common = _common()
+    top = argparse.ArgumentParser(
+        prog="pokee",
+        description="The Pokee sessions API from a shell (reference client of mock-pokee).",
+        parents=[common],
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        help="the whole flow: session, turn, progress, downloads, clean-up",
+        description="Create a session, send MESSAGE, show progress, save the files the turn "
+        "wrote under --out, delete the session (unless --keep).",
+    )
+    run.add_argument("message")
+    run.add_argument(
+        "--persistent",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="persistent session (default; --no-persistent for one that ends 5 min after idle)",
+    )
+    run.add_argument("--ttl", type=_duration, help="hard lifetime, e.g. 4h, 90m, 3600")
+    run.add_argument("--out", default=".", help="folder for the files (default: here)")
+    run.add_argument("--keep", action="store_true", help="keep the session afterwards")
+    run.add_argument("--scenario", help="mock-pokee only: force a scenario (X-Mock-Scenario)")
+
+    send = commands.add_parser(
+        "send", parents=[common], help="send a message to a session; print events as they come"
+    )
+    send.add_argument("session")
+    send.add_argument("message")
+    send.add_argument("--scenario", help="mock-pokee only: force a scenario (X-Mock-Scenario)")
+
+    sessions = commands.add_parser("sessions", parents=[common], help="list, show, delete")
+    what = sessions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    what.add_parser("list", parents=[common], help="the tenant's sessions, oldest first")
+    what.add_parser("show", parents=[common], help="one session's record").add_argument("session")
+    what.add_parser("rm", parents=[common], help="delete sessions").add_argument(
+        "session", nargs="+"
+    )
+    clean = what.add_parser("clean", parents=[common], help="delete sessions by filter (S6)")
+    clean.add_argument("--status", choices=["idle", "busy", "any"])
+    clean.add_argument("--older-than", help="inactive for at least this long: 90s, 5m, 1h30m")
+
+    files = commands.add_parser("files", parents=[common], help="the tenant's workspace")
+    verb = files.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ls = verb.add_parser("ls", parents=[common], help="list a folder")
+    ls.add_argument("session")
+    ls.add_argument("path", nargs="?", default="")
+    get = verb.add_parser("get", parents=[common], help="download a file (resumes after cuts)")
+    get.add_argument("session")
+    get.add_argument("path")
+    get.add_argument("--out", default=".", help="folder to save it in (default: here)")
+    put = verb.add_parser("put", parents=[common], help="upload a file")
+    put.add_argument("session")
+    put.add_argument("local")
+    put.add_argument("path", nargs="?", help="where in the workspace (default: its name)")
+    rm = verb.add_parser("rm", parents=[common], help="delete a file")
+    rm.add_argument("session")
+    rm.add_argument("path")
+
+    commands.add_parser("usage", parents=[common], help="turns and tokens used (U1)")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from pokee_client.cli.commands import execute
+
+    return execute(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""What the ``pokee`` command prints: one JSON document with ``--json``, short lines
+otherwise; errors as one line on stderr (and as a JSON object on stdout with ``--json``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from pokee_client.errors import APIError, ConfigurationError, PokeeError
+
+
+def plain(value: Any) -> Any:
+    """Records (dataclasses), paths and tuples as JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Output:
+    def __init__(self, as_json: bool, out: TextIO | None = None, err: TextIO | None = None):
+        self.as_json = as_json
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def document(self, value: Any) -> None:
+        print(json.dumps(plain(value), ensure_ascii=False), file=self.out, flush=True)
+
+    def note(self, text: str) -> None:
+        print(f"pokee: {text}", file=self.err, flush=True)
+
+    def fail(self, message: str, error: str, status: int | None = None, code: int = 1) -> int:
+        """One line on stderr; with --json also ``{"error", "message", "status"}`` on stdout."""
+        if self.as_json:
+            self.document({"error": error, "message": message, "status": status})
+        self.error_line(message)
+        return code
+
+    def error_line(self, message: str) -> None:
+        print(f"pokee: error: {message}", file=self.err, flush=True)
+
+    def failure(self, exc: PokeeError | OSError, where: str = "") -> int:
+        """The one line for an error; ``where`` says what it was about."""
+        if isinstance(exc, APIError):
+            return self.fail(f"{where}{exc}", exc.error, exc.status)
+        if isinstance(exc, ConfigurationError):
+            return self.fail(str(exc), "configuration", code=2)
+        if isinstance(exc, PokeeError):
+            return self.fail(f"{where}{exc}", type(exc).__name__.removesuffix("Error").lower())
+        local = f"{exc.filename}: " if exc.filename else ""
+        return self.fail(f"{local}{exc.strerror or exc}", "local_file")

@@ -1,0 +1,257 @@
+"""The ``pokee`` command end to end: the installed console script in a subprocess, talking
+to the test server over loopback; exit statuses, stdout (``--json`` parsed) and stderr (one
+line per failure, never a traceback)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_pokee.server import ThreadedServer
+from pokee_client.cli.commands import _verdict
+from pokee_client.cli.output import Output
+
+POKEE = str(Path(sys.executable).with_name("pokee"))
+
+
+class Shell:
+    def __init__(self, url: str, key: str):
+        self.env = {**os.environ, "POKEE_API": url, "POKEE_KEY": key}
+        self.env.pop("COLUMNS", None)
+
+    def __call__(
+        self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [POKEE, *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=cwd,
+            env=env or self.env,
+            check=False,
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    def json(self, *args: str) -> Any:
+        done = self(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+
+@pytest.fixture
+def shell(mock: ThreadedServer, key: str) -> Shell:
+    return Shell(mock.url, key)
+
+
+def one_error_line(done: subprocess.CompletedProcess[str], *mentions: str) -> None:
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("pokee: error: ")
+    for mention in mentions:
+        assert mention in lines[0]
+
+
+def test_help_answers_and_names_every_command(shell: Shell) -> None:
+    done = shell("--help")
+    assert done.returncode == 0
+    for command in ("run", "send", "sessions", "files", "usage"):
+        assert command in done.stdout
+
+
+def test_run_json(shell: Shell, control: httpx.Client, tmp_path: Path) -> None:
+    done = shell("run", "hello there", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "completed"
+    assert result["text"] == "Here is a quick answer from mock-pokee to: hello there"
+    assert result["files"] == []
+    assert result["kept"] is False
+    assert control.get("/v1/sessions").json() == []  # deleted afterwards
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_shows_progress_then_the_saved_files(
+    shell: Shell, control: httpx.Client, tmp_path: Path
+) -> None:
+    """On a pipe, progress is plain lines. The tenant's clock runs 1000× for this
+    subprocess, which the test cannot drive step by step (C1, C2)."""
+    control.put("/_mock/clock", json={"mode": "scaled", "scale": 1000})
+    out = tmp_path / "decks"
+    done = shell("run", "Build a deck on Q3 NVIDIA performance.", "--out", str(out), "--keep")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "starting"
+    assert "running  tool=web_search" in lines
+    assert any(line.startswith("downloading  status=completed  file=output/") for line in lines)
+    deck = out / "output" / "q3-nvidia-performance.pptx"
+    assert f"saved: {deck}" in lines
+    assert deck.read_bytes()[:2] == b"PK"
+    (session,) = control.get("/v1/sessions").json()
+    assert f"session kept: {session['id']}" in lines
+    assert session["persistent"] is True
+
+
+def test_a_failed_turn_exits_1_with_one_line(shell: Shell, control: httpx.Client) -> None:
+    control.put("/_mock/clock", json={"mode": "scaled", "scale": 1000})  # its 2 s pause
+    done = shell("run", "hello", "--scenario", "turn-error", "--no-persistent", "--ttl", "10m")
+    assert done.returncode == 1
+    one_error_line(done, "the turn failed: upstream_model_error")
+    as_json = shell("run", "hello", "--scenario", "turn-error", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["status"] == "error"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "mentions"),
+    [
+        ("unknown scenario", 1, ("invalid_request", "'no-such-scenario'")),
+        ("missing key", 2, ("no API key", "POKEE_KEY")),
+        ("unreachable server", 1, ("POST http://127.0.0.1:", "/v1/sessions")),
+        ("refused path", 1, ("'../secrets.txt'", "forbidden_path")),
+        ("bad duration", 2, ()),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    shell: Shell,
+    control: httpx.Client,
+    tmp_path: Path,
+    case: str,
+    status: int,
+    mentions: tuple[str, ...],
+) -> None:
+    out = tmp_path / "out"
+    run = ("run", "hello", "--out", str(out))
+    if case == "unknown scenario":
+        done = shell(*run, "--scenario", "no-such-scenario")
+    elif case == "missing key":
+        done = shell(*run, env={k: v for k, v in shell.env.items() if k != "POKEE_KEY"})
+    elif case == "unreachable server":
+        done = shell(*run, "--api", f"http://127.0.0.1:{closed_port()}")
+    elif case == "refused path":
+        session = control.post("/v1/sessions", json={}).json()["id"]
+        done = shell("files", "get", session, "../secrets.txt", "--out", str(out))
+    else:
+        done = shell(*run, "--ttl", "soon")
+    assert done.returncode == status
+    if case == "bad duration":  # argparse's own usage error
+        assert "'soon' is not a duration" in done.stderr
+    else:
+        one_error_line(done, *mentions)
+    assert not out.exists()
+    if case != "refused path":
+        assert control.get("/v1/sessions").json() == []
+
+
+def test_sessions_files_send_and_usage_in_json(
+    shell: Shell, control: httpx.Client, tmp_path: Path
+) -> None:
+    session = control.post("/v1/sessions", json={"persistent": True}).json()["id"]
+    local = tmp_path / "notes.txt"
+    local.write_text("some notes")
+
+    stored = shell.json("files", "put", session, str(local), "docs/notes.txt")
+    assert (stored["path"], stored["size"]) == ("docs/notes.txt", 10)
+    listing = shell.json("files", "ls", session, "docs")
+    assert [(e["name"], e["type"], e["size"]) for e in listing] == [("notes.txt", "file", 10)]
+    got = shell.json("files", "get", session, "docs/notes.txt", "--out", str(tmp_path / "dl"))
+    assert Path(got["saved"]).read_text() == "some notes"
+
+    sent = shell("send", session, "hi", "--json")
+    assert sent.returncode == 0, sent.stderr
+    events = [json.loads(line) for line in sent.stdout.splitlines()]
+    assert [e["seq"] for e in events] == list(range(len(events)))
+    assert events[-1]["type"] == "message.completed"
+    assert shell.json("usage")["session_turn"][0]["turns"] == 1
+
+    (listed,) = shell.json("sessions", "list")
+    assert listed["id"] == session
+    assert shell.json("sessions", "show", session)["busy"] is False
+    assert shell.json("files", "rm", session, "docs/notes.txt") == {"deleted": "docs/notes.txt"}
+    assert shell.json("sessions", "clean", "--status", "idle", "--older-than", "0s") == {
+        "deleted": 1
+    }
+    gone = shell("sessions", "rm", session, "--json")
+    assert gone.returncode == 1
+    assert json.loads(gone.stdout)["error"] == "not_found"
+    one_error_line(gone, "not_found", session)
+
+
+def test_send_to_a_busy_session_is_refused(shell: Shell, control: httpx.Client) -> None:
+    session = control.post("/v1/sessions", json={}).json()["id"]
+    with control.stream(
+        "POST",
+        f"/v1/sessions/{session}/messages",
+        json={"message": "Build a deck on rivers"},
+        headers={"X-Mock-Scenario": "presentation"},
+    ) as running:
+        next(running.iter_lines())  # started; it now waits on the virtual clock
+        done = shell("send", session, "another")
+    assert done.returncode == 1
+    one_error_line(done, "session_busy", "409")
+
+
+def test_on_a_terminal_progress_is_a_live_display(shell: Shell, tmp_path: Path) -> None:
+    """stdout on a pseudo-terminal: rich draws the progress (then clears it), and the
+    answer and saved files follow as lines."""
+    import pty
+    import select
+    import time
+
+    main, secondary = pty.openpty()
+    with subprocess.Popen(
+        [POKEE, "run", "hello", "--out", str(tmp_path)],
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+        env={**shell.env, "TERM": "xterm", "COLUMNS": "100"},
+        text=True,
+    ) as process:
+        os.close(secondary)
+        screen = b""
+        deadline = time.monotonic() + 30
+        while True:  # read as it comes (a full terminal buffer would block the command)
+            assert time.monotonic() < deadline, "pokee run did not finish on the terminal"
+            if not select.select([main], [], [], 0.1)[0]:
+                continue
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the command has exited and closed its side
+                break
+            if not chunk:
+                break
+            screen += chunk
+        os.close(main)
+        assert process.wait(timeout=30) == 0
+        assert process.stderr is not None
+        assert process.stderr.read() == ""
+    text = screen.decode(errors="replace")
+    assert "\x1b[" in text  # drawn with terminal control sequences, not plain lines
+    assert "Here is a quick answer from mock-pokee to: hello" in text
+    assert "starting\r\n" not in text  # the plain-line progress is for pipes only
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [("completed", 0), ("error", 1), ("cancelled", 1), ("unknown", 3)]
+)
+def test_a_turns_outcome_decides_the_exit_status(status: str, code: int) -> None:
+    """An outcome that could not be confirmed (M7 log evicted) is not a success."""
+    err = io.StringIO()
+    assert _verdict(Output(False, io.StringIO(), err), status, "boom") == code
+    assert len(err.getvalue().splitlines()) == (0 if code == 0 else 1)

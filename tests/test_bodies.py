@@ -1,0 +1,72 @@
+"""Reading bodies and query strings strictly (A5, A8), without a server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, StrictInt
+from starlette.requests import Request
+
+from mock_pokee.api.bodies import MAX_JSON_BODY, query, read_json
+from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    count: StrictInt = 0
+
+
+def request(body: bytes = b"", query_string: bytes = b"") -> Request:
+    chunks = [body[i : i + 4096] for i in range(0, len(body), 4096)] or [b""]
+
+    async def receive() -> dict[str, Any]:
+        chunk = chunks.pop(0) if chunks else b""
+        return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
+
+    scope = {"type": "http", "method": "POST", "headers": [], "query_string": query_string}
+    return Request(scope, receive)
+
+
+def read(body: bytes, *, optional: bool = False) -> Body:
+    return asyncio.run(read_json(request(body), Body, optional=optional))
+
+
+def test_a_body_is_read_into_its_model() -> None:
+    assert read(b'{"count": 3}').count == 3
+    assert read(b"  ", optional=True) == Body()
+
+
+@pytest.mark.parametrize(
+    ("body", "mention"),
+    [
+        (b"", "missing"),
+        (b"{", "invalid JSON"),
+        (b'{"count": NaN}', "invalid JSON"),
+        (b'{"count": Infinity}', "invalid JSON"),
+        (b"[1]", "an array"),
+        (b'"x"', "a string"),
+        (b"null", "null"),
+        (b"3", "a number"),
+        (b'{"count": "3"}', "count"),
+        (b'{"cuont": 3}', "cuont: unknown field"),
+    ],
+)
+def test_bad_bodies_are_invalid_requests_naming_the_problem(body: bytes, mention: str) -> None:
+    with pytest.raises(InvalidRequest, match=mention):
+        read(body)
+
+
+def test_a_body_over_the_limit_is_refused_while_reading() -> None:
+    with pytest.raises(PayloadTooLarge, match=str(MAX_JSON_BODY)):
+        read(b" " * (MAX_JSON_BODY + 1))
+
+
+def test_query_accepts_only_known_parameters_once() -> None:
+    assert query(request(query_string=b"a=1&b=2"), ("a", "b")) == {"a": "1", "b": "2"}
+    assert query(request(), ()) == {}
+    with pytest.raises(InvalidRequest, match="c: unknown query parameter"):
+        query(request(query_string=b"a=1&c=2"), ("a",))
+    with pytest.raises(InvalidRequest, match="a: query parameter given more than once"):
+        query(request(query_string=b"a=1&a=2"), ("a",))

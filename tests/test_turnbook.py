@@ -1,0 +1,91 @@
+"""The turn book without HTTP: which turn runs where (M2), retention of finished turns
+(M7), idempotency keys (M9) and the turn time limit (M10)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from mock_pokee.clock import Clock
+from mock_pokee.domain.errors import IdempotencyMismatch, NotFound
+from mock_pokee.domain.turnbook import IDEMPOTENCY_TTL, RETENTION, TURN_TIMEOUT, TurnBook
+from mock_pokee.domain.turns import Turn
+
+T0 = 1_700_000_000.0
+
+
+def book_and_turn(session: str = "sess_a") -> tuple[Clock, TurnBook, Turn]:
+    clock = Clock("virtual", now=T0)
+    book = TurnBook(clock)
+    turn = Turn(session_id=session, message="m", scenario="s", clock=clock, on_end=book.finished)
+    return clock, book, turn
+
+
+def test_a_running_turn_is_found_by_session_and_by_id() -> None:
+    _, book, turn = book_and_turn()
+    book.add(turn, None, "")
+    assert book.running("sess_a") is turn
+    assert book.get("sess_a", turn.id) is turn
+    with pytest.raises(NotFound, match=turn.id):
+        book.get("sess_other", turn.id)  # another session's turn does not exist here
+    with pytest.raises(NotFound):
+        book.get("sess_a", "msg_unknown")
+
+
+def test_m7_a_finished_turn_is_kept_120_seconds_then_evicted() -> None:
+    clock, book, turn = book_and_turn()
+
+    async def go() -> None:
+        book.add(turn, None, "")
+        turn.end("completed")
+        assert book.running("sess_a") is None
+        await clock.advance(RETENTION - 1)
+        assert book.get("sess_a", turn.id) is turn
+        await clock.advance(1)
+
+    asyncio.run(go())
+    assert book.retained(turn.id) is None
+    with pytest.raises(NotFound, match="120 s"):
+        book.get("sess_a", turn.id)
+
+
+def test_m10_a_turn_still_running_after_90_minutes_ends_with_turn_timeout() -> None:
+    clock, book, turn = book_and_turn()
+    book.add(turn, None, "")
+    asyncio.run(clock.advance(TURN_TIMEOUT - 0.5))
+    assert turn.running
+    asyncio.run(clock.advance(0.5))
+    assert turn.status == "error"
+    assert turn.error == "turn_timeout"
+
+
+def test_m9_a_key_recalls_its_turn_only_for_the_same_session_and_body() -> None:
+    clock, book, turn = book_and_turn()
+    book.add(turn, "key-1", "hash-a")
+    record = book.recall("key-1", "sess_a", "hash-a")
+    assert record is not None
+    assert record.response_id == turn.id
+    assert book.recall("key-2", "sess_a", "hash-a") is None
+    with pytest.raises(IdempotencyMismatch, match="another session"):
+        book.recall("key-1", "sess_b", "hash-a")
+    with pytest.raises(IdempotencyMismatch, match="different body"):
+        book.recall("key-1", "sess_a", "hash-b")
+    asyncio.run(clock.advance(IDEMPOTENCY_TTL))
+    assert book.recall("key-1", "sess_b", "hash-b") is None  # forgotten: no mismatch either
+
+
+def test_clear_cancels_running_turns_and_forgets_everything() -> None:
+    clock, book, turn = book_and_turn()
+
+    async def go() -> None:
+        book.add(turn, "key", "h")
+        book.clear()
+
+    asyncio.run(go())
+    assert turn.status == "cancelled"
+    assert book.running("sess_a") is None
+    assert book.retained(turn.id) is None
+    assert book.recall("key", "sess_a", "h") is None
+    assert book.describe() == []
+    assert clock.pending == 0
