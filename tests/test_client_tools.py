@@ -172,4 +172,4 @@ def test_m12_a_scenario_naming_a_tool_the_session_lacks_ends_with_an_error() -> 
         await t.clock.advance(0)
         return str(events(start.turn)[-1]["error"])
 
-    assert asyncio.run(go())== "client_tool_unavailable: the session has no tools"
+    assert asyncio.run(go()) == "client_tool_unavailable: the session has no tools"
