@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from mock_pokee.domain.tools import parse_tools
+from mock_pokee.scenarios import documents
 from mock_pokee.scenarios.asked import (
     asked_tool,
     requested_count,
@@ -18,6 +19,7 @@ from mock_pokee.scenarios.asked import (
     slug_of,
     topic_of,
 )
+from mock_pokee.scenarios.documents import markdown_report, part_count
 from tests.processes import start_serve
 
 
@@ -153,3 +155,14 @@ def test_issue9_a_hostile_message_does_not_stall_the_server(served: str, message
     assert outcome == [200]
     turn = httpx.get(f"{served}/_mock/state", headers=headers).json()["turns"][-1]
     assert turn["status"] == "in_progress"  # the report pauses on the clock: it got there
+
+
+def test_d_documents_have_the_parts_asked_for_within_bounds() -> None:
+    """D: 5 sections by default; a request is honoured from 1 to 50 parts."""
+    report = markdown_report("Report: tides", "tides").decode()
+    assert report.count("\n## ") == documents.DEFAULT_SECTIONS == 5
+    assert "tides" in report.split("\n## ")[-1]
+    assert [part_count(n, 8) for n in (None, 0, 1, 10, 50, 51, 10**6)] == [8, 1, 1, 10, 50, 50, 50]
+    twelve = markdown_report("T", "tides", 12).decode()
+    headings = [line for line in twelve.splitlines() if line.startswith("## ")]
+    assert len(headings) == len(set(headings)) == 12

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from mock_pokee.domain.tenants import Tenant, TenantRules
 from mock_pokee.domain.toolcalls import TOOL_RESULT_TIMEOUT, ToolResult
 from mock_pokee.domain.workspace import Workspace
 from mock_pokee.scenarios.arguments import arguments_for
-from mock_pokee.scenarios.loader import ScenarioBook
+from mock_pokee.scenarios.loader import ScenarioBook, ScenarioFileError, load_file
 from mock_pokee.scenarios.runner import ScenarioRun
 
 T0 = 1_800_000_000.0
@@ -173,3 +174,22 @@ def test_m12_a_scenario_naming_a_tool_the_session_lacks_ends_with_an_error() -> 
         return str(events(start.turn)[-1]["error"])
 
     assert asyncio.run(go()) == "client_tool_unavailable: the session has no tools"
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("  - client_tool: 'get weather'\n", "step 1 (client_tool): 0.tool"),
+        ("  - client_tool: []\n", "step 1 (client_tool)"),
+        ("  - client_tool: {tool: $first, args: {}}\n", "step 1 (client_tool): 0.args"),
+        ("  - client_tool: {tool: $first, arguments: [1]}\n", "0.arguments"),
+        ("  - text: '{tool_outputs}'\n", "unknown template field"),
+    ],
+)
+def test_d_a_bad_client_tool_step_is_refused_at_load(
+    tmp_path: Path, text: str, complaint: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nsteps:\n" + text)
+    with pytest.raises(ScenarioFileError, match=re.escape(complaint)):
+        load_file(path)
