@@ -4,8 +4,8 @@ of the session's tools it wants (contract D).
 Every function here runs in time linear in the message (plain string searches and
 regular expressions without nested or adjacent unbounded repeats), because a turn reads
 its message on the event loop and a 1 MiB message must not stall other requests. The
-topic is looked for in the first `HEAD_CHARS` characters only: a title is short, and so
-the work is bounded whatever the message.
+topic and the tool asked for are looked for in the first `HEAD_CHARS` characters only: a
+request says what it is about early, and so the work is bounded whatever the message.
 """
 
 from __future__ import annotations
@@ -177,10 +177,11 @@ def requested_path(message: str) -> str:
 
 def asked_tool(tools: Sequence[ClientTool], message: str) -> ClientTool | None:
     """The first of ``tools`` the message asks for: it names the tool, or a word of the
-    tool's name that says what it does (``get_weather`` ← "what's the weather in Oslo")."""
+    tool's name that says what it does (``get_weather`` ← "what's the weather in Oslo").
+    Like the topic, looked for in the message's first `HEAD_CHARS` characters."""
     if not tools:
         return None
-    lowered = message.lower()
+    lowered = message[:HEAD_CHARS].lower()
     words = set(_WORDS.findall(lowered))
     for tool in tools:
         if tool.name.lower() in lowered:
