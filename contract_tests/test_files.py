@@ -169,11 +169,12 @@ def _parts(response: httpx.Response) -> list[tuple[str, bytes]]:
     return parts
 
 
+@pytest.mark.inferred
 def test_f5_several_ranges_are_multipart_and_unsatisfiable_parts_are_left_out(
     api: httpx.Client,
 ) -> None:
-    """F5: several ranges → 206 multipart/byteranges, one part each with its
-    Content-Range; a part past the end is left out, the others served."""
+    """F5 [C] (RFC 9110 §14): several ranges → 206 multipart/byteranges, one part each
+    with its Content-Range; a part past the end is left out, the others served."""
     sid = session(api)
     put(api, sid, "r.txt", b"0123456789")
     url = f"/v1/sessions/{sid}/files/r.txt"
@@ -219,8 +220,9 @@ def test_f5_if_range_with_a_date(api: httpx.Client) -> None:
     assert (stale.status_code, stale.content) == (200, b"0123456789")
 
 
+@pytest.mark.inferred
 def test_f5_head_is_the_headers_of_get(api: httpx.Client) -> None:
-    """F5: HEAD answers as GET does, without a body."""
+    """F5 [C]: HEAD answers as GET does, without a body."""
     sid = session(api)
     put(api, sid, "h.md", b"# head")
     got = api.get(f"/v1/sessions/{sid}/files/h.md")
@@ -398,8 +400,10 @@ def test_c1_file_and_folder_times_and_last_modified_follow_the_clock(
     assert modified("dir") == {"other.txt": later, "sub": last}
 
 
+@pytest.mark.inferred
 def test_f3_an_empty_name_is_refused_and_nothing_is_harmed(api: httpx.Client) -> None:
-    """F3/F2: ``PUT …/files/`` names no file: 403, and what the tenant stored is intact."""
+    """F3/F2 [C]: ``PUT …/files/`` names no file: 403, and what the tenant stored is
+    intact."""
     sid = session(api)
     put(api, sid, "keep/me.txt", b"kept")
     put(api, sid, "top.txt", b"top")

@@ -24,6 +24,7 @@ LONG_SEGMENT = "s" * 256  # one byte over what a filesystem name may hold
 LONG_PATH = "/".join(["segment"] * 600)  # 4,799 bytes
 
 
+@pytest.mark.inferred
 @pytest.mark.parametrize(
     ("method", "tail", "status"),
     [
@@ -45,8 +46,8 @@ LONG_PATH = "/".join(["segment"] * 600)  # 4,799 bytes
 def test_hostile_file_paths_are_4xx_and_change_nothing(
     api: httpx.Client, target: Target, key: str, method: str, tail: str, status: int
 ) -> None:
-    """F2, F8, A5 (issue 9, 5 and 13; issue 10: DEL): no 5xx, the A5 shape, nothing
-    stored changed."""
+    """F2, F8, A5 [C for the limits and statuses] (issue 9, 5 and 13; issue 10: DEL): no
+    5xx, the A5 shape, nothing stored changed."""
     sid = session(api)
     put(api, sid, "a.txt", b"a file")
     before = tree(api, sid)
@@ -127,11 +128,12 @@ def test_a_reset_while_an_upload_runs_stores_nothing(
     assert tree(api, session(api)) == {}
 
 
+@pytest.mark.inferred
 def test_a_client_gone_mid_upload_leaves_nothing(
     api: httpx.Client, target: Target, key: str
 ) -> None:
-    """F3 (issue 9, 5 and 12): a connection reset half way through an upload stores no
-    file and no folder, and the server goes on serving."""
+    """F3 [C for the folders] (issue 9, 5 and 12): a connection reset half way through an
+    upload stores no file and no folder, and the server goes on serving."""
     sid = session(api)
     parts = urlsplit(target.url)
     with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=10) as sock:
