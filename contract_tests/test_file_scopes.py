@@ -7,6 +7,8 @@ the scope, paths under a file) is marked ``inferred``.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -105,14 +107,17 @@ def test_f8_the_sessions_own_folder_is_always_open_to_it(api: httpx.Client) -> N
 
 @pytest.mark.inferred
 @pytest.mark.parametrize(
-    "entry", ["/projects", "../outside", "a/../b", "a\\b", "a\x01b", "a\x7fb", "a\x85b", "a//b"]
+    "entry",
+    ["/projects", "../outside", "a/../b", "a\\b", "a\x01b", "a\x7fb", "a\x85b", "a//b", "a\ud800"],
 )
 def test_f8_bad_entries_are_refused_at_create(api: httpx.Client, entry: str) -> None:
     """F8 [C]: an entry with a leading slash, a ``..`` segment, a backslash or a control
-    character (DEL and U+0085 too) → 400 naming the entry; no session is made."""
+    character (DEL and U+0085 too) → 400 naming the entry; no session is made. A lone
+    surrogate too (issue 9, 3): it could never be served back."""
     before = api.get("/v1/sessions").json()
     for field in ("read", "write"):
-        response = api.post("/v1/sessions", json={"file_access": {field: ["ok", entry]}})
+        body = json.dumps({"file_access": {field: ["ok", entry]}})  # \u-escapes surrogates
+        response = api.post("/v1/sessions", content=body)
         assert_error(response, 400, "invalid_request", f"file_access.{field}", repr(entry))
     assert api.get("/v1/sessions").json() == before
 
