@@ -17,6 +17,15 @@ from mock_pokee.settings import Settings
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 SCHEMATHESIS_KEY = "pk_schemathesis_key"
+# M9: an Idempotency-Key used again on another session is 422, whatever the schema says of
+# the key; the stateful phase sends generated keys ('' the likeliest) to several sessions.
+SCHEMATHESIS_CONFIG = """
+[[operations]]
+include-operation-id = "sendMessage"
+checks.positive_data_acceptance.expected-statuses = [
+  "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",
+]
+"""
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
@@ -70,6 +79,8 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
     on a 1000× clock so that a generated message that happens to ask for a deck (a turn of
     3.5 clock minutes) streams in a fraction of a second."""
     st = Path(sys.executable).with_name("st")
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(SCHEMATHESIS_CONFIG)
     settings = Settings(
         port=0, keys=frozenset({SCHEMATHESIS_KEY}), clock_mode="scaled", clock_scale=1000
     )
@@ -77,6 +88,8 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
         run = subprocess.run(
             [
                 str(st),
+                "--config-file",
+                str(config),
                 "run",
                 f"{server.url}/openapi.json",
                 "--checks",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,6 +21,8 @@ from pydantic import (
     StrictStr,
     field_validator,
 )
+
+from mock_pokee.domain.paths import entry_segments, quoted, scope_entry_problem
 
 DEFAULT_TTL = 14_400  # S1: four hours
 MAX_TTL = 604_800  # S1 [C]: one week
@@ -44,16 +48,39 @@ def new_session_id() -> str:
     return "sess_" + secrets.token_hex(6)
 
 
+def _scope_entry(entry: str) -> str:
+    """F8: an entry is checked at create, so that a session never holds one that no path
+    could match or that cannot be served back (a lone surrogate)."""
+    problem = scope_entry_problem(entry)
+    if problem is not None:
+        raise ValueError(f"{quoted(entry)}: {problem}")
+    return entry
+
+
+ScopeEntry = Annotated[StrictStr, AfterValidator(_scope_entry)]
+
+
 class FileAccess(BaseModel):
-    """S1 ``file_access``: path prefixes the session may read and write.
+    """S1 ``file_access``: the paths the session may read and write (F8).
 
     A key left out defaults to ``[""]`` (the whole workspace), like the whole object does.
+    The entries are kept as given (the record echoes them); their segments, which
+    `mock_pokee.domain.scopes.authorize` compares, are worked out once per session.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    read: list[StrictStr] = Field(default_factory=lambda: [""])
-    write: list[StrictStr] = Field(default_factory=lambda: [""])
+    read: list[ScopeEntry] = Field(default_factory=lambda: [""])
+    write: list[ScopeEntry] = Field(default_factory=lambda: [""])
+
+    @cached_property
+    def write_entries(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(entry_segments(entry) for entry in self.write)
+
+    @cached_property
+    def read_entries(self) -> tuple[tuple[str, ...], ...]:
+        """``write`` implies ``read`` (F8)."""
+        return tuple(entry_segments(entry) for entry in self.read) + self.write_entries
 
 
 class SessionSpec(BaseModel):
