@@ -12,7 +12,7 @@ import json
 import httpx
 import pytest
 
-from contract_tests.checks import assert_error
+from contract_tests.checks import assert_error, create
 from contract_tests.workspace import put, session, tree
 
 
@@ -170,3 +170,15 @@ def test_f8_an_entry_may_name_a_file_and_then_nothing_goes_under_it(api: httpx.C
     assert api.delete(f"/v1/sessions/{sid}/files/out").status_code == 204
     assert put(api, sid, "out/x.txt", b"x").status_code == 201
     out_of_scope(put(api, sid, "outer", b"x"), "outer")
+
+
+@pytest.mark.inferred
+def test_f8_a_key_left_out_of_file_access_grants_nothing(api: httpx.Client) -> None:
+    """F8 [C]: {"read": [dir]} alone is a read-only session of dir, not (write implying
+    read) one with the whole workspace."""
+    record = create(api, persistent=True, file_access={"read": ["ct-docs"]})
+    assert record["file_access"] == {"read": ["ct-docs"], "write": []}
+    sid = record["id"]
+    refused = api.put(f"/v1/sessions/{sid}/files/ct-docs/a.txt", content=b"x")
+    assert_error(refused, 403, "forbidden_path", "not in session scope")
+    assert_error(api.get(f"/v1/sessions/{sid}/files/ct-other.txt"), 403, "forbidden_path")

@@ -63,15 +63,18 @@ ScopeEntry = Annotated[StrictStr, AfterValidator(_scope_entry)]
 class FileAccess(BaseModel):
     """S1 ``file_access``: the paths the session may read and write (F8).
 
-    A key left out defaults to ``[""]`` (the whole workspace), like the whole object does.
+    Without the object, the whole workspace (``[""]`` for both). Within a given object, a
+    key left out grants nothing (``[]``): with ``write`` implying ``read``, defaulting a
+    missing ``write`` to the whole workspace would make ``{"read": ["docs"]}`` read (and
+    write) everything, the opposite of what its author meant.
     The entries are kept as given (the record echoes them); their segments, which
     `mock_pokee.domain.scopes.authorize` compares, are worked out once per session.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    read: list[ScopeEntry] = Field(default_factory=lambda: [""])
-    write: list[ScopeEntry] = Field(default_factory=lambda: [""])
+    read: list[ScopeEntry] = Field(default_factory=list)
+    write: list[ScopeEntry] = Field(default_factory=list)
 
     @cached_property
     def write_entries(self) -> tuple[tuple[str, ...], ...]:
@@ -91,7 +94,7 @@ class SessionSpec(BaseModel):
     persistent: StrictBool = False
     ttl: JsonInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
     metadata: dict[str, Any] = Field(default_factory=dict)
-    file_access: FileAccess = Field(default_factory=FileAccess)
+    file_access: FileAccess = Field(default_factory=lambda: FileAccess(read=[""], write=[""]))
     model: StrictStr | None = None
     tools: list[Any] | None = None
 
