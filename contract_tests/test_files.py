@@ -3,43 +3,27 @@ paths that must never leave the workspace. Over real sockets."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import threading
 from collections.abc import Iterator
-from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from email import message_from_bytes
+from email.message import Message
+from email.utils import formatdate, parsedate_to_datetime
 
 import httpx
 import pytest
 
-from contract_tests.checks import assert_error, create
+from contract_tests.checks import advance, assert_error, create, freeze
 from contract_tests.target import Target, client_for, new_key
+from contract_tests.workspace import put, raw_request, session, tree
 
 LIMIT = 100 * 1024 * 1024  # F3: the default upload limit
 
 
-def session(api: httpx.Client, **fields: object) -> str:
-    return str(create(api, persistent=True, **fields)["id"])
-
-
-def put(api: httpx.Client, sid: str, path: str, content: bytes) -> httpx.Response:
-    return api.put(f"/v1/sessions/{sid}/files/{path}", content=content)
-
-
 def raw_get(target: Target, key: str, path: str) -> tuple[int, dict[str, str]]:
-    """A GET whose path goes out exactly as written (httpx would normalise dot segments)."""
-    parts = urlsplit(target.url)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-    try:
-        connection.putrequest("GET", path, skip_accept_encoding=True)
-        connection.putheader("Authorization", f"Bearer {key}")
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
-    finally:
-        connection.close()
+    status, _, body = raw_request(target, key, "GET", path)
+    return status, json.loads(body or b"{}")
 
 
 def test_f3_upload_overwrite_and_parents(api: httpx.Client) -> None:
@@ -66,16 +50,16 @@ def _body(size: int, chunk: int = 1 << 20) -> Iterator[bytes]:
 
 def test_f3_over_the_limit_is_413_and_nothing_is_stored(api: httpx.Client) -> None:
     """F3: an upload over 100 MiB (sent chunked, so the limit is enforced while reading)
-    is 413; no file, no partial file; an overwritten file keeps its previous content."""
+    is 413; no file, no partial file, no new folder; an overwritten file keeps its
+    previous content."""
     sid = session(api)
     put(api, sid, "big.bin", b"previous")
     response = api.put(f"/v1/sessions/{sid}/files/big.bin", content=_body(LIMIT + 1))
     assert_error(response, 413, "payload_too_large", "limit")
     assert api.get(f"/v1/sessions/{sid}/files/big.bin").content == b"previous"
-    response = api.put(f"/v1/sessions/{sid}/files/new.bin", content=_body(LIMIT + 1))
+    response = api.put(f"/v1/sessions/{sid}/files/new/deeper/new.bin", content=_body(LIMIT + 1))
     assert response.status_code == 413
-    names = [e["name"] for e in api.get(f"/v1/sessions/{sid}/files").json()]
-    assert names == ["big.bin"]
+    assert tree(api, sid) == {"big.bin": b"previous"}  # not even the folders (issue 9, 12)
 
 
 def test_f4_listing(api: httpx.Client) -> None:
@@ -139,6 +123,113 @@ def test_f5_single_ranges(
     assert response.status_code == status
     assert response.content == content
     assert response.headers["content-range"] == content_range
+
+
+def test_f5_the_smallest_ranges(api: httpx.Client) -> None:
+    """F5: ``bytes=0-0`` is the first byte; a suffix range on a 1-byte file, however long,
+    is that byte."""
+    sid = session(api)
+    put(api, sid, "ten.bin", b"0123456789")
+    put(api, sid, "one.bin", b"!")
+    first = api.get(f"/v1/sessions/{sid}/files/ten.bin", headers={"Range": "bytes=0-0"})
+    assert (first.status_code, first.content) == (206, b"0")
+    assert first.headers["content-range"] == "bytes 0-0/10"
+    assert first.headers["content-length"] == "1"
+    for suffix in ("bytes=-1", "bytes=-5"):
+        response = api.get(f"/v1/sessions/{sid}/files/one.bin", headers={"Range": suffix})
+        assert (response.status_code, response.content) == (206, b"!")
+        assert response.headers["content-range"] == "bytes 0-0/1"
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize("range_", ["bytes=abc", "bytes=-", "bytes=", "items=0-1", "bytes=5-2"])
+def test_f5_malformed_range_is_400(api: httpx.Client, range_: str) -> None:
+    """F5 [C]: a malformed Range is 400 naming the header (A5), not the whole file."""
+    sid = session(api)
+    put(api, sid, "r.bin", b"0123456789")
+    response = api.get(f"/v1/sessions/{sid}/files/r.bin", headers={"Range": range_})
+    assert_error(response, 400, "invalid_request", "Range")
+
+
+def _parts(response: httpx.Response) -> list[tuple[str, bytes]]:
+    """The (Content-Range, body) of each part of a multipart/byteranges answer."""
+    content_type = response.headers["content-type"]
+    assert content_type.startswith("multipart/byteranges; boundary="), content_type
+    message = message_from_bytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + response.content
+    )
+    payload = message.get_payload()
+    assert isinstance(payload, list)
+    parts = []
+    for part in payload:
+        assert isinstance(part, Message)
+        data = part.get_payload(decode=True)
+        assert isinstance(data, bytes)
+        parts.append((str(part["Content-Range"]), data))
+    return parts
+
+
+@pytest.mark.inferred
+def test_f5_several_ranges_are_multipart_and_unsatisfiable_parts_are_left_out(
+    api: httpx.Client,
+) -> None:
+    """F5 [C] (RFC 9110 §14): several ranges → 206 multipart/byteranges, one part each
+    with its Content-Range; a part past the end is left out, the others served."""
+    sid = session(api)
+    put(api, sid, "r.txt", b"0123456789")
+    url = f"/v1/sessions/{sid}/files/r.txt"
+    response = api.get(url, headers={"Range": "bytes=0-1,4-5,50-60"})
+    assert response.status_code == 206
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert _parts(response) == [("bytes 0-1/10", b"01"), ("bytes 4-5/10", b"45")]
+    single = api.get(url, headers={"Range": "bytes=7-8,50-60"})
+    assert (single.status_code, single.content) == (206, b"78")
+    assert single.headers["content-range"] == "bytes 7-8/10"
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize(
+    ("range_", "status"), [("bytes=abc", 400), ("bytes=²-3", 400), ("bytes=50-", 416)]
+)
+def test_f5_a_matching_if_range_does_not_change_refusals(
+    api: httpx.Client, range_: str, status: int
+) -> None:
+    """F5 [C], issue 9 (11): with a matching If-Range, a bad Range is still an A5 400 and
+    an unsatisfiable one an A5 416 (not plain text, not an empty body)."""
+    sid = session(api)
+    put(api, sid, "r.bin", b"0123456789")
+    url = f"/v1/sessions/{sid}/files/r.bin"
+    etag = api.get(url).headers["etag"]
+    response = api.get(
+        url, headers={b"Range": range_.encode("latin-1"), b"If-Range": etag.encode()}
+    )
+    error = "invalid_request" if status == 400 else "range_not_satisfiable"
+    assert_error(response, status, error, "Range")
+
+
+@pytest.mark.inferred
+def test_f5_if_range_with_a_date(api: httpx.Client) -> None:
+    """F5 [C]: If-Range may carry the Last-Modified date instead of the ETag."""
+    sid = session(api)
+    put(api, sid, "r.bin", b"0123456789")
+    url = f"/v1/sessions/{sid}/files/r.bin"
+    modified = api.get(url).headers["last-modified"]
+    fresh = api.get(url, headers={"Range": "bytes=8-", "If-Range": modified})
+    assert (fresh.status_code, fresh.content) == (206, b"89")
+    stale = api.get(url, headers={"Range": "bytes=8-", "If-Range": formatdate(1e9, usegmt=True)})
+    assert (stale.status_code, stale.content) == (200, b"0123456789")
+
+
+@pytest.mark.inferred
+def test_f5_head_is_the_headers_of_get(api: httpx.Client) -> None:
+    """F5 [C]: HEAD answers as GET does, without a body."""
+    sid = session(api)
+    put(api, sid, "h.md", b"# head")
+    got = api.get(f"/v1/sessions/{sid}/files/h.md")
+    head = api.head(f"/v1/sessions/{sid}/files/h.md")
+    assert (head.status_code, head.content) == (200, b"")
+    for name in ("content-length", "content-type", "etag", "last-modified", "accept-ranges"):
+        assert head.headers[name] == got.headers[name]
 
 
 @pytest.mark.parametrize("range_", ["bytes=10-", "bytes=50-60"])
@@ -247,28 +338,6 @@ def test_f2_unsafe_listing_paths_are_403(api: httpx.Client, path: str) -> None:
     assert_error(response, 403, "forbidden_path", "path")
 
 
-def test_f2_file_access_scopes(api: httpx.Client) -> None:
-    """F2 and S1: read prefixes gate listing and download; write prefixes gate upload and
-    delete."""
-    open_sid = session(api)
-    put(api, open_sid, "output/report.md", b"# r")
-    put(api, open_sid, "secret/key.txt", b"k")
-    sid = session(api, file_access={"read": ["output/"], "write": ["output/tmp/"]})
-    assert api.get(f"/v1/sessions/{sid}/files/output/report.md").content == b"# r"
-    assert [e["name"] for e in api.get(f"/v1/sessions/{sid}/files?path=output").json()] == [
-        "report.md"
-    ]
-    for response in (
-        api.get(f"/v1/sessions/{sid}/files/secret/key.txt"),
-        api.get(f"/v1/sessions/{sid}/files"),
-        put(api, sid, "output/report.md", b"overwritten?"),
-        api.delete(f"/v1/sessions/{sid}/files/output/report.md"),
-    ):
-        assert_error(response, 403, "forbidden_path", "access")
-    assert put(api, sid, "output/tmp/scratch.txt", b"ok").status_code == 201
-    assert api.get(f"/v1/sessions/{open_sid}/files/output/report.md").content == b"# r"
-
-
 def test_f7_a_listing_never_shows_a_half_written_file(
     api: httpx.Client, target: Target, key: str
 ) -> None:
@@ -300,3 +369,77 @@ def test_f7_a_listing_never_shows_a_half_written_file(
     assert not thread.is_alive()
     assert results == [201]
     assert [e["name"] for e in api.get(f"/v1/sessions/{sid}/files").json()] == ["slow.bin"]
+
+
+@pytest.mark.mock_only
+def test_c1_file_and_folder_times_and_last_modified_follow_the_clock(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    """C1 with F3–F5: ``modified`` of files and folders, and Last-Modified, are the
+    tenant's clock time, not the host's. A folder's changes when an entry is added to or
+    removed from it (issue 9, 14)."""
+    start = freeze(control, 1_500_000_000)
+    sid = session(api)
+    assert put(api, sid, "dir/sub/f.txt", b"x").json()["modified"] == start
+    download = api.get(f"/v1/sessions/{sid}/files/dir/sub/f.txt")
+    assert download.headers["last-modified"] == formatdate(start, usegmt=True)
+
+    def modified(folder: str) -> dict[str, float]:
+        listing = api.get(f"/v1/sessions/{sid}/files", params={"path": folder}).json()
+        return {e["name"]: e["modified"] for e in listing}
+
+    assert modified("") == {"dir": start}
+    assert modified("dir") == {"sub": start}
+    assert modified("dir/sub") == {"f.txt": start}
+    later = advance(control, 100)
+    put(api, sid, "dir/other.txt", b"y")
+    assert modified("") == {"dir": later}
+    assert modified("dir") == {"other.txt": later, "sub": start}
+    last = advance(control, 100)
+    assert api.delete(f"/v1/sessions/{sid}/files/dir/sub/f.txt").status_code == 204
+    assert modified("dir") == {"other.txt": later, "sub": last}
+
+
+@pytest.mark.inferred
+def test_f3_an_empty_name_is_refused_and_nothing_is_harmed(api: httpx.Client) -> None:
+    """F3/F2 [C]: ``PUT …/files/`` names no file: 403, and what the tenant stored is
+    intact."""
+    sid = session(api)
+    put(api, sid, "keep/me.txt", b"kept")
+    put(api, sid, "top.txt", b"top")
+    before = tree(api, sid)
+    assert_error(put(api, sid, "", b"new root?"), 403, "forbidden_path", "name")
+    assert tree(api, sid) == before
+
+
+def test_f6_a_file_named_like_a_temporary_one_is_a_file(api: httpx.Client) -> None:
+    """F3, F4, F6 (issue 9, 10): every stored file is listed and deletable, whatever its
+    name (``.partial-x`` too)."""
+    sid = session(api)
+    assert put(api, sid, ".partial-x", b"mine").status_code == 201
+    assert tree(api, sid) == {".partial-x": b"mine"}
+    assert api.delete(f"/v1/sessions/{sid}/files/.partial-x").status_code == 204
+    assert tree(api, sid) == {}
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", "/files?path=&paht=x"),
+        ("GET", "/files/a.txt?download=1"),
+        ("PUT", "/files/a.txt?overwrite=false"),
+        ("DELETE", "/files/a.txt?force=1"),
+    ],
+)
+def test_a8_file_endpoints_refuse_unknown_query_parameters(
+    api: httpx.Client, method: str, url: str
+) -> None:
+    """A8 [C]: as on the session endpoints, a query parameter a files route does not
+    define is a 400 naming it, and nothing is done."""
+    sid = session(api)
+    put(api, sid, "a.txt", b"before")
+    response = api.request(method, f"/v1/sessions/{sid}{url}", content=b"after")
+    name = url.rsplit("&", 1)[-1].split("?")[-1].split("=")[0]
+    assert_error(response, 400, "invalid_request", name)
+    assert tree(api, sid) == {"a.txt": b"before"}

@@ -1,10 +1,10 @@
 """F2 as a property: whatever the path string, what it resolves to is inside the tenant's
-root, or the request is refused. Symbolic links included."""
+root, or the request is refused, symbolic links included; and the spelling rules that
+paths and F8 scope entries share (`mock_pokee.domain.paths`)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -13,45 +13,117 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_pokee.domain.errors import ForbiddenPath
-from mock_pokee.domain.workspace import Workspace, check_raw_path, check_relative_path
-
-ROOT = Path(tempfile.mkdtemp(prefix="mock-pokee-paths-")) / "tenant"
-(ROOT / "inside").mkdir(parents=True)
-OUTSIDE = ROOT.parent / "outside"
-OUTSIDE.mkdir()
-os.symlink(OUTSIDE, ROOT / "inside" / "escape")  # a link that points out of the root
-WORKSPACE = Workspace(ROOT)
+from mock_pokee.domain.paths import (
+    check_raw_path,
+    check_relative_path,
+    entry_segments,
+    path_problem,
+    scope_entry_problem,
+)
+from mock_pokee.domain.workspace import Workspace
 
 # Characters that matter to paths, plus anything at all.
-PIECES = [*"./\\%2eEfF5cC0a\x00\x01 :~", "..", "escape", "inside"]
+PIECES = [*"./\\%2eEfF5cC0a\x00\x01\x7f\x85 :~", "..", "escape", "inside"]
 PATHY = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
 PATHS = st.one_of(PATHY, st.text(), st.builds("/".join, st.lists(PATHY | st.just("inside"))))
 
 
-def resolve(raw: str) -> Path:
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A tenant root holding ``inside/escape``, a link that points out of the root."""
+    base = tmp_path_factory.mktemp("paths")
+    root = base / "tenant"
+    (root / "inside").mkdir(parents=True)
+    (base / "outside").mkdir()
+    os.symlink(base / "outside", root / "inside" / "escape")
+    return Workspace(root)
+
+
+def resolve(workspace: Workspace, raw: str) -> Path:
     """What a files route does with the tail of a request path."""
     check_raw_path(raw)
-    return WORKSPACE.locate(check_relative_path(unquote(raw, errors="strict")))
+    return workspace.locate(check_relative_path(unquote(raw, errors="strict")))
 
 
 @settings(max_examples=1500, deadline=None)
-@given(PATHS)
-def test_any_path_resolves_inside_the_root_or_is_refused(raw: str) -> None:
+@given(raw=PATHS)
+def test_any_path_resolves_inside_the_root_or_is_refused(workspace: Workspace, raw: str) -> None:
     try:
-        target = resolve(raw)
+        target = resolve(workspace, raw)
     except (ForbiddenPath, UnicodeDecodeError):
         return
-    root = ROOT.resolve()
+    root = workspace.root.resolve()
     assert target == root or target.is_relative_to(root), (raw, target)
 
 
 @pytest.mark.parametrize(
     "raw", ["inside/escape", "inside/escape/secret.txt", "..", "%2e%2e", "inside/..%2f..", "/"]
 )
-def test_known_escapes_are_refused(raw: str) -> None:
+def test_known_escapes_are_refused(workspace: Workspace, raw: str) -> None:
     with pytest.raises(ForbiddenPath):
-        resolve(raw)
+        resolve(workspace, raw)
 
 
-def test_ordinary_paths_resolve() -> None:
-    assert resolve("inside/report%20final.md") == ROOT.resolve() / "inside" / "report final.md"
+def test_ordinary_paths_resolve(workspace: Workspace) -> None:
+    expected = workspace.root.resolve() / "inside" / "report final.md"
+    assert resolve(workspace, "inside/report%20final.md") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a\x00b", "control"),
+        ("a\x1fb", "control"),
+        ("a\x7fb", "control"),  # DEL (issue 10)
+        ("a\x85b", "control"),  # U+0085, NEL: a C1 control (issue 9, 13)
+        ("a\x9fb", "control"),
+        ("a\ud800b", "surrogates"),
+        ("a" * 256, "255 bytes"),
+        ("é" * 128, "255 bytes"),  # 256 bytes of UTF-8 in 128 characters
+        ("/".join(["a" * 200] * 6), "1024 bytes"),
+        ("a//b", "segments"),
+        ("a/./b", "segments"),
+        ("a/", "segments"),
+        ("/a", "relative"),
+        ("a\\b", "backslashes"),
+    ],
+)
+def test_unsafe_spellings_are_named(text: str, problem: str) -> None:
+    """F2 (issue 9, 5 and 13): what no path may hold, and why, in the message."""
+    found = path_problem(text)
+    assert found is not None
+    assert problem in found
+    with pytest.raises(ForbiddenPath, match=problem):
+        check_relative_path(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "a" * 255, "é" * 127, "/".join(["a" * 200] * 5), "x\u200by", ".hidden"]
+)
+def test_safe_spellings_pass(text: str) -> None:
+    """The limits are inclusive; other characters (a zero-width space) are names."""
+    assert path_problem(text) is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "segments"),
+    [("", ()), ("out", ("out",)), ("out/", ("out",)), ("projects/acme/", ("projects", "acme"))],
+)
+def test_scope_entries_allow_one_trailing_slash(entry: str, segments: tuple[str, ...]) -> None:
+    """F8 [C]: ``out/`` = ``out``; ``""`` is the whole workspace (no segments)."""
+    assert scope_entry_problem(entry) is None
+    assert entry_segments(entry) == segments
+
+
+@pytest.mark.parametrize("entry", ["/", "/out", "out//", "../x", "a/../b", "a\\b", "a\x85"])
+def test_scope_entries_are_spelled_like_paths(entry: str) -> None:
+    """F8 [C]: a leading slash, ``..``, a backslash or a control character is refused."""
+    assert scope_entry_problem(entry) is not None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_any_text_gets_an_answer_not_an_exception(text: str) -> None:
+    """Whatever a body or a URL holds (lone surrogates too), the rules answer."""
+    assert path_problem(text) is None or isinstance(path_problem(text), str)
+    assert scope_entry_problem(text) is None or isinstance(scope_entry_problem(text), str)

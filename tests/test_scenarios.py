@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -155,7 +156,8 @@ def test_a_turn_cannot_write_outside_its_write_access(tmp_path: Path) -> None:
         return [e.data for e in start.turn.log.events]
 
     events = asyncio.run(go())
-    assert '"error":"forbidden_path: path' in events[-1]
+    refusal = "forbidden_path: 'output/dropped-stream.txt' not in session scope"  # F8
+    assert json.loads(events[-1])["error"] == refusal
     assert not (tmp_path / "output").exists()
 
 

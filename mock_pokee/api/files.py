@@ -1,9 +1,10 @@
-"""The files routes (F1–F7): list, download (with ranges), upload, delete.
+"""The files routes (F1–F8): list, download (with ranges), upload, delete.
 
-Every route takes its path the same way, through `_file_path`: the raw request path is
-checked for encoded dots and separators, decoded exactly once, checked against the F2
-rules, then against the session's ``file_access`` prefixes; the workspace finally checks
-that the resolved location is inside the tenant's root.
+Every route takes its path the same way: the raw request path is checked for encoded dots
+and separators and decoded exactly once (`_file_path`), the result is checked against
+F2's syntax (`paths`) and then against the session's scope by the one `authorize` (F8)
+that turn writes use too; the workspace finally checks that the resolved location is
+inside the tenant's root.
 """
 
 from __future__ import annotations
@@ -13,20 +14,16 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from mock_pokee.api.context import context, params, tenant_for
+from mock_pokee.api.downloads import download
 from mock_pokee.api.routing import Endpoint
-from mock_pokee.domain.errors import (
-    ForbiddenPath,
-    InvalidRequest,
-    NotFound,
-    PayloadTooLarge,
-    RangeNotSatisfiable,
-)
+from mock_pokee.domain.errors import ForbiddenPath, NotFound, PayloadTooLarge
+from mock_pokee.domain.paths import check_raw_path, check_relative_path, quoted
+from mock_pokee.domain.scopes import authorize, not_in_scope
 from mock_pokee.domain.sessions import Session
 from mock_pokee.domain.tenants import Tenant
-from mock_pokee.domain.workspace import Access, allowed, check_raw_path, check_relative_path
 
 # Known whatever the host's mime table says (F5 [C]).
 CONTENT_TYPES = {
@@ -44,26 +41,29 @@ def content_type(path: PurePosixPath) -> str:
     return known or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-def _decoded_tail(request: Request) -> str:
-    """The path after ``/files/``, decoded exactly once from what the client sent."""
+def _raw_tail(request: Request) -> str:
+    """What the client sent after ``/v1/sessions/{id}/``, undecoded.
+
+    The router matched the decoded path, so ``files%2Fa.txt`` and ``%66iles/a.txt`` reach
+    these routes too: the first holds an encoded slash (F2, 403), the second does not spell
+    the route's fixed part literally (404, as for any unknown endpoint).
+    """
     raw = (request.scope.get("raw_path") or request.scope["path"].encode()).decode("latin-1")
-    tail = raw.split("/files/", 1)[1]
+    tail = raw.split("/", 4)[4] if raw.count("/") >= 4 else ""
     check_raw_path(tail)
-    try:
-        return unquote(tail, errors="strict")
-    except UnicodeDecodeError:
-        raise ForbiddenPath(f"path {tail!r}: not valid UTF-8 once decoded") from None
-
-
-def _file_path(session: Session, access: Access, text: str) -> PurePosixPath:
-    """F2 and S1: a safe relative path inside the session's ``access`` prefixes."""
-    path = check_relative_path(text)
-    prefixes = session.file_access.read if access == "read" else session.file_access.write
-    if not (allowed(path, prefixes) or allowed(path, prefixes, directory=True)):
-        raise ForbiddenPath(
-            f"path {text!r}: outside this session's {access} access ({', '.join(prefixes)})"
-        )
+    route, _, path = tail.partition("/")
+    if route != "files":
+        raise NotFound(f"{request.method} {quoted(raw)}: no such endpoint")
     return path
+
+
+def _file_path(request: Request) -> PurePosixPath:
+    """The path after ``/files/``, decoded exactly once, F2-checked."""
+    tail = _raw_tail(request)
+    try:
+        return check_relative_path(unquote(tail, errors="strict"))
+    except UnicodeDecodeError:
+        raise ForbiddenPath(f"path {quoted(tail)}: not valid UTF-8 once decoded") from None
 
 
 def _session(request: Request) -> tuple[Tenant, Session]:
@@ -72,70 +72,63 @@ def _session(request: Request) -> tuple[Tenant, Session]:
 
 
 async def list_files(request: Request) -> Response:
-    """F4: ``?path=<dir>`` (default: the root)."""
+    """F4: ``?path=<dir>`` (default: the root); above the scope, only the way to it (F8)."""
     tenant, session = _session(request)
+    _raw_tail(request)
     text = params(request).get("path", "")  # already decoded once
     if len(text) > 1 and text.endswith("/"):
         text = text[:-1]  # ?path=output/ means the folder output
-    path = _file_path(session, "read", text)
-    return JSONResponse(tenant.workspace.listing(path))
+    path = check_relative_path(text)
+    grant = authorize(session, path, "list")
+    return JSONResponse(tenant.workspace.listing(path, grant))
 
 
 async def get_file(request: Request) -> Response:
     """F5: the bytes (ranges honoured), or a directory's F4 listing."""
     tenant, session = _session(request)
-    path = _file_path(session, "read", _decoded_tail(request))
-    kind = tenant.workspace.kind(path)
-    if kind == "directory":
-        return JSONResponse(tenant.workspace.listing(path))
-    if kind is None:
-        raise NotFound(f"path {str(path)!r}: no such file or directory")
-    target = tenant.workspace.locate(path)
-    stat = target.stat()
-    header = request.headers.get("range")
-    if header is not None and "if-range" not in request.headers:
-        check_range(header, stat.st_size)
-    return FileResponse(target, media_type=content_type(path), stat_result=stat)
-
-
-def check_range(header: str, size: int) -> None:
-    """F5: a malformed Range is 400; one that starts past the end is 416."""
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or not spec.strip():
-        raise InvalidRequest(f"Range: {header!r} is not a bytes range")
-    for part in spec.split(","):
-        start, dash, end = part.strip().partition("-")
-        if not dash or not (start.isdigit() or start == "") or not (end.isdigit() or end == ""):
-            raise InvalidRequest(f"Range: {header!r} is malformed")
-        if start == "" and end == "":
-            raise InvalidRequest(f"Range: {header!r} is malformed")
-        if start and end and int(end) < int(start):
-            raise InvalidRequest(f"Range: {header!r} ends before it starts")
-        first = int(start) if start else max(size - int(end), 0)
-        if first >= size or (not start and int(end) == 0):
-            raise RangeNotSatisfiable(
-                f"Range: {header!r} is outside the file ({size} bytes)",
-                headers={"Content-Range": f"bytes */{size}"},
-            )
+    path = _file_path(request)
+    grant = authorize(session, path, "list")
+    opened = tenant.workspace.open_file(path)
+    if opened is None:
+        return JSONResponse(tenant.workspace.listing(path, grant))
+    try:
+        if not grant.full:  # a file on the way to the scope is not in it
+            raise not_in_scope(path)
+        return download(request, opened, content_type(path))
+    except BaseException:
+        opened.close()
+        raise
 
 
 async def put_file(request: Request) -> Response:
-    """F3: the raw body, streamed to disk; over the limit → 413 and nothing stored."""
+    """F3: the raw body, staged; over the limit → 413 and nothing stored."""
     tenant, session = _session(request)
-    path = _file_path(session, "write", _decoded_tail(request))
+    path = _file_path(request)
+    authorize(session, path, "write")
+    tenant.workspace.check_writable(path)  # before reading a body that could not be stored
     limit = context(request).upload_limit
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body: {declared} bytes is over the upload limit of {limit}")
-    stored = await tenant.workspace.upload(path, request.stream(), limit, tenant.clock.now())
+    if _declares_more_than(request.headers.get("content-length"), limit):
+        raise PayloadTooLarge(f"body: Content-Length is over the upload limit of {limit} bytes")
+    with await tenant.workspace.receive(request.stream(), limit) as staged:
+        stored = tenant.workspace.commit(path, staged, tenant.clock.now())
     return JSONResponse(stored, status_code=201)
 
 
+def _declares_more_than(declared: str | None, limit: int) -> bool:
+    """Whether a ``Content-Length`` announces more than ``limit`` (without converting a
+    number of thousands of digits; one that is not a number is left to the server)."""
+    if declared is None or not (declared.isascii() and declared.isdigit()):
+        return False
+    significant = declared.lstrip("0")
+    return len(significant) > len(str(limit)) or int(significant or "0") > limit
+
+
 async def delete_file(request: Request) -> Response:
-    """F6."""
+    """F6: files only."""
     tenant, session = _session(request)
-    path = _file_path(session, "write", _decoded_tail(request))
-    tenant.workspace.delete(path)
+    path = _file_path(request)
+    authorize(session, path, "write")
+    tenant.workspace.delete(path, tenant.clock.now())
     return Response(status_code=204)
 
 

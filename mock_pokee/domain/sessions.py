@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from mock_pokee.domain.paths import entry_segments, quoted, scope_entry_problem
 from mock_pokee.domain.tools import ClientTool
 
 DEFAULT_TTL = 14_400  # S1: four hours
@@ -46,16 +49,42 @@ def new_session_id() -> str:
     return "sess_" + secrets.token_hex(6)
 
 
-class FileAccess(BaseModel):
-    """S1 ``file_access``: path prefixes the session may read and write.
+def _scope_entry(entry: str) -> str:
+    """F8: an entry is checked at create, so that a session never holds one that no path
+    could match or that cannot be served back (a lone surrogate)."""
+    problem = scope_entry_problem(entry)
+    if problem is not None:
+        raise ValueError(f"{quoted(entry)}: {problem}")
+    return entry
 
-    A key left out defaults to ``[""]`` (the whole workspace), like the whole object does.
+
+ScopeEntry = Annotated[StrictStr, AfterValidator(_scope_entry)]
+
+
+class FileAccess(BaseModel):
+    """S1 ``file_access``: the paths the session may read and write (F8).
+
+    Without the object, the whole workspace (``[""]`` for both). Within a given object, a
+    key left out grants nothing (``[]``): with ``write`` implying ``read``, defaulting a
+    missing ``write`` to the whole workspace would make ``{"read": ["docs"]}`` read (and
+    write) everything, the opposite of what its author meant.
+    The entries are kept as given (the record echoes them); their segments, which
+    `mock_pokee.domain.scopes.authorize` compares, are worked out once per session.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    read: list[StrictStr] = Field(default_factory=lambda: [""])
-    write: list[StrictStr] = Field(default_factory=lambda: [""])
+    read: list[ScopeEntry] = Field(default_factory=list)
+    write: list[ScopeEntry] = Field(default_factory=list)
+
+    @cached_property
+    def write_entries(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(entry_segments(entry) for entry in self.write)
+
+    @cached_property
+    def read_entries(self) -> tuple[tuple[str, ...], ...]:
+        """``write`` implies ``read`` (F8)."""
+        return tuple(entry_segments(entry) for entry in self.read) + self.write_entries
 
 
 class SessionSpec(BaseModel):
@@ -66,7 +95,7 @@ class SessionSpec(BaseModel):
     persistent: StrictBool = False
     ttl: JsonInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
     metadata: dict[str, Any] = Field(default_factory=dict)
-    file_access: FileAccess = Field(default_factory=FileAccess)
+    file_access: FileAccess = Field(default_factory=lambda: FileAccess(read=[""], write=[""]))
     model: StrictStr | None = None
     tools: list[Any] | None = None
 

@@ -19,7 +19,6 @@ from mock_pokee.domain.credits import CreditLedger, CreditMode, CreditTerms
 from mock_pokee.domain.deadlines import DeadlineQueue
 from mock_pokee.domain.errors import (
     BugReport,
-    ForbiddenPath,
     NoPendingToolCall,
     NotFound,
     RateLimited,
@@ -30,13 +29,15 @@ from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
 from mock_pokee.domain.journal import JOURNAL_SIZE, Journal, new_numbering
 from mock_pokee.domain.models import ModelCatalog, Rates
+from mock_pokee.domain.paths import check_relative_path
+from mock_pokee.domain.scopes import authorize
 from mock_pokee.domain.sessions import Session, SessionSpec
 from mock_pokee.domain.toolcalls import ToolResult
 from mock_pokee.domain.tools import ClientTool, parse_tools
 from mock_pokee.domain.turnbook import TurnBook
 from mock_pokee.domain.turns import Event, EventRecord, StepRunner, Turn
 from mock_pokee.domain.usage import Limits, TurnEntry, UsageLedger
-from mock_pokee.domain.workspace import Workspace, allowed, check_relative_path
+from mock_pokee.domain.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class TenantRules:
 
 class SessionEffects:
     """What a turn may change: its session's metadata (M6) and the workspace files its
-    ``file_access`` allows it to write (S1, F7)."""
+    ``file_access`` allows it to write (S1, F7, F8)."""
 
     def __init__(self, tenant: Tenant, session: Session):
         self._tenant = tenant
@@ -68,9 +69,9 @@ class SessionEffects:
         self._session.metadata.update(keys)
 
     def write_file(self, path: str, data: bytes) -> None:
+        """The same rules as an upload (F2, F8): one path check, one `authorize`."""
         relative = check_relative_path(path)
-        if not allowed(relative, self._session.file_access.write):
-            raise ForbiddenPath(f"path {path!r}: outside this session's write access")
+        authorize(self._session, relative, "write")
         self._tenant.workspace.write(relative, data, self._tenant.clock.now())
 
 

@@ -1,70 +1,93 @@
-"""A tenant's workspace on disk (contract F1–F7) and the path rules (F2), in one place.
+"""A tenant's workspace on disk (contract F1–F7).
 
-Files outlive sessions (F1); a session only selects the access scope (``file_access``).
-Everything is written under a temporary name and renamed into place, so a listing never
-shows half a file (F7), an upload over the limit leaves nothing behind and an overwritten
-file keeps its old content until the new one is complete (F3). Modification times are
-the tenant's clock time (C1).
+Files outlive sessions (F1); a session only selects the access scope (`scopes`). Paths
+arrive already checked (`paths`); here they meet the disk:
+
+- Every write goes first to a staging folder beside the tenants' folders
+  (``<workspace>/.staging/<tenant>/``, outside anything a path can name, on the same
+  filesystem) and is renamed into place when complete. So a listing never shows half a
+  file (F7), an upload over the limit or cut short leaves nothing behind, not even the
+  folders it would have created (F3), and every file in the tree is a user's file, listed
+  and deletable.
+- A download opens the file once and reads only from that handle (`OpenFile`): an
+  overwrite or a delete that lands while it is served replaces or unlinks the name, not
+  the bytes being sent, so the body is exactly one version.
+- Modification times of files and folders are the tenant's clock time (C1): a folder's
+  is when an entry was last added to or removed from it, as on a filesystem.
+- A reset (`clear`) also refuses to commit the uploads under way when it happened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import shutil
+import stat
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from types import TracebackType
+from typing import Any
 
-from mock_pokee.domain.errors import ForbiddenPath, NotFound, PayloadTooLarge
+from mock_pokee.domain.errors import DomainError, ForbiddenPath, NotFound, PayloadTooLarge
+from mock_pokee.domain.scopes import Grant
 
-PARTIAL_PREFIX = ".partial-"
-_ENCODED = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
-
-Access = Literal["read", "write"]
-
-
-def check_raw_path(raw: str) -> None:
-    """F2, before decoding: encoded dots, separators and NULs are refused outright."""
-    if _ENCODED.search(raw):
-        raise ForbiddenPath(
-            f"path {raw!r}: encoded dots, slashes, backslashes and NULs are not allowed"
-        )
+STAGING_FOLDER = ".staging"  # no tenant name can start with a dot
 
 
-def check_relative_path(path: str) -> PurePosixPath:
-    """F2: a workspace-relative, ``/``-separated path with no way out of the root.
-
-    Refused: absolute paths, backslashes, NUL and other control characters, empty
-    segments (doubled slashes), and ``.`` or ``..`` segments.
-    """
-    if path.startswith("/"):
-        raise ForbiddenPath(f"path {path!r}: must be relative to the workspace root")
-    if "\\" in path:
-        raise ForbiddenPath(f"path {path!r}: backslashes are not allowed; use '/'")
-    if any(ord(c) < 32 or ord(c) == 127 for c in path):
-        raise ForbiddenPath(f"path {path!r}: control characters are not allowed")
-    segments = path.split("/")
-    if path and any(segment in ("", ".", "..") for segment in segments):
-        raise ForbiddenPath(f"path {path!r}: empty, '.' and '..' segments are not allowed")
-    return PurePosixPath(path) if path else PurePosixPath()
+def _name(path: PurePosixPath) -> str:
+    return path.as_posix() if path.parts else ""
 
 
-def allowed(path: PurePosixPath, prefixes: list[str], *, directory: bool = False) -> bool:
-    """S1 ``file_access``: ``""`` is the whole workspace; otherwise a path prefix.
+@dataclass(slots=True)
+class OpenFile:
+    """One version of a file, held open: what a download serves, whatever happens to the
+    name meanwhile. The caller closes it."""
 
-    A directory is inside a prefix when its path with a trailing ``/`` is.
-    """
-    text = str(path) if path.parts else ""
-    if directory and text:
-        text += "/"
-    return any(prefix == "" or text.startswith(prefix) for prefix in prefixes)
+    fd: int
+    size: int
+    modified: float
+    etag: str
+
+    def read(self, offset: int, length: int) -> bytes:
+        return os.pread(self.fd, length, offset)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+class Staged:
+    """A body received into the staging folder, not yet in the tree. Leaving the
+    ``with`` block removes it unless `Workspace.commit` moved it into place."""
+
+    def __init__(self, temporary: Path, size: int, epoch: int):
+        self.temporary = temporary
+        self.size = size
+        self.epoch = epoch
+        self.committed = False
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self.committed:
+            self.temporary.unlink(missing_ok=True)
 
 
 class Workspace:
     def __init__(self, root: Path):
         self.root = root
+        self.staging = root.parent / STAGING_FOLDER / root.name
+        self._epoch = 0  # bumped by each reset: uploads begun before one are not stored
+
+    # -- locating (F2) ------------------------------------------------------------------
 
     def locate(self, path: PurePosixPath) -> Path:
         """The real location of ``path``; refused if it resolves outside the root (F2),
@@ -72,112 +95,202 @@ class Workspace:
         root = self.root.resolve()
         target = (root / path).resolve()
         if target != root and not target.is_relative_to(root):
-            raise ForbiddenPath(f"path {str(path)!r}: outside the workspace")
+            raise ForbiddenPath(f"path {_name(path)!r}: outside the workspace")
         return target
 
-    def kind(self, path: PurePosixPath) -> Literal["file", "directory"] | None:
-        target = self.locate(path)
-        if target.is_file():
-            return "file"
-        if target.is_dir() or not path.parts:
-            return "directory"
+    def _under_a_file(self, path: PurePosixPath) -> ForbiddenPath | None:
+        """F8 [C]: a path under an existing file (``a.txt/b``) is 403, never a 500."""
+        for ancestor in reversed(path.parents[:-1]):  # from the top down
+            location = self.root / ancestor
+            if location.is_file():
+                return ForbiddenPath(
+                    f"path {_name(path)!r}: {_name(ancestor)!r} is a file, not a folder"
+                )
+            if not location.is_dir():
+                return None
         return None
 
-    def listing(self, path: PurePosixPath) -> list[dict[str, Any]]:
-        """F4: entries of a directory, sorted by name in code-point order."""
+    def _missing(self, path: PurePosixPath, error: OSError) -> DomainError:
+        """What a path that could not be found is: under a file (403), or not there (404)."""
+        under_a_file = self._under_a_file(path)
+        if under_a_file is not None:
+            return under_a_file
+        if isinstance(error, NotADirectoryError):  # the file left again meanwhile
+            return ForbiddenPath(f"path {_name(path)!r}: a parent is not a folder")
+        return NotFound(f"path {_name(path)!r}: no such file or directory")
+
+    def _stat(self, path: PurePosixPath) -> tuple[Path, os.stat_result | None]:
+        """The location of ``path`` and what is there (None: nothing)."""
         target = self.locate(path)
-        if path.parts and not target.is_dir():
-            raise NotFound(f"path {str(path)!r}: no such directory")
-        if not target.is_dir():
-            return []
+        try:
+            return target, target.stat()
+        except (FileNotFoundError, NotADirectoryError) as error:
+            missing = self._missing(path, error)
+            if isinstance(missing, NotFound):
+                return target, None
+            raise missing from None
+
+    # -- reading (F4, F5) ---------------------------------------------------------------
+
+    def listing(self, path: PurePosixPath, grant: Grant) -> list[dict[str, Any]]:
+        """F4: the entries of a directory that ``grant`` shows, sorted by name in
+        code-point order."""
+        target, info = self._stat(path)
+        if info is None and not path.parts:
+            return []  # the tenant has stored nothing yet
+        if info is None or not stat.S_ISDIR(info.st_mode):
+            raise NotFound(f"path {_name(path)!r}: no such directory")
         entries = []
-        for entry in sorted(target.iterdir(), key=lambda e: e.name):
-            if entry.name.startswith(PARTIAL_PREFIX) or entry.is_symlink():
-                continue
-            info = entry.stat()
-            is_dir = entry.is_dir()
-            entries.append(
-                {
-                    "name": entry.name,
-                    "type": "directory" if is_dir else "file",
-                    "size": 0 if is_dir else info.st_size,
-                    "modified": info.st_mtime,
-                }
-            )
+        with os.scandir(target) as found:
+            for entry in found:
+                if entry.is_symlink():
+                    continue
+                is_dir = entry.is_dir()
+                if not grant.shows(entry.name, is_dir):
+                    continue
+                details = entry.stat()
+                entries.append(
+                    {
+                        "name": entry.name,
+                        "type": "directory" if is_dir else "file",
+                        "size": 0 if is_dir else details.st_size,
+                        "modified": details.st_mtime,
+                    }
+                )
+        entries.sort(key=lambda e: e["name"])
         return entries
 
-    def write(self, path: PurePosixPath, data: bytes, now: float) -> dict[str, Any]:
-        """Write ``data`` atomically (F7); returns F3's ``{"path", "size", "modified"}``."""
-        target, (handle, name) = self._begin(path)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return self._commit(path, target, Path(name), now)
+    def open_file(self, path: PurePosixPath) -> OpenFile | None:
+        """F5: the file at ``path``, open; None if it is a directory; `NotFound` if
+        nothing is there (deleted a moment ago included)."""
+        target = self.locate(path)
+        try:  # non-blocking: a FIFO someone made in the folder must not stall the server
+            fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except (FileNotFoundError, NotADirectoryError) as error:
+            if not path.parts:
+                return None  # the root, before the tenant stored anything
+            raise self._missing(path, error) from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            if stat.S_ISDIR(info.st_mode):
+                return None
+            raise NotFound(f"path {_name(path)!r}: not a file or directory")
+        # The inode and change time tell two versions apart even when a frozen clock
+        # gives them the same modification time and size.
+        tag = f'"{info.st_ino:x}-{info.st_ctime_ns:x}-{info.st_mtime_ns:x}-{info.st_size:x}"'
+        return OpenFile(fd, info.st_size, info.st_mtime, tag)
 
-    async def upload(
-        self, path: PurePosixPath, chunks: AsyncIterator[bytes], limit: int, now: float
-    ) -> dict[str, Any]:
-        """F3: stream to disk, enforcing ``limit`` while reading; nothing is stored on 413.
+    # -- writing (F3, F6, F7) ---------------------------------------------------------------
+
+    def check_writable(self, path: PurePosixPath) -> None:
+        """Whether a file could be stored at ``path`` now (checked again at commit)."""
+        if not path.parts:
+            raise ForbiddenPath("path '': a file needs a name")
+        _, info = self._stat(path)
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            raise ForbiddenPath(f"path {_name(path)!r}: is a directory")
+
+    async def receive(self, chunks: AsyncIterator[bytes], limit: int) -> Staged:
+        """F3: stream a body into the staging folder, enforcing ``limit`` while reading.
 
         Chunks are written synchronously: they are small and the disk is local, and a
         thread hop per chunk would cost more than the write.
         """
-        target, (handle, name) = self._begin(path)
+        epoch = self._epoch
+        with self._staging_file() as (out, temporary):
+            size = 0
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"body: larger than the upload limit of {limit} bytes")
+                out.write(chunk)
+        return Staged(temporary, size, epoch)
+
+    def write(self, path: PurePosixPath, data: bytes, now: float) -> dict[str, Any]:
+        """A turn's file (F7): staged, then committed at once."""
+        self.check_writable(path)
+        with self._staging_file() as (out, temporary):
+            out.write(data)
+        with Staged(temporary, len(data), self._epoch) as staged:
+            return self.commit(path, staged, now)
+
+    def commit(self, path: PurePosixPath, staged: Staged, now: float) -> dict[str, Any]:
+        """Move a staged body to ``path``: F3's ``{"path", "size", "modified"}``.
+
+        Synchronous from the checks to the rename, so nothing can change in between.
+        """
+        if staged.epoch != self._epoch:
+            raise NotFound(
+                f"path {_name(path)!r}: the tenant was reset while the body was sent; "
+                "nothing was stored"
+            )
+        self.check_writable(path)
+        target = self.locate(path)
+        self.root.mkdir(parents=True, exist_ok=True)
+        created = self._make_parents(target.parent)
+        try:
+            self.locate(path)  # again, now that the parents exist (a symlink among them)
+            os.utime(staged.temporary, (now, now))
+            os.replace(staged.temporary, target)
+        except BaseException:
+            for folder in reversed(created):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
+        staged.committed = True
+        # The folders whose entries changed: each one created, and the one it was made in
+        # (or, if none was created, the file's own folder).
+        changed = [created[0].parent, *created] if created else [target.parent]
+        for folder in changed:
+            os.utime(folder, (now, now))
+        return {"path": _name(path), "size": staged.size, "modified": now}
+
+    def delete(self, path: PurePosixPath, now: float) -> None:
+        """F6: a file only."""
+        target, info = self._stat(path)
+        if info is None or not stat.S_ISREG(info.st_mode):
+            raise NotFound(f"path {_name(path)!r}: no such file")
+        target.unlink()
+        os.utime(target.parent, (now, now))
+
+    @contextlib.contextmanager
+    def _staging_file(self) -> Iterator[tuple[Any, Path]]:
+        self.staging.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.staging)
         temporary = Path(name)
-        size = 0
         try:
             with os.fdopen(handle, "wb") as out:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > limit:
-                        raise PayloadTooLarge(
-                            f"body: larger than the upload limit of {limit} bytes"
-                        )
-                    out.write(chunk)
-        except BaseException:
-            temporary.unlink(missing_ok=True)  # noqa: ASYNC240 (see the docstring)
-            raise
-        return self._commit(path, target, temporary, now)
-
-    def delete(self, path: PurePosixPath) -> None:
-        """F6: a file only."""
-        target = self.locate(path)
-        if not target.is_file() or target.name.startswith(PARTIAL_PREFIX):
-            raise NotFound(f"path {str(path)!r}: no such file")
-        target.unlink()
-
-    def _begin(self, path: PurePosixPath) -> tuple[Path, tuple[int, str]]:
-        if not path.parts:
-            raise ForbiddenPath("path '': a file needs a name")
-        target = self.locate(path)
-        if target.is_dir():
-            raise ForbiddenPath(f"path {str(path)!r}: is a directory")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.locate(path)  # again, now that the parents exist (a symlink among them)
-        return target, tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
-
-    @staticmethod
-    def _commit(path: PurePosixPath, target: Path, temporary: Path, now: float) -> dict[str, Any]:
-        try:
-            os.utime(temporary, (now, now))
-            os.replace(temporary, target)
+                yield out, temporary
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        return {"path": str(path), "size": target.stat().st_size, "modified": now}
+
+    def _make_parents(self, folder: Path) -> list[Path]:
+        """Create ``folder`` and its missing parents; returns those created, top first."""
+        missing = []
+        while not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for created in reversed(missing):
+            created.mkdir()
+        return list(reversed(missing))
+
+    # -- the control plane (C3) -----------------------------------------------------------
 
     def files(self) -> list[dict[str, Any]]:
         """Every file, for ``GET /_mock/state``."""
-        if not self.root.exists():
-            return []
-        return [
-            {"path": p.relative_to(self.root).as_posix(), "size": p.stat().st_size}
-            for p in sorted(self.root.rglob("*"))
-            if p.is_file() and not p.name.startswith(PARTIAL_PREFIX)
-        ]
+        found = []
+        for folder, _, names in os.walk(self.root):
+            for name in names:
+                location = Path(folder) / name
+                if not location.is_symlink() and location.is_file():
+                    path = location.relative_to(self.root).as_posix()
+                    found.append({"path": path, "size": location.stat().st_size})
+        return sorted(found, key=lambda f: f["path"])
 
     def clear(self) -> None:
+        """Remove every file; uploads under way are not stored (see `commit`)."""
+        self._epoch += 1
         shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.staging, ignore_errors=True)

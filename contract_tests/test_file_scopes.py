@@ -1,0 +1,184 @@
+"""F8: a session's scope (``file_access``) over the files API, over real sockets.
+
+The documented rules ([D]) are plain tests; the mock's reading of what the docs leave open
+([C]: segment-wise coverage, trailing slashes, entries refused at create, listings above
+the scope, paths under a file) is marked ``inferred``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from contract_tests.checks import assert_error, create
+from contract_tests.workspace import put, session, tree
+
+
+def out_of_scope(response: httpx.Response, path: str) -> None:
+    """F8's documented refusal: 403 ``'<path>' not in session scope``."""
+    assert_error(response, 403, "forbidden_path")
+    assert response.json()["message"] == f"'{path}' not in session scope"
+
+
+@pytest.fixture
+def seeded(api: httpx.Client) -> str:
+    """A session with the whole workspace, after storing files on both sides of the
+    ``projects/acme`` / ``projects/acme-corp`` line."""
+    sid = session(api)
+    for path in ("projects/acme/plan.md", "projects/acme-corp/secret.md", "projects/readme.md"):
+        assert put(api, sid, path, path.encode()).status_code == 201
+    assert put(api, sid, "top.txt", b"top").status_code == 201
+    return sid
+
+
+def test_f8_an_out_of_scope_path_is_403_with_the_documented_message(
+    api: httpx.Client, seeded: str
+) -> None:
+    """F8: the files API enforces the scope; ``'<path>' not in session scope``."""
+    sid = session(api, file_access={"read": ["projects/acme"], "write": ["projects/acme"]})
+    out_of_scope(api.get(f"/v1/sessions/{sid}/files/top.txt"), "top.txt")
+    out_of_scope(put(api, sid, "top.txt", b"overwritten?"), "top.txt")
+    out_of_scope(api.delete(f"/v1/sessions/{sid}/files/top.txt"), "top.txt")
+    assert tree(api, seeded)["top.txt"] == b"top"
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize("entry", ["projects/acme", "projects/acme/"])
+def test_f8_an_entry_covers_its_own_segments_only(
+    api: httpx.Client, seeded: str, entry: str
+) -> None:
+    """F8 [C]: ``projects/acme`` covers ``projects/acme/…`` but not
+    ``projects/acme-corp/…``; a trailing slash changes nothing; the record echoes the
+    entry as given."""
+    response = api.post(
+        "/v1/sessions",
+        json={"persistent": True, "file_access": {"read": [entry], "write": [entry]}},
+    )
+    assert response.status_code == 201
+    assert response.json()["file_access"] == {"read": [entry], "write": [entry]}
+    sid = response.json()["id"]
+    plan = api.get(f"/v1/sessions/{sid}/files/projects/acme/plan.md")
+    assert plan.content == b"projects/acme/plan.md"
+    assert put(api, sid, "projects/acme/new.md", b"new").status_code == 201
+    assert api.delete(f"/v1/sessions/{sid}/files/projects/acme/new.md").status_code == 204
+    secret = "projects/acme-corp/secret.md"
+    out_of_scope(api.get(f"/v1/sessions/{sid}/files/{secret}"), secret)
+    out_of_scope(put(api, sid, secret, b"overwritten?"), secret)
+    out_of_scope(api.delete(f"/v1/sessions/{sid}/files/{secret}"), secret)
+    listing = api.get(f"/v1/sessions/{sid}/files", params={"path": "projects/acme-corp"})
+    out_of_scope(listing, "projects/acme-corp")
+    assert tree(api, seeded)[secret] == secret.encode()
+
+
+def test_f8_write_implies_read(api: httpx.Client, seeded: str) -> None:
+    """F8: a path in ``write`` can be read and listed, even with ``read`` empty."""
+    sid = session(api, file_access={"read": [], "write": ["projects/acme"]})
+    plan = api.get(f"/v1/sessions/{sid}/files/projects/acme/plan.md")
+    assert plan.content == b"projects/acme/plan.md"
+    listing = api.get(f"/v1/sessions/{sid}/files", params={"path": "projects/acme"})
+    assert [e["name"] for e in listing.json()] == ["plan.md"]
+    out_of_scope(api.get(f"/v1/sessions/{sid}/files/projects/readme.md"), "projects/readme.md")
+
+
+def test_f8_a_read_entry_does_not_give_write(api: httpx.Client, seeded: str) -> None:
+    """F8: ``read`` alone is read-only."""
+    sid = session(api, file_access={"read": ["projects"], "write": []})
+    assert api.get(f"/v1/sessions/{sid}/files/projects/readme.md").status_code == 200
+    out_of_scope(put(api, sid, "projects/readme.md", b"x"), "projects/readme.md")
+    out_of_scope(api.delete(f"/v1/sessions/{sid}/files/projects/readme.md"), "projects/readme.md")
+
+
+def test_f8_the_sessions_own_folder_is_always_open_to_it(api: httpx.Client) -> None:
+    """F8: ``.sessions/{id}/`` is readable and writable by that session whatever its
+    scope; another session's folder is not."""
+    sid = session(api, file_access={"read": [], "write": []})
+    other = session(api, file_access={"read": [], "write": []})
+    own = f".sessions/{sid}/notes.txt"
+    assert put(api, sid, own, b"mine").json()["path"] == own
+    assert api.get(f"/v1/sessions/{sid}/files/{own}").content == b"mine"
+    listing = api.get(f"/v1/sessions/{sid}/files", params={"path": f".sessions/{sid}"})
+    assert [e["name"] for e in listing.json()] == ["notes.txt"]
+    out_of_scope(api.get(f"/v1/sessions/{other}/files/{own}"), own)
+    out_of_scope(put(api, other, own, b"theirs"), own)
+    assert api.delete(f"/v1/sessions/{sid}/files/{own}").status_code == 204
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize(
+    "entry",
+    ["/projects", "../outside", "a/../b", "a\\b", "a\x01b", "a\x7fb", "a\x85b", "a//b", "a\ud800"],
+)
+def test_f8_bad_entries_are_refused_at_create(api: httpx.Client, entry: str) -> None:
+    """F8 [C]: an entry with a leading slash, a ``..`` segment, a backslash or a control
+    character (DEL and U+0085 too) → 400 naming the entry; no session is made. A lone
+    surrogate too (issue 9, 3): it could never be served back."""
+    before = api.get("/v1/sessions").json()
+    for field in ("read", "write"):
+        body = json.dumps({"file_access": {field: ["ok", entry]}})  # \u-escapes surrogates
+        response = api.post("/v1/sessions", content=body)
+        assert_error(response, 400, "invalid_request", f"file_access.{field}", repr(entry))
+    assert api.get("/v1/sessions").json() == before
+
+
+@pytest.mark.inferred
+def test_f8_a_listing_above_the_scope_shows_only_the_way_to_it(
+    api: httpx.Client, seeded: str
+) -> None:
+    """F8 [C]: a directory above the scope lists only the entries that lead to in-scope
+    paths; anything else there stays out of reach."""
+    sid = session(api, file_access={"read": ["projects/acme"], "write": []})
+
+    def names(folder: str) -> list[str]:
+        response = api.get(f"/v1/sessions/{sid}/files", params={"path": folder})
+        assert response.status_code == 200, response.text
+        return [entry["name"] for entry in response.json()]
+
+    assert names("") == ["projects"]
+    assert names("projects") == ["acme"]
+    assert names("projects/acme") == ["plan.md"]
+    assert [e["name"] for e in api.get(f"/v1/sessions/{sid}/files/projects").json()] == ["acme"]
+    out_of_scope(api.get(f"/v1/sessions/{sid}/files/projects/readme.md"), "projects/readme.md")
+    out_of_scope(put(api, sid, "projects", b"a file over the way?"), "projects")
+
+
+@pytest.mark.inferred
+def test_f8_a_path_under_a_file_is_403_naming_it(api: httpx.Client) -> None:
+    """F8 [C] (issue 9, 5 and 6): with ``a.txt`` a file, ``a.txt/b`` is 403 naming it for
+    every method, never a 500; ``a.txt`` is unchanged."""
+    sid = session(api)
+    put(api, sid, "a.txt", b"a file")
+    for response in (
+        put(api, sid, "a.txt/b", b"x"),
+        api.get(f"/v1/sessions/{sid}/files/a.txt/b"),
+        api.delete(f"/v1/sessions/{sid}/files/a.txt/b"),
+        api.get(f"/v1/sessions/{sid}/files", params={"path": "a.txt/b"}),
+    ):
+        assert_error(response, 403, "forbidden_path", "'a.txt/b'", "'a.txt' is a file")
+    assert tree(api, sid) == {"a.txt": b"a file"}
+
+
+@pytest.mark.inferred
+def test_f8_an_entry_may_name_a_file_and_then_nothing_goes_under_it(api: httpx.Client) -> None:
+    """F8 [C] (issue 9, 6): ``out/`` = ``out`` covers ``out`` itself, so the session may
+    store a file there; writes under it are then 403 (not 500) until it is deleted. A
+    sibling that merely starts with the same letters (``outer``) is not covered."""
+    sid = session(api, file_access={"read": [], "write": ["out/"]})
+    assert put(api, sid, "out", b"a file").status_code == 201
+    assert_error(put(api, sid, "out/x.txt", b"x"), 403, "forbidden_path", "'out' is a file")
+    assert api.delete(f"/v1/sessions/{sid}/files/out").status_code == 204
+    assert put(api, sid, "out/x.txt", b"x").status_code == 201
+    out_of_scope(put(api, sid, "outer", b"x"), "outer")
+
+
+@pytest.mark.inferred
+def test_f8_a_key_left_out_of_file_access_grants_nothing(api: httpx.Client) -> None:
+    """F8 [C]: {"read": [dir]} alone is a read-only session of dir, not (write implying
+    read) one with the whole workspace."""
+    record = create(api, persistent=True, file_access={"read": ["ct-docs"]})
+    assert record["file_access"] == {"read": ["ct-docs"], "write": []}
+    sid = record["id"]
+    refused = api.put(f"/v1/sessions/{sid}/files/ct-docs/a.txt", content=b"x")
+    assert_error(refused, 403, "forbidden_path", "not in session scope")
+    assert_error(api.get(f"/v1/sessions/{sid}/files/ct-other.txt"), 403, "forbidden_path")
