@@ -39,7 +39,9 @@ def test_the_page_and_its_assets_are_served_from_the_package(server: MockServer)
 
 def test_the_page_runs_only_its_own_script_and_talks_only_to_the_mock(server: MockServer) -> None:
     headers = httpx.get(f"{server.url}/_mock/ui").headers
-    policy = dict(part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";"))
+    policy = dict(
+        part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";")
+    )
     assert policy["default-src"] == "'none'"
     assert policy["script-src"] == "'self'"
     assert policy["connect-src"] == "'self'"

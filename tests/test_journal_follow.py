@@ -95,7 +95,9 @@ def test_c4_a_follower_starting_after_what_was_dropped_has_missed_nothing() -> N
     journal = Journal(new_numbering(), capacity=2)
     for n in range(5):
         journal.record(float(n), "clock", None)
-    follower = Follower(lambda: [("acme", journal)], JournalQuery.parse({"since": "3"}), keyless=False)
+    follower = Follower(
+        lambda: [("acme", journal)], JournalQuery.parse({"since": "3"}), keyless=False
+    )
     entries, missed = follower.read()
     assert [seq for seq, _ in entries] == [4, 5]
     assert not missed

@@ -160,7 +160,9 @@ def test_c2_keyless_the_stream_follows_every_tenant_naming_each(
         create(tenant)
         create(other)
         entries = stream.until(
-            lambda seen: {f.data.get("tenant") for f in seen} >= {tenant_id(tenant), tenant_id(other)}
+            lambda seen: (
+                {f.data.get("tenant") for f in seen} >= {tenant_id(tenant), tenant_id(other)}
+            )
         )
     assert all("tenant" in f.data for f in entries)
 

@@ -4,11 +4,12 @@ sent as they are recorded; what the inspector page follows.
 It takes the filters of ``GET /_mock/journal``, and starts after ``since`` (or the
 ``Last-Event-ID`` a reconnecting EventSource sends), so it first sends what is already
 kept, then follows. Each entry is one event: ``id`` is its ``seq``, ``event`` is
-``entry``, ``data`` the entry as ``GET /_mock/journal`` shows it, except that a request is
-sent when its answer starts, so its ``duration_ms`` and ``outcome`` are those of that
-moment. An ``event: gap`` says entries after ``data.after`` were dropped for room before
-they could be sent. With a key it follows that tenant; without one, every tenant and the
-server (C2).
+``entry``, ``data`` the entry as ``GET /_mock/journal`` shows it at that moment: a
+request is sent when its answer starts, so its ``duration_ms`` and ``outcome`` are not
+final yet, and an event as it is recorded, before any client could hear it (``heard``);
+``GET /_mock/journal`` shows them settled. An ``event: gap`` says entries after
+``data.after`` were dropped for room before they could be sent. With a key it follows
+that tenant; without one, every tenant and the server (C2).
 
 The stream waits on the journals' shared `Followers`: recording wakes it, and a server
 with no stream open pays nothing for this. Keep-alive comments go every 15 s of real time

@@ -170,6 +170,27 @@ async function loadFaults() {
   redraw();
 }
 
+// Whether a client heard an event is known only once it was sent (C4), after the stream
+// passed it on: a turn's flags are read again when it is picked and when it ends.
+async function loadHeard(turn) {
+  if (!turn.events.length) return;
+  const since = turn.events[0].seq - 1;
+  const query = `kind=event&session=${encodeURIComponent(turn.session)}&since=${since}`;
+  try {
+    const answer = await call("GET", "/_mock/journal?" + query);
+    const heard = new Map();
+    for (const entry of answer.entries) {
+      if (entry.response_id === turn.id) heard.set(entry.seq, entry.heard);
+    }
+    for (const event of turn.events) {
+      if (heard.has(event.seq)) event.heard = heard.get(event.seq);
+    }
+    schedule();
+  } catch (error) {
+    showError(error);
+  }
+}
+
 // One refresh of the state and the rules at most every 400 ms, whatever the traffic.
 let refreshTimer = null;
 let refreshing = false;
@@ -289,6 +310,7 @@ function ingest(entry) {
       turn.status = entry.status;
       turn.ended = entry.at;
       turn.error = entry.error || null;
+      if (turn.id === model.selectedTurn) setTimeout(() => loadHeard(turn), 300);
       refreshSoon();
       break;
     }
@@ -298,6 +320,8 @@ function ingest(entry) {
       tenant.endings.set(entry.session, { reason, at: entry.at });
       const session = tenant.sessions.get(entry.session);
       if (session) endSession(tenant, entry.session, session);
+      const ended = tenant.ended.get(entry.session);
+      if (ended) Object.assign(ended, { reason, at: entry.at }); // the state saw it first
       refreshSoon();
       break;
     }
@@ -794,6 +818,9 @@ function wire() {
     model.selectedTurn = row.dataset.turn;
     const box = $("#event-list");
     box.scrollTop = 0;
+    const tenant = model.tenants.get(model.selected);
+    const turn = tenant && tenant.turns.get(model.selectedTurn);
+    if (turn) loadHeard(turn);
     redraw();
   });
   $("#key-form").addEventListener("submit", (event) => {
