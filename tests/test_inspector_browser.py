@@ -161,7 +161,8 @@ def test_c1_s7_advancing_the_clock_from_the_page_expires_a_session(
             "data-status", "live"
         )
         assert tenant.http.get(f"/v1/sessions/{idle}").status_code == 404
-        assert tenant.clock.now - tenant.state()["sessions"][0]["created_at"] == 360
+        (alive,) = tenant.state()["sessions"]
+        assert tenant.clock.now - alive["created_at"] == pytest.approx(360)  # "6m", parsed
         screenshot(page, "sessions")
 
 
@@ -229,6 +230,11 @@ def test_c2_keyless_every_tenant_a_key_narrows_to_one_and_is_never_shown(
         expect(page.locator(f'[data-tenant="{tenant_id(acme)}"]')).to_be_visible()
         assert "key=" not in page.url
         assert acme.key not in page.content()
+
+        page.fill("#key", "not one key")  # A2: malformed; the page says what the mock said
+        page.click("#key-form button[type=submit]")
+        expect(page.locator("#live")).to_have_attribute("data-state", "error")
+        expect(page.locator("#error")).to_contain_text("Authorization: malformed")
 
 
 def test_1000_sessions_and_a_10000_event_turn_stay_windowed(
