@@ -79,8 +79,11 @@ def page(browser: Any) -> Iterator[Any]:
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     yield opened
+    banner = opened.locator("#error")
+    shown = "" if banner.is_hidden() else banner.inner_text()
     context.close()
     assert not errors, f"the page's script failed: {errors}"
+    assert not shown, f"the page showed an error: {shown}"
 
 
 def expect(locator: Any) -> Any:
@@ -207,6 +210,11 @@ def test_c2_keyless_every_tenant_a_key_narrows_to_one_and_is_never_shown(
         show(page, "journal")
         page.check("#journal-everyone")
         expect(page.locator(".journal-row", has_text=tenant_id(umbrella)).first).to_be_visible()
+        places = [int(n) for n in page.locator(".journal-row .place").all_inner_texts()]
+        # Each entry once, in the order things happened: an event's place is the stream's
+        # id, not its `seq` (its number within its turn).
+        assert places == sorted(set(places))
+        assert len(places) > 5
         screenshot(page, "tenants")
 
         page.fill("#key", umbrella.key)
@@ -231,10 +239,18 @@ def test_c2_keyless_every_tenant_a_key_narrows_to_one_and_is_never_shown(
         assert "key=" not in page.url
         assert acme.key not in page.content()
 
-        page.fill("#key", "not one key")  # A2: malformed; the page says what the mock said
-        page.click("#key-form button[type=submit]")
-        expect(page.locator("#live")).to_have_attribute("data-state", "error")
-        expect(page.locator("#error")).to_contain_text("Authorization: malformed")
+
+def test_a2_a_malformed_key_typed_into_the_page_shows_the_mocks_answer(
+    server: MockServer, page: Any
+) -> None:
+    open_page(page, server, None)
+    page.fill("#key", "not one key")
+    page.click("#key-form button[type=submit]")
+    expect(page.locator("#live")).to_have_attribute("data-state", "error")
+    expect(page.locator("#error")).to_contain_text("Authorization: malformed")
+    page.click("#key-clear")  # back to every tenant: the error goes
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    expect(page.locator("#error")).to_be_hidden()
 
 
 def test_1000_sessions_and_a_10000_event_turn_stay_windowed(

@@ -174,7 +174,7 @@ async function loadFaults() {
 // passed it on: a turn's flags are read again when it is picked and when it ends.
 async function loadHeard(turn) {
   if (!turn.events.length) return;
-  const since = turn.events[0].seq - 1;
+  const since = turn.events[0].at_seq - 1;
   const query = `kind=event&session=${encodeURIComponent(turn.session)}&since=${since}`;
   try {
     const answer = await call("GET", "/_mock/journal?" + query);
@@ -262,21 +262,29 @@ function setLive(state, text) {
   live.textContent = text;
 }
 
+// The frame's id is the entry's place in the journal. It is kept as `at_seq`, because an
+// event entry's own `seq` is the event's number within its turn (C4).
 function onFrame(frame) {
   let event = "message";
   let data = "";
+  let id = 0;
   for (const line of frame.split("\n")) {
     if (line.startsWith("event: ")) event = line.slice(7);
     else if (line.startsWith("data: ")) data += line.slice(6);
+    else if (line.startsWith("id: ")) id = Number(line.slice(4));
   }
-  if (event === "entry") ingest(JSON.parse(data));
+  if (event === "entry") {
+    const entry = JSON.parse(data);
+    entry.at_seq = id;
+    ingest(entry);
+  }
   else if (event === "gap") {
     $("#journal-gap").textContent = "some entries were dropped for room before they could be shown";
   }
 }
 
 function ingest(entry) {
-  if (entry.seq > model.lastSeq) model.lastSeq = entry.seq;
+  if (entry.at_seq > model.lastSeq) model.lastSeq = entry.at_seq;
   const id = model.key ? model.keyTenant : entry.tenant;
   if (id === null || id === undefined) {
     keep(model.server.journal, entry);
@@ -680,7 +688,7 @@ function drawJournal(tenant) {
   let entries;
   if ($("#journal-everyone").checked && !model.key) {
     entries = [model.server.journal, ...[...model.tenants.values()].map((t) => t.journal)].flat();
-    entries.sort((a, b) => a.seq - b.seq);
+    entries.sort((a, b) => a.at_seq - b.at_seq);
   } else {
     entries = tenant ? tenant.journal : [];
   }
@@ -690,7 +698,7 @@ function drawJournal(tenant) {
 
 function drawJournalRow(entry) {
   const row = el("div", "journal-row");
-  row.append(el("span", "muted", entry.seq));
+  row.append(el("span", "muted place", entry.at_seq));
   row.append(el("span", "at", clockText(entry.at).slice(11)));
   row.append(el("span", "kind", entry.kind));
   if (entry.tenant !== undefined) row.append(el("span", "muted", entry.tenant === null ? "(server)" : entry.tenant));
@@ -707,7 +715,7 @@ function describe(entry) {
       return `${entry.response_id} #${entry.seq} ${entry.type}${entry.heard ? "" : " (not heard)"}`;
     default: {
       const rest = Object.assign({}, entry);
-      for (const k of ["seq", "kind", "at", "tenant"]) delete rest[k];
+      for (const k of ["seq", "at_seq", "kind", "at", "tenant"]) delete rest[k];
       return JSON.stringify(rest);
     }
   }
