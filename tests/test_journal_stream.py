@@ -148,7 +148,7 @@ def test_c4_a_turn_streams_into_the_journal_as_it_happens(
         tenant.clock.advance(3600)
         rest = stream.until(lambda seen: seen[-1].data.get("type") == "message.completed")
     events = [f.data for f in started + rest if f.data["kind"] == "event"]
-    assert [e["seq"] for e in events] == list(range(len(events)))
+    assert [e["event_seq"] for e in events] == list(range(len(events)))
     (end,) = [f.data for f in rest if f.data["kind"] == "turn.end"]
     assert end["status"] == "completed"  # journaled as the session went idle (M5)
 

@@ -180,10 +180,10 @@ async function loadHeard(turn) {
     const answer = await call("GET", "/_mock/journal?" + query);
     const heard = new Map();
     for (const entry of answer.entries) {
-      if (entry.response_id === turn.id) heard.set(entry.seq, entry.heard);
+      if (entry.response_id === turn.id) heard.set(entry.event_seq, entry.heard);
     }
     for (const event of turn.events) {
-      if (heard.has(event.seq)) event.heard = heard.get(event.seq);
+      if (heard.has(event.event_seq)) event.heard = heard.get(event.event_seq);
     }
     schedule();
   } catch (error) {
@@ -262,8 +262,8 @@ function setLive(state, text) {
   live.textContent = text;
 }
 
-// The frame's id is the entry's place in the journal. It is kept as `at_seq`, because an
-// event entry's own `seq` is the event's number within its turn (C4).
+// The frame's id is the entry's place in the journal (its `seq`), kept as `at_seq`; an
+// event entry's number within its turn is its `event_seq` (C4).
 function onFrame(frame) {
   let event = "message";
   let data = "";
@@ -584,8 +584,8 @@ function drawTurnRow(turn) {
 function drawEventRow(event) {
   const turn = lists.eventsTurn;
   const row = el("div", "event-row");
-  row.dataset.seq = String(event.seq);
-  row.append(el("span", "seq", event.seq));
+  row.dataset.seq = String(event.event_seq);
+  row.append(el("span", "seq", event.event_seq));
   row.append(el("span", "at", turn && turn.started !== null ? span(event.at - turn.started) : ""));
   row.append(el("span", "type mono", event.type));
   if (!event.heard) row.append(el("span", "unheard", "not heard by a client"));
@@ -712,7 +712,7 @@ function describe(entry) {
       return `${entry.method} ${entry.path} → ${entry.status === null ? "no answer" : entry.status}` +
         (entry.fault ? ` (fault ${entry.fault})` : "") + (entry.session ? ` [${entry.session}]` : "");
     case "event":
-      return `${entry.response_id} #${entry.seq} ${entry.type}${entry.heard ? "" : " (not heard)"}`;
+      return `${entry.response_id} #${entry.event_seq} ${entry.type}${entry.heard ? "" : " (not heard)"}`;
     default: {
       const rest = Object.assign({}, entry);
       for (const k of ["seq", "at_seq", "kind", "at", "tenant"]) delete rest[k];
