@@ -116,7 +116,7 @@ async def scenarios(request: Request) -> Response:
 
 
 def _control(handler: Handler) -> Endpoint:
-    return Endpoint(handler, auth="optional", faults="never")
+    return Endpoint(handler, auth="optional", faults="never", same_site=True)
 
 
 ENDPOINTS: dict[str, dict[str, Endpoint]] = {
