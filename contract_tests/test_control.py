@@ -211,3 +211,26 @@ def test_c2_a_bad_key_on_the_control_plane_is_401(anon: httpx.Client) -> None:
     for a server-wide one."""
     response = anon.post("/_mock/reset", headers={"Authorization": "Token abc"})
     assert_error(response, 401, "unauthorized", "Authorization")
+
+
+def test_c7_a_page_of_another_site_cannot_change_the_mock(
+    target: Target, api: httpx.Client, control: httpx.Client
+) -> None:
+    """C7 [C]: a browser names the page a request comes from in Origin; the control plane
+    refuses changes from other sites' pages (a reset posted by any web page would wipe a
+    developer's mock), and serves programs (no Origin) and its own pages."""
+    sid = create(api)["id"]
+    host = httpx.URL(target.url).netloc.decode()
+    foreign = {"Origin": "https://example.com"}
+    assert_error(control.post("/_mock/reset", headers=foreign), 400, "invalid_request", "Origin")
+    assert_error(
+        control.post("/_mock/faults", headers=foreign, json={"fault": {"type": "drop"}}),
+        400,
+        "invalid_request",
+        "example.com",
+    )
+    assert exists(api, sid)
+    assert control.get("/_mock/state", headers=foreign).status_code == 200  # reads are safe
+    own = {"Origin": f"http://{host}"}
+    assert control.post("/_mock/reset", headers=own).status_code == 200
+    assert not exists(api, sid)

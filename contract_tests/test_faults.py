@@ -185,7 +185,7 @@ def test_c5_drop_cuts_the_stream_after_n_events_and_the_turn_goes_on(
     assert api.get(f"/v1/sessions/{sid}").json()["busy"] is True
     run_to_end(api, control, sid)
     events = control.get("/_mock/journal", params={"kind": "event"}).json()["entries"]
-    heard = {entry["seq"]: entry["heard"] for entry in events if entry["response_id"] == rid}
+    heard = {e["event_seq"]: e["heard"] for e in events if e["response_id"] == rid}
     assert [heard[seq] for seq in range(3)] == [True, True, True]
     assert len(heard) > 3
     assert not any(heard[seq] for seq in heard if seq >= 3)

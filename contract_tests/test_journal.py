@@ -55,13 +55,15 @@ def test_c4_a_turn_appears_as_start_events_and_end(
     stream = send(api, sid, "hi", scenario="quick-answer")
     rid = stream.headers["x-response-id"]
     entries = journal(control, session=str(sid))
+    places = [e["seq"] for e in entries]
+    assert places == sorted(set(places))  # an event's own number never hides its place
     kinds = [e["kind"] for e in entries]
     assert kinds[0] == "request"  # the create
     assert kinds[1] == "turn.start"
     assert entries[1]["response_id"] == rid
     assert entries[1]["scenario"] == "quick-answer"
     events = [e for e in entries if e["kind"] == "event"]
-    assert [e["seq"] for e in events] == stream.seqs
+    assert [e["event_seq"] for e in events] == stream.seqs
     assert [e["type"] for e in events] == stream.types
     assert all(e["heard"] for e in events)
     end = next(e for e in entries if e["kind"] == "turn.end")

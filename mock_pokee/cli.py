@@ -209,6 +209,8 @@ def _announce(url: str, settings: Settings) -> None:
     clock = settings.clock_mode
     print(f"mock-pokee {__version__} serving {url}  (clock: {clock}, control plane: {control})")
     print(f"  export POKEE_API={url} POKEE_KEY={key}")
+    if settings.control:
+        print(f"  inspector: {url}/_mock/ui  (?key=… for one tenant)")
     print("  Ctrl-C stops it.", flush=True)
 
 

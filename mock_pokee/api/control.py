@@ -1,5 +1,6 @@
 """The mock-only control plane under ``/_mock`` (C1 clock, C2 namespaces, C3 reset/state,
-C6 scenarios, U2 credits; C4 and C5 live in `journal_routes` and `fault_routes`).
+C6 scenarios, U2 credits; C4 and C5 live in `journal_routes`, `journal_stream` and
+`fault_routes`, the inspector page in `inspector`).
 
 Each route acts on the caller's tenant when the request carries a key, and on the whole
 server when it does not (C2).
@@ -22,7 +23,7 @@ from pydantic import (
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_pokee.api import fault_routes, journal_routes
+from mock_pokee.api import fault_routes, inspector, journal_routes, journal_stream
 from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import context, optional_tenant_for
 from mock_pokee.api.routing import Endpoint, Handler, route
@@ -158,7 +159,7 @@ async def scenarios(request: Request) -> Response:
 
 
 def _control(handler: Handler) -> Endpoint:
-    return Endpoint(handler, auth="optional", faults="never")
+    return Endpoint(handler, auth="optional", faults="never", same_site=True)
 
 
 ENDPOINTS: dict[str, dict[str, Endpoint]] = {
@@ -180,6 +181,13 @@ ENDPOINTS: dict[str, dict[str, Endpoint]] = {
         ),
         "DELETE": _control(journal_routes.clear),
     },
+    "/_mock/journal/stream": {
+        "GET": Endpoint(
+            journal_stream.stream, query=journal_routes.FILTERS, auth="optional", faults="never"
+        )
+    },
+    "/_mock/ui": {"GET": Endpoint(inspector.page, query=("key",), auth="none", faults="never")},
+    "/_mock/ui/{asset}": {"GET": Endpoint(inspector.asset, auth="none", faults="never")},
 }
 
 routes = [route(path, handlers) for path, handlers in ENDPOINTS.items()]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from mock_pokee.api.bodies import query
 from mock_pokee.api.context import PARAMS_SCOPE_KEY, optional_tenant_for, tenant_for
 from mock_pokee.api.injection import act, decide
+from mock_pokee.domain.errors import InvalidRequest
 
 Handler = Callable[[Request], Awaitable[Response]]
 # "key": a tenant's key is required (A2); "optional": with a key the request acts on
@@ -41,6 +43,9 @@ class Endpoint:
     query: tuple[str, ...] | None = ()  # None: the query string is not looked at
     auth: Auth = "key"
     faults: FaultPoint = "before"
+    # The control plane changes the whole server without a key: a page of another site
+    # open in the user's browser must not be able to (see `refuse_other_sites`).
+    same_site: bool = False
 
 
 class _ByMethod:
@@ -56,6 +61,8 @@ class _ByMethod:
         endpoint = self.endpoints.get("GET" if request.method == "HEAD" else request.method)
         if endpoint is None:
             raise HTTPException(405, headers={"Allow": self.allowed})
+        if endpoint.same_site and request.method not in ("GET", "HEAD"):
+            refuse_other_sites(request)
         if endpoint.auth == "key":
             tenant_for(request)
         elif endpoint.auth == "optional":
@@ -71,6 +78,19 @@ class _ByMethod:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
+
+
+def refuse_other_sites(request: Request) -> None:
+    """A browser names the page a request comes from in ``Origin``; programs (curl, httpx,
+    the test harness) send none. Only the mock's own pages (the inspector) may change it."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    if urlsplit(origin).netloc != request.headers.get("host"):
+        raise InvalidRequest(
+            f"Origin: a page of {origin} may not change the mock; the control plane takes "
+            "requests from programs and from the mock's own pages only"
+        )
 
 
 def route(path: str, endpoints: Mapping[str, Endpoint]) -> Route:

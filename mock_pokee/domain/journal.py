@@ -9,14 +9,19 @@ the logs in the order things happened, and ``since=<seq>`` reads only what is ne
 Recording is on the hot path (every request, every event), reading is not: a request
 entry keeps the request's raw header list and is turned into JSON (key masked) only when
 someone reads the journal. A full journal drops its oldest entry and counts it.
+
+Live readers (the journal stream, the inspector page) wait on `Followers`, one set shared
+by every journal of a server. Recording wakes them only when the set is not empty, so a
+server nobody watches pays one truth test per entry.
 """
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -157,13 +162,27 @@ class JournalQuery:
         return self.path is None or self.path.matches(fields.path)
 
 
+class Followers(set[asyncio.Event]):
+    """The live readers of a server's journals: each waits on its own event, which every
+    new entry sets. Empty (false) while nobody follows."""
+
+    def wake(self) -> None:
+        for waiter in self:
+            waiter.set()
+
+
 @dataclass
 class Journal:
-    """One tenant's (or the server's) log. ``numbering`` is shared by the whole server."""
+    """One tenant's (or the server's) log. ``numbering`` and ``followers`` are shared by
+    the whole server."""
 
     numbering: Iterator[int]
     capacity: int = JOURNAL_SIZE
+    followers: Followers = field(default_factory=Followers)
     dropped: int = 0
+    # The seq of the last entry dropped for room: a live reader that had not read up to
+    # it has missed entries.
+    last_dropped: int = 0
     entries: deque[Entry] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -182,19 +201,37 @@ class Journal:
         entries = self.entries
         if len(entries) == self.capacity:
             self.dropped += 1
+            self.last_dropped = entries[0].seq
         entries.append(Entry(next(self.numbering), at, kind, session, fields))
+        if self.followers:
+            self.followers.wake()
 
     def _append(self, entry: Entry) -> None:
         if len(self.entries) == self.capacity:
             self.dropped += 1
+            self.last_dropped = self.entries[0].seq
         self.entries.append(entry)
+        if self.followers:
+            self.followers.wake()
 
     def clear(self) -> None:
         self.entries.clear()
         self.dropped = 0
 
+    def newer_than(self, seq: int) -> list[Entry]:
+        """The entries after ``seq``, in order, found from the newest end: a reader that
+        keeps up reads only what is new, however long the journal."""
+        newer: list[Entry] = []
+        for entry in reversed(self.entries):
+            if entry.seq <= seq:
+                break
+            newer.append(entry)
+        newer.reverse()
+        return newer
+
     def select(self, query: JournalQuery) -> list[Entry]:
-        return [entry for entry in self.entries if query.matches(entry)]
+        entries = self.newer_than(query.since) if query.since else self.entries
+        return [entry for entry in entries if query.matches(entry)]
 
     def read(self, query: JournalQuery) -> dict[str, Any]:
         """``GET /_mock/journal`` for one tenant."""
@@ -225,3 +262,39 @@ def _answer(
         "dropped": dropped,
         "last": pairs[-1][0].seq if pairs else None,
     }
+
+
+Journals = Callable[[], list[tuple[str | None, Journal]]]
+
+
+class Follower:
+    """One live reader of some journals (C4's stream): each `read` returns what was
+    recorded since the last, in order, at most ``limit`` entries at a time.
+
+    ``journals`` is asked anew at every read, since a reset replaces the tenants. It
+    names each journal's tenant; ``keyless`` readers see that name in each entry (C2).
+    """
+
+    def __init__(self, journals: Journals, query: JournalQuery, *, keyless: bool):
+        self._journals = journals
+        self._query = query
+        self._keyless = keyless
+        self.position = query.since  # the seq read up to
+        self._missed_up_to = query.since  # the last dropped seq already reported
+
+    def read(self, limit: int = 1000) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
+        """``(seq, entry)`` pairs, and whether entries were dropped for room before this
+        reader could read them."""
+        after, newest, missed = self.position, self.position, False
+        streams = []
+        for tenant, journal in self._journals():
+            if journal.last_dropped > max(after, self._missed_up_to):
+                missed, self._missed_up_to = True, journal.last_dropped
+            newer = journal.newer_than(after)
+            if newer:
+                newest = max(newest, newer[-1].seq)
+                streams.append([(e, tenant) for e in newer if self._query.matches(e)])
+        pairs = list(itertools.islice(heapq.merge(*streams, key=lambda p: p[0].seq), limit))
+        self.position = pairs[-1][0].seq if len(pairs) == limit else newest
+        rendered = [(e.seq, e.render(t, keyless=self._keyless)) for e, t in pairs]
+        return rendered, missed

@@ -143,6 +143,12 @@ class Session:
         return self.created_at + self.ttl
 
     @property
+    def idle_deadline(self) -> float | None:
+        """S7: when an idle non-persistent session goes, counted from its last activity
+        (None for a persistent one). Shown by ``GET /_mock/state``; `deadline` is the rule."""
+        return None if self.persistent else self.last_activity + IDLE_TIMEOUT
+
+    @property
     def deadline(self) -> float:
         """S7: the clock time at which this session stops existing, as things stand now.
 

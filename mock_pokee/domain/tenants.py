@@ -27,7 +27,7 @@ from mock_pokee.domain.errors import (
 )
 from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
-from mock_pokee.domain.journal import JOURNAL_SIZE, Journal, new_numbering
+from mock_pokee.domain.journal import JOURNAL_SIZE, Followers, Journal, new_numbering
 from mock_pokee.domain.models import ModelCatalog, Rates
 from mock_pokee.domain.paths import check_relative_path
 from mock_pokee.domain.scopes import authorize
@@ -266,7 +266,7 @@ class Tenant:
     # -- usage and credits (U1, U2) ----------------------------------------------------
 
     def usage_report(self) -> dict[str, Any]:
-        """The U1 body."""
+        """U1, as ``GET /v1/usage`` answers it (and the state, C3, shows it)."""
         return {
             "rate_limit": self.usage.report(self.id, self.clock.now()),
             "credits": self.credits.report(),
@@ -319,12 +319,17 @@ class Tenant:
                     "expires_by": session.expiry_reason(),
                     "expired": session.is_expired(now),
                     "tools": [tool.name for tool in session.tools],
+                    # Both S7 bounds, whichever applies now: a busy session's idle
+                    # deadline starts again when its turn ends.
+                    "idle_deadline": session.idle_deadline,
+                    "ttl_deadline": session.hard_deadline,
                 }
                 for session in self._sessions.values()
             ],
             "turns": self.turns.describe(),
             "files": self.workspace.files(),
-            "credits": self.credits.describe(),
+            # U1 and U2, with what the credits have been debited (spent, debits).
+            "usage": {**self.usage_report(), "credits": self.credits.describe()},
         }
 
     # -- expiry (S7) ------------------------------------------------------------------
@@ -393,7 +398,9 @@ class TenantRegistry:
         self._report = report
         self.clock = Clock(mode=clock_mode, scale=scale, report=report)
         self.numbering = new_numbering()
-        self.journal = Journal(self.numbering, rules.journal_size)  # requests without a key
+        self.followers = Followers()  # live readers of every journal below (C4 stream)
+        # requests without a key
+        self.journal = Journal(self.numbering, rules.journal_size, self.followers)
         self.faults = FaultBook()  # rules added without a key: for every request
         self._tenants: dict[str, Tenant] = {}
         self._own_root = workspace_root is None
@@ -415,7 +422,7 @@ class TenantRegistry:
             clock = self.clock
             clock = Clock(clock.mode, clock.scale, clock.now(), report=self._report)
             workspace = Workspace(self.workspace_root / tenant_id)
-            journal = Journal(self.numbering, self.rules.journal_size)
+            journal = Journal(self.numbering, self.rules.journal_size, self.followers)
             tenant = Tenant(tenant_id, clock, self.rules, workspace, journal, self._report)
             self._tenants[tenant_id] = tenant
         return tenant

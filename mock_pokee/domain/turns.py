@@ -87,7 +87,7 @@ class EventRecord:
     def render(self) -> dict[str, Any]:
         return {
             "response_id": self.response_id,
-            "seq": self.seq,
+            "event_seq": self.seq,  # the event's own id (M3); ``seq`` is the journal's
             "type": self.type,
             "heard": self.deliveries.heard(self.seq),
         }

@@ -3,9 +3,8 @@
 Explicit waits (``pause``, a tool's ``duration``, a client tool's result) are on the
 mock's clock. The pacing between streamed chunks is cosmetic: real time divided by the
 scale, and none under the virtual clock (C1), so a turn without pauses completes at once
-there; a long text then yields to the event loop every `YIELD_EVERY` deltas, so that
-streaming it never holds up other requests. Documents are generated in a worker thread
-for the same reason.
+there. Documents are generated in a worker thread, so that a 50-slide deck does not hold
+up other requests.
 """
 
 from __future__ import annotations
@@ -40,8 +39,6 @@ from mock_pokee.scenarios.schema import (
     UsageStep,
     WriteStep,
 )
-
-YIELD_EVERY = 256  # deltas streamed between yields to the event loop when unpaced
 
 
 class TurnEffects(Protocol):
@@ -141,11 +138,9 @@ class ScenarioRun:
         content = template.render(streamed.content)
         turn.emit(f"{kind}.start")
         pace = turn.clock.real_seconds(streamed.pace)
-        for count, start in enumerate(range(0, len(content), streamed.chunk)):
+        for start in range(0, len(content), streamed.chunk):
             if pace > 0:  # cosmetic pacing; none at all under the virtual clock (C1)
                 await asyncio.sleep(pace)
-            elif count and count % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
             turn.emit(f"{kind}.delta", content=content[start : start + streamed.chunk])
         turn.emit(f"{kind}.stop")
         self._output_chars += len(content)

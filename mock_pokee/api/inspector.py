@@ -1,0 +1,55 @@
+"""``GET /_mock/ui``: the inspector, one page that shows and steers the mock in a browser.
+
+The page and its two assets ship inside the package (``mock_pokee/inspector/``), so a
+wheel serves them offline: no build step, no CDN. The page reads everything through the
+control plane (state, faults, clock, and the journal's stream), never through ``/v1``, so
+opening it adds nothing to the journal and no fault rule counts it. Its ``?key=`` is read
+by the page's script, which then acts on that tenant alone (C2); the server only serves
+files. Off with ``--no-control`` (C7), like the rest of ``/_mock``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_pokee.domain.errors import NotFound
+
+FOLDER = "inspector"
+PAGE = "index.html"
+ASSETS = {
+    "inspector.js": "text/javascript; charset=utf-8",
+    "inspector.css": "text/css; charset=utf-8",
+}
+
+# The page runs only its own script and talks only to this server: data shown in it
+# (paths, metadata, header values) can never run as code, and nothing leaks a key to
+# another site through a Referer.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+@cache
+def _read(name: str) -> bytes:
+    return resources.files("mock_pokee").joinpath(FOLDER, name).read_bytes()
+
+
+async def page(request: Request) -> Response:
+    return Response(_read(PAGE), media_type="text/html; charset=utf-8", headers=HEADERS)
+
+
+async def asset(request: Request) -> Response:
+    name = request.path_params["asset"]
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise NotFound(f"inspector asset {name[:100]!r}: not found; known: {', '.join(ASSETS)}")
+    return Response(_read(name), media_type=media_type, headers=HEADERS)

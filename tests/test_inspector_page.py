@@ -1,0 +1,95 @@
+"""The inspector's page over HTTP: one page and two assets served from the package, with
+a policy that lets only its own script run and only this server be called; strict about
+what it is asked for (A5); announced by ``mock-pokee serve`` beside the API (C7: only
+while the control plane is on). Its behaviour in a browser: ``test_inspector_browser``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from mock_pokee.cli import _announce
+from mock_pokee.settings import Settings
+from mock_pokee.testing import MockServer
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockServer]:
+    with MockServer() as running:
+        yield running
+
+
+def test_the_page_and_its_assets_are_served_from_the_package(server: MockServer) -> None:
+    page = httpx.get(f"{server.url}/_mock/ui", params={"key": "pk_acme_k"})
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assets = re.findall(r'(?:src|href)="(/_mock/ui/[^"]+)"', page.text)
+    assert sorted(assets) == ["/_mock/ui/inspector.css", "/_mock/ui/inspector.js"]
+    types = {}
+    for asset in assets:
+        answer = httpx.get(server.url + asset)
+        assert answer.status_code == 200
+        types[asset.rsplit(".", 1)[1]] = answer.headers["content-type"]
+    assert types == {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
+    assert not re.search(r"https?://", page.text), "every asset comes from the mock itself"
+
+
+def test_the_page_runs_only_its_own_script_and_talks_only_to_the_mock(server: MockServer) -> None:
+    headers = httpx.get(f"{server.url}/_mock/ui").headers
+    policy = dict(
+        part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";")
+    )
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == "'self'"
+    assert policy["connect-src"] == "'self'"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_head_answers_like_get_without_a_body(server: MockServer) -> None:
+    head = httpx.head(f"{server.url}/_mock/ui/inspector.js")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert int(head.headers["content-length"]) > 1000
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "named"),
+    [
+        ("/_mock/ui/secrets.txt", 404, "inspector asset 'secrets.txt'"),
+        ("/_mock/ui/..%2Fopenapi.yaml", 404, "GET /_mock/ui/../openapi.yaml: no such"),
+        ("/_mock/ui?tenant=acme", 400, "tenant"),
+        ("/_mock/ui/", 404, ""),  # a strict fake never redirects
+    ],
+)
+def test_a5_what_the_inspector_does_not_serve(
+    server: MockServer, path: str, status: int, named: str
+) -> None:
+    answer = httpx.get(server.url + path)
+    assert answer.status_code == status
+    assert answer.json()["message"].startswith(named)
+
+
+def test_the_page_is_not_journaled_and_counts_no_fault(server: MockServer) -> None:
+    with server.whole() as whole:
+        whole.faults.add({"type": "status", "status": 503}, match={"path": "/_mock/**"})
+        try:
+            assert httpx.get(f"{server.url}/_mock/ui").status_code == 200
+            assert [r["hits"] for r in whole.faults.list()] == [0]
+            assert not whole.journal.requests(path="/_mock/**")
+        finally:
+            whole.faults.clear()
+
+
+@pytest.mark.parametrize("control", [True, False])
+def test_c7_serve_announces_the_inspector_beside_the_api(
+    control: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _announce("http://127.0.0.1:8000", Settings(control=control))
+    printed = capsys.readouterr().out
+    shown = "  inspector: http://127.0.0.1:8000/_mock/ui" in printed
+    assert shown is control
+    assert "export POKEE_API=http://127.0.0.1:8000" in printed

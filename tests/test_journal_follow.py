@@ -1,0 +1,103 @@
+"""C4 live, as plain Python: incremental reads from the newest end, the `Follower` that the
+journal stream and the inspector read through, and `Followers`, woken by recording only
+while someone follows."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mock_pokee.domain.journal import (
+    Follower,
+    Followers,
+    Journal,
+    JournalQuery,
+    RequestRecord,
+    new_numbering,
+)
+
+
+def request(path: str) -> RequestRecord:
+    return RequestRecord("GET", path, [(b"authorization", b"Bearer pk_acme_0123456789abcdef")])
+
+
+def test_c4_newer_than_reads_only_what_is_new() -> None:
+    journal = Journal(new_numbering())
+    for n in range(6):
+        journal.record(float(n), "clock", None, n=n)
+    assert [e.seq for e in journal.newer_than(4)] == [5, 6]
+    assert [e.seq for e in journal.newer_than(6)] == []
+    assert [e.seq for e in journal.newer_than(0)] == [1, 2, 3, 4, 5, 6]
+    assert [e.seq for e in journal.select(JournalQuery.parse({"since": "5"}))] == [6]
+
+
+def test_c4_recording_wakes_followers_only_while_there_are_some() -> None:
+    followers = Followers()
+    journal = Journal(new_numbering(), followers=followers)
+    journal.record(1.0, "clock", None)  # nobody follows: nothing to wake, nothing fails
+    assert not followers
+    woken = asyncio.Event()
+    followers.add(woken)
+    journal.record_lazy(2.0, "request", None, request("/v1/usage"))
+    assert woken.is_set()
+    woken.clear()
+    journal.record(3.0, "expiry", "sess_a", reason="idle")
+    assert woken.is_set()
+
+
+def test_c2_a_keyless_follower_merges_every_journal_in_order_naming_tenants() -> None:
+    numbering = new_numbering()
+    server, acme, umbrella = (Journal(numbering) for _ in range(3))
+    acme.record(1.0, "clock", None)
+    server.record_lazy(2.0, "request", None, request("/health"))
+    umbrella.record(3.0, "expiry", "sess_u", reason="ttl")
+    journals = [(None, server), ("acme", acme), ("umbrella", umbrella)]
+    follower = Follower(lambda: journals, JournalQuery(), keyless=True)
+    entries, missed = follower.read()
+    assert [(seq, e["tenant"]) for seq, e in entries] == [(1, "acme"), (2, None), (3, "umbrella")]
+    assert not missed
+    assert follower.read() == ([], False)  # nothing new
+    acme.record(4.0, "clock", None)
+    assert [seq for seq, _ in follower.read()[0]] == [4]
+
+
+def test_c4_a_follower_applies_the_filters_and_reads_in_bounded_batches() -> None:
+    journal = Journal(new_numbering())
+    for n in range(10):
+        journal.record(float(n), "expiry" if n % 2 else "clock", "sess_a")
+    follower = Follower(
+        lambda: [("acme", journal)], JournalQuery.parse({"kind": "expiry"}), keyless=False
+    )
+    first, _ = follower.read(limit=3)
+    second, _ = follower.read(limit=3)
+    assert [seq for seq, _ in first] == [2, 4, 6]
+    assert [seq for seq, _ in second] == [8, 10]
+    assert all("tenant" not in entry and entry["kind"] == "expiry" for _, entry in first)
+    assert follower.position == 10
+
+
+def test_c4_a_follower_that_fell_behind_a_full_journal_is_told_once() -> None:
+    journal = Journal(new_numbering(), capacity=3)
+    follower = Follower(lambda: [("acme", journal)], JournalQuery(), keyless=False)
+    journal.record(1.0, "clock", None)
+    assert follower.read()[1] is False
+    for n in range(5):  # seq 2…6: 2 and 3 are dropped before the follower reads them
+        journal.record(float(n), "clock", None)
+    entries, missed = follower.read()
+    assert [seq for seq, _ in entries] == [4, 5, 6]
+    assert missed
+    journal.record(9.0, "clock", None)  # drops 4, which this follower has read
+    entries, missed = follower.read()
+    assert [seq for seq, _ in entries] == [7]
+    assert not missed
+
+
+def test_c4_a_follower_starting_after_what_was_dropped_has_missed_nothing() -> None:
+    journal = Journal(new_numbering(), capacity=2)
+    for n in range(5):
+        journal.record(float(n), "clock", None)
+    follower = Follower(
+        lambda: [("acme", journal)], JournalQuery.parse({"since": "3"}), keyless=False
+    )
+    entries, missed = follower.read()
+    assert [seq for seq, _ in entries] == [4, 5]
+    assert not missed
