@@ -34,14 +34,14 @@ def test_s1_given_fields_are_kept(api: httpx.Client) -> None:
         ttl=604800,
         metadata={"project": "q3"},
         file_access={"read": ["output/"], "write": ["output/", "tmp/"]},
-        model="pokee-large",
-        tools=[{"name": "web_search"}],
+        model="pokee-isaac",
+        tools=[{"type": "function", "name": "web_search", "parameters": {"type": "object"}}],
     )
     assert record["persistent"] is True
     assert record["ttl"] == 604800
     assert record["metadata"] == {"project": "q3"}
     assert record["file_access"] == {"read": ["output/"], "write": ["output/", "tmp/"]}
-    assert record["model"] == "pokee-large"
+    assert record["model"] == "pokee-isaac"
 
 
 @pytest.mark.inferred
@@ -80,7 +80,7 @@ def test_s1_wrong_types_are_400_naming_the_field(
 
 def test_s2_record_shape(api: httpx.Client) -> None:
     """S2: 201 with the whole record; the same shape from S3 and S4."""
-    response = api.post("/v1/sessions", json={"model": "m"})
+    response = api.post("/v1/sessions", json={"model": "pokee-isaac-high-reasoning"})
     assert response.status_code == 201
     record = response.json()
     assert SESSION_FIELDS | {"model"} <= set(record)

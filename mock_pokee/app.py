@@ -28,6 +28,7 @@ from mock_pokee.api.middleware import MockMiddleware
 from mock_pokee.api.routing import Endpoint, route
 from mock_pokee.domain.errors import DomainError, log_bug
 from mock_pokee.domain.keys import KeyPolicy
+from mock_pokee.domain.models import ModelCatalog
 from mock_pokee.domain.tenants import TenantRegistry, TenantRules
 from mock_pokee.requestlog import RequestLog
 from mock_pokee.scenarios.loader import ScenarioBook
@@ -68,8 +69,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         errors.append(exc)
         log_bug(exc)
 
+    rules = TenantRules(
+        max_sessions=settings.max_sessions,
+        journal_size=settings.journal_size,
+        limits=settings.limits,
+        models=ModelCatalog(settings.models),
+        credits=settings.credits,
+    )
     tenants = TenantRegistry(
-        TenantRules(max_sessions=settings.max_sessions, journal_size=settings.journal_size),
+        rules,
         clock_mode=settings.clock_mode,
         scale=settings.clock_scale,
         workspace_root=settings.workspace,

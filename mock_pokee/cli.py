@@ -10,8 +10,11 @@ from pathlib import Path
 
 from mock_pokee import __version__
 from mock_pokee.clock import CLOCK_MODES
+from mock_pokee.domain.credits import CREDIT_MODES, START_BALANCE, CreditTerms, check_balance
 from mock_pokee.domain.journal import JOURNAL_SIZE
 from mock_pokee.domain.keys import read_keys_file
+from mock_pokee.domain.models import Rates
+from mock_pokee.domain.usage import Limits
 from mock_pokee.settings import Settings
 
 KEYS_ENV = "MOCK_POKEE_KEYS"  # comma-separated keys; the same as --keys with a file
@@ -30,6 +33,35 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
     return value
+
+
+def _balance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    try:
+        return check_balance(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _model(text: str) -> tuple[str, Rates | None]:
+    """``NAME`` or ``NAME=IN/OUT`` (dollars per million input / output tokens)."""
+    name, _, rates = text.partition("=")
+    if not name or len(name) > 200 or not name.isprintable():
+        raise argparse.ArgumentTypeError(f"not a model name: {text!r}")
+    if not rates:
+        return name, None
+    try:
+        given = tuple(float(part) for part in rates.split("/"))
+    except ValueError:
+        given = ()
+    if len(given) != 2 or not all(0 <= rate < 1e6 for rate in given):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: rates are IN/OUT dollars per million tokens, e.g. {name}=3/15"
+        )
+    return name, Rates(*given)
 
 
 def _folder(text: str) -> Path:
@@ -88,6 +120,38 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--quiet", action="store_true", help="no line per request on the terminal")
     serve.add_argument(
+        "--model",
+        action="append",
+        type=_model,
+        default=[],
+        metavar="NAME[=IN/OUT]",
+        help="accept this model too (S1a), billed at IN/OUT dollars per million tokens "
+        "(default: the rates of pokee-isaac-high-reasoning); repeatable",
+    )
+    serve.add_argument(
+        "--credits-mode",
+        choices=CREDIT_MODES,
+        default="soft",
+        help="soft: debits are recorded; hard: a turn needs a balance of 1.00 (U2)",
+    )
+    serve.add_argument(
+        "--credits-balance",
+        type=_balance,
+        default=START_BALANCE,
+        metavar="DOLLARS",
+        help=f"each tenant's starting balance (U2; default {START_BALANCE:.2f})",
+    )
+    defaults = Limits()
+    for option, default, what in (
+        ("--turns-per-hour", defaults.turns_per_hour, "turns started an hour (U1, M11)"),
+        ("--turns-per-day", defaults.turns_per_day, "turns started a day (U1)"),
+        ("--tokens-per-hour", defaults.tokens_per_hour, "tokens used an hour (U1)"),
+        ("--tokens-per-day", defaults.tokens_per_day, "tokens used a day (U1)"),
+    ):
+        serve.add_argument(
+            option, type=_positive_int, default=default, metavar="N", help=f"{what}, per tenant"
+        )
+    serve.add_argument(
         "--scenarios",
         action="append",
         type=_folder,
@@ -115,6 +179,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
         upload_limit=args.upload_limit,
         journal_size=args.journal_size,
         request_log=not args.quiet,
+        models=tuple(args.model),
+        limits=Limits(
+            turns_per_hour=args.turns_per_hour,
+            turns_per_day=args.turns_per_day,
+            tokens_per_hour=args.tokens_per_hour,
+            tokens_per_day=args.tokens_per_day,
+        ),
+        credits=CreditTerms(mode=args.credits_mode, balance=args.credits_balance),
     )
 
 

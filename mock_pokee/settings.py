@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mock_pokee.clock import ClockMode
+from mock_pokee.domain.credits import CreditTerms
 from mock_pokee.domain.journal import JOURNAL_SIZE
+from mock_pokee.domain.models import Rates
+from mock_pokee.domain.usage import Limits
 
 
 @dataclass(frozen=True)
@@ -24,3 +27,7 @@ class Settings:
     upload_limit: int = 100 * 1024 * 1024  # F3: 100 MiB
     journal_size: int = JOURNAL_SIZE  # C4: entries kept per tenant
     request_log: bool = False  # one line per request on stdout (`serve` without --quiet)
+    # S1a: models beyond the documented two, each with its rates (None: the default's).
+    models: tuple[tuple[str, Rates | None], ...] = ()
+    limits: Limits = field(default_factory=Limits)  # U1, M11: per tenant
+    credits: CreditTerms = field(default_factory=CreditTerms)  # U2: what tenants start with

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
+from mock_pokee.domain.text import SHOWN_CHARS, is_unicode, shown
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -38,13 +39,39 @@ async def read_json(request: Request, model: type[Model], *, optional: bool = Fa
     try:
         data = json.loads(raw, parse_constant=refuse_constant)
     except ValueError as exc:
-        raise InvalidRequest(f"body: invalid JSON ({exc})") from None
+        raise InvalidRequest(_json_problem(raw, exc)) from None
     if not isinstance(data, dict):
         raise InvalidRequest(f"body: must be a JSON object, not {_json_type(data)}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidRequest(describe(exc)) from None
+
+
+class _Constant(str):
+    """Where ``NaN`` or ``Infinity`` stood, in a second, lenient parse."""
+
+
+def _json_problem(raw: bytearray, exc: ValueError) -> str:
+    """Why the body is not JSON; for ``NaN`` / ``Infinity``, the field that holds it."""
+    if isinstance(exc, json.JSONDecodeError) or "is not valid JSON" not in str(exc):
+        return f"body: invalid JSON ({exc})"
+    stack: list[tuple[str, Any]] = [("body", json.loads(raw, parse_constant=_Constant))]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, _Constant):
+            return f"{where}: invalid JSON ({value} is not a JSON number)"
+        if isinstance(value, dict):  # pushed in reverse: the first in the text is found first
+            prefix = "" if where == "body" else f"{where}."
+            stack += [(f"{prefix}{_key(key)}", item) for key, item in reversed(value.items())]
+        elif isinstance(value, list):
+            stack += [(f"{where}[{i}]", item) for i, item in reversed(list(enumerate(value)))]
+    return f"body: invalid JSON ({exc})"
+
+
+def _key(key: str) -> str:
+    """A body key as a message may show it (quoted if long or not valid Unicode)."""
+    return key if len(key) <= SHOWN_CHARS and is_unicode(key) else shown(key)
 
 
 def describe(exc: ValidationError) -> str:

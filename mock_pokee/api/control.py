@@ -1,6 +1,6 @@
 """The mock-only control plane under ``/_mock`` (C1 clock, C2 namespaces, C3 reset/state,
-C6 scenarios; C4 and C5 live in `journal_routes`, `journal_stream` and `fault_routes`, the
-inspector page in `inspector`).
+C6 scenarios, U2 credits; C4 and C5 live in `journal_routes`, `journal_stream` and
+`fault_routes`, the inspector page in `inspector`).
 
 Each route acts on the caller's tenant when the request carries a key, and on the whole
 server when it does not (C2).
@@ -11,7 +11,15 @@ from __future__ import annotations
 import asyncio
 from typing import Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -19,6 +27,7 @@ from mock_pokee.api import fault_routes, inspector, journal_routes, journal_stre
 from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import context, optional_tenant_for
 from mock_pokee.api.routing import Endpoint, Handler, route
+from mock_pokee.domain.credits import CreditMode, check_balance
 
 Number: TypeAlias = StrictInt | StrictFloat
 
@@ -39,6 +48,28 @@ class ClockAdvance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seconds: Number = Field(ge=0)
+
+
+class CreditsUpdate(BaseModel):
+    """``PUT /_mock/credits``: any of enabled, mode, balance (U2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool | None = None
+    mode: CreditMode | None = None
+    balance: Number | None = None
+
+    @field_validator("enabled", "mode", "balance", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null; leave the field out instead")
+        return value
+
+    @field_validator("balance")
+    @classmethod
+    def _balance(cls, value: float | None) -> float | None:
+        return None if value is None else check_balance(value)
 
 
 async def get_clock(request: Request) -> Response:
@@ -69,6 +100,18 @@ async def advance_clock(request: Request) -> Response:
     else:
         now = await tenant.advance_clock(seconds)
     return JSONResponse({"now": now, "advanced": seconds})
+
+
+async def set_credits(request: Request) -> Response:
+    """U2: a tenant's credits (with a key), or every tenant's and the start terms of new
+    ones (without). Answers the credits as U1 reports them."""
+    tenant = optional_tenant_for(request)
+    update = await read_json(request, CreditsUpdate)
+    fields = (update.enabled, update.mode, update.balance)
+    if tenant is not None:
+        tenant.credits.set(*fields)
+        return JSONResponse(tenant.credits.report())
+    return JSONResponse(context(request).tenants.set_credits(*fields).report())
 
 
 async def reset(request: Request) -> Response:
@@ -123,6 +166,7 @@ ENDPOINTS: dict[str, dict[str, Endpoint]] = {
     "/_mock/clock": {"GET": _control(get_clock), "PUT": _control(set_clock)},
     "/_mock/clock/advance": {"POST": _control(advance_clock)},
     "/_mock/reset": {"POST": _control(reset)},
+    "/_mock/credits": {"PUT": _control(set_credits)},
     "/_mock/state": {"GET": _control(state)},
     "/_mock/scenarios": {"GET": _control(scenarios)},
     "/_mock/faults": {

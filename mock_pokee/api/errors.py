@@ -29,6 +29,7 @@ STATUS_OF = {
     "not_found": 404,
     "method_not_allowed": 405,
     "session_busy": 409,
+    "no_pending_tool_call": 409,
     "payload_too_large": 413,
     "range_not_satisfiable": 416,
     "idempotency_mismatch": 422,
@@ -36,7 +37,8 @@ STATUS_OF = {
     "internal_error": 500,
     "service_unavailable": 503,
 }
-_ERROR_OF = {status: error for error, status in STATUS_OF.items()}
+# A status's first short name is its own (409 is session_busy, not no_pending_tool_call).
+_ERROR_OF = {status: error for error, status in reversed(STATUS_OF.items())}
 
 log = logging.getLogger("mock_pokee")
 

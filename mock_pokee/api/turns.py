@@ -1,4 +1,5 @@
-"""The message routes (M1, M7, M8, M9, C6): start a turn and stream it, resume, cancel.
+"""The message routes (M1, M7, M8, M9, M12, C6): start a turn and stream it, resume,
+cancel, answer its client tool calls.
 
 Every stream is a reader of the turn's log (see `mock_pokee.domain.turns`); closing it
 never touches the turn.
@@ -31,6 +32,8 @@ from mock_pokee.domain.faults import (
     MalformedFault,
     StallFault,
 )
+from mock_pokee.domain.text import is_unicode
+from mock_pokee.domain.toolcalls import ToolResult
 from mock_pokee.domain.turns import Drop, Event, Ping, Turn
 from mock_pokee.scenarios.runner import ScenarioRun
 
@@ -43,6 +46,23 @@ class MessageBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     message: StrictStr = Field(min_length=1)
+
+
+class ToolResultBody(BaseModel):
+    """M12: one result, ``{"call_id", "output"}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: StrictStr
+    output: StrictStr
+
+
+class ToolResultsBody(BaseModel):
+    """M12: ``{"results": [{"call_id", "output"}, …]}``, at least one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results: list[ToolResultBody] = Field(min_length=1)
 
 
 PING_FRAME = b": ping\n\n"
@@ -123,7 +143,8 @@ async def post_message(request: Request) -> Response:
         raise InvalidRequest(
             f"X-Mock-Scenario: unknown scenario {forced!r}; known: {ctx.scenarios.names()}"
         )
-    scenario = ctx.scenarios.choose(body.message, forced)
+    session = tenant.get_session(request.path_params["session_id"])
+    scenario = ctx.scenarios.choose(body.message, forced, session.tools)
     if (answer := await inject(request, scenario.name)) is not None:
         return answer
     start = tenant.start_turn(
@@ -182,10 +203,25 @@ async def cancel(request: Request) -> Response:
     return JSONResponse({"response_id": turn.id, "status": "already_complete"})
 
 
+async def tool_results(request: Request) -> Response:
+    """M12: results for the running turn's pending client tool calls → 202."""
+    tenant = tenant_for(request)
+    session_id = request.path_params["session_id"]
+    tenant.get_session(session_id)
+    body = await read_json(request, ToolResultsBody)
+    for index, result in enumerate(body.results):
+        if not is_unicode(result.output):
+            raise InvalidRequest(f"results[{index}].output: not valid Unicode (a lone surrogate)")
+    results = [ToolResult(r.call_id, r.output) for r in body.results]
+    accepted = tenant.answer_tool_calls(session_id, results)
+    return JSONResponse({"accepted": accepted}, status_code=202)
+
+
 ENDPOINTS: dict[str, dict[str, Endpoint]] = {
     "/v1/sessions/{session_id}/messages": {"POST": Endpoint(post_message, faults="handler")},
     "/v1/sessions/{session_id}/responses/{response_id}/events": {
         "GET": Endpoint(resume_events, query=("last_event_id",), faults="handler")
     },
     "/v1/sessions/{session_id}/responses/{response_id}/cancel": {"POST": Endpoint(cancel)},
+    "/v1/sessions/{session_id}/tool_results": {"POST": Endpoint(tool_results)},
 }

@@ -88,6 +88,14 @@ class RangeNotSatisfiable(DomainError):
     error = "range_not_satisfiable"
 
 
+class PaymentRequired(DomainError):
+    error = "payment_required"
+
+
+class NoPendingToolCall(DomainError):
+    error = "no_pending_tool_call"
+
+
 class ClockError(InvalidRequest):
     """A clock setting that cannot be applied (C1)."""
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from mock_pokee.domain.paths import entry_segments, quoted, scope_entry_problem
+from mock_pokee.domain.tools import ClientTool
 
 DEFAULT_TTL = 14_400  # S1: four hours
 MAX_TTL = 604_800  # S1 [C]: one week
@@ -119,11 +120,11 @@ class Session:
     metadata: dict[str, Any]
     file_access: FileAccess
     model: str | None = None
-    tools: list[Any] | None = None
+    tools: tuple[ClientTool, ...] = ()  # S1b, validated by `mock_pokee.domain.tools`
     busy: bool = False
 
     @classmethod
-    def create(cls, spec: SessionSpec, now: float) -> Session:
+    def create(cls, spec: SessionSpec, now: float, tools: tuple[ClientTool, ...] = ()) -> Session:
         return cls(
             id=new_session_id(),
             created_at=now,
@@ -133,7 +134,7 @@ class Session:
             metadata=dict(spec.metadata),
             file_access=spec.file_access,
             model=spec.model,
-            tools=spec.tools,
+            tools=tools,
         )
 
     @property

@@ -10,14 +10,16 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mock_pokee.clock import Clock, ClockMode
+from mock_pokee.domain.credits import CreditLedger, CreditMode, CreditTerms
 from mock_pokee.domain.deadlines import DeadlineQueue
 from mock_pokee.domain.errors import (
     BugReport,
+    NoPendingToolCall,
     NotFound,
     RateLimited,
     SessionBusy,
@@ -26,9 +28,12 @@ from mock_pokee.domain.errors import (
 from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
 from mock_pokee.domain.journal import JOURNAL_SIZE, Followers, Journal, new_numbering
+from mock_pokee.domain.models import ModelCatalog, Rates
 from mock_pokee.domain.paths import check_relative_path
 from mock_pokee.domain.scopes import authorize
 from mock_pokee.domain.sessions import Session, SessionSpec
+from mock_pokee.domain.toolcalls import ToolResult
+from mock_pokee.domain.tools import ClientTool, parse_tools
 from mock_pokee.domain.turnbook import TurnBook
 from mock_pokee.domain.turns import Event, EventRecord, StepRunner, Turn
 from mock_pokee.domain.usage import Limits, TurnEntry, UsageLedger
@@ -37,11 +42,14 @@ from mock_pokee.domain.workspace import Workspace
 
 @dataclass(frozen=True)
 class TenantRules:
-    """What every tenant of one server shares: its limits."""
+    """What every tenant of one server shares: its limits, its model catalog, and the
+    credits a tenant starts with."""
 
     max_sessions: int = 10
     limits: Limits = field(default_factory=Limits)
     journal_size: int = JOURNAL_SIZE
+    models: ModelCatalog = field(default_factory=ModelCatalog)
+    credits: CreditTerms = field(default_factory=CreditTerms)
 
 
 class SessionEffects:
@@ -51,6 +59,11 @@ class SessionEffects:
     def __init__(self, tenant: Tenant, session: Session):
         self._tenant = tenant
         self._session = session
+
+    @property
+    def tools(self) -> tuple[ClientTool, ...]:
+        """The session's client tools (M12), which a scenario may call."""
+        return self._session.tools
 
     def merge_metadata(self, keys: dict[str, Any]) -> None:
         self._session.metadata.update(keys)
@@ -102,6 +115,7 @@ class Tenant:
         self.journal = journal or Journal(new_numbering(), rules.journal_size)
         self.faults = FaultBook()
         self.usage = UsageLedger(rules.limits)
+        self.credits = CreditLedger(rules.credits)
         self.turns = TurnBook(clock)
         self._sessions: dict[str, Session] = {}
         self._expiries = DeadlineQueue(clock, self._expire_if_due)
@@ -109,7 +123,9 @@ class Tenant:
     # -- sessions (S1–S9) -------------------------------------------------------------
 
     def create_session(self, spec: SessionSpec) -> Session:
-        """S1/S2, with the S9 concurrency limit."""
+        """S1/S2, with the model (S1a) and tools (S1b) checked, and the S9 limit."""
+        self.rules.models.check(spec.model)
+        tools = parse_tools(spec.tools) if spec.tools is not None else ()
         if len(self._sessions) >= self.rules.max_sessions:
             self._drop_expired()
         if len(self._sessions) >= self.rules.max_sessions:
@@ -118,7 +134,7 @@ class Tenant:
                 f"limit is {self.rules.max_sessions}; delete one or wait for one to expire",
                 retry_after=self._seconds_until_a_slot_frees(),
             )
-        session = Session.create(spec, now=self.clock.now())
+        session = Session.create(spec, now=self.clock.now(), tools=tools)
         self._sessions[session.id] = session
         self._schedule_expiry(session)
         return session
@@ -189,14 +205,16 @@ class Tenant:
                 "wait for it to end (poll busy) or cancel it"
             )
         now = self.clock.now()
-        self._check_turn_rate(now)
+        self.usage.check(now)  # U1, M11: every window has room
+        self.credits.check_turn()  # U2: hard mode needs the per-turn minimum
         entry = self.usage.start_turn(now)
+        rates = self.rules.models.rates(session.model)
         turn = Turn(
             session_id=session_id,
             message=message,
             scenario=scenario,
             clock=self.clock,
-            on_end=lambda turn: self._turn_ended(turn, entry),
+            on_end=lambda turn: self._turn_ended(turn, entry, rates),
             on_event=self._journal_event,
             report=self._report,
         )
@@ -207,15 +225,16 @@ class Tenant:
         turn.start(runner(SessionEffects(self, session)))
         return TurnStart(turn, turn.id, started=True)
 
-    def _check_turn_rate(self, now: float) -> None:
-        """M11: at most ``turns_per_hour`` turns started in the last hour."""
-        limit = self.rules.limits.turns_per_hour
-        started = self.usage.starts_within(3600, now)
-        if len(started) >= limit:
-            raise RateLimited(
-                f"turns: {limit} turns per hour already started by this tenant",
-                retry_after=started[0] + 3600 - now,
+    def answer_tool_calls(self, session_id: str, results: list[ToolResult]) -> int:
+        """M12: results for the running turn's pending client tool calls."""
+        self.get_session(session_id)
+        turn = self.turns.running(session_id)
+        if turn is None or not turn.tool_calls.pending:
+            raise NoPendingToolCall(
+                f"session {session_id}: no tool call is waiting for a result"
+                + ("" if turn is None else f" (turn {turn.id} is running)")
             )
+        return turn.tool_calls.answer(results)
 
     def _journal_event(self, turn: Turn, event: Event) -> None:
         """C4: a turn's start, then each of its events (whether heard is decided later)."""
@@ -227,28 +246,41 @@ class Tenant:
         record = EventRecord(turn.id, event.seq, event.type, turn.log.deliveries)
         self.journal.record_lazy(now, "event", turn.session_id, record)
 
-    def _turn_ended(self, turn: Turn, usage: TurnEntry) -> None:
-        """M5: the session is idle with its final state before the terminal event."""
+    def _turn_ended(self, turn: Turn, usage: TurnEntry, rates: Rates) -> None:
+        """M5: the session is idle with its final state before the terminal event.
+        U1: the turn's tokens count in the windows; U2: it is billed unless cancelled."""
         fields: dict[str, Any] = {"response_id": turn.id, "status": turn.status}
         if turn.error is not None:
             fields["error"] = turn.error
         self.journal.record(self.clock.now(), "turn.end", turn.session_id, **fields)
         self.turns.finished(turn)
-        usage.tokens += sum(turn.usage.values())
+        self.usage.end_turn(usage, sum(turn.usage.values()), self.clock.now())
+        if turn.status != "cancelled":
+            self.credits.debit(turn.usage, rates)
         session = self._sessions.get(turn.session_id)
         if session is not None:
             session.busy = False
             session.last_activity = self.clock.now()
             self._schedule_expiry(session)
 
+    # -- usage and credits (U1, U2) ----------------------------------------------------
+
+    def usage_report(self) -> dict[str, Any]:
+        """U1, as ``GET /v1/usage`` answers it (and the state, C3, shows it)."""
+        return {
+            "rate_limit": self.usage.report(self.id, self.clock.now()),
+            "credits": self.credits.report(),
+        }
+
     # -- control plane (C3) -----------------------------------------------------------
 
     def reset(self) -> None:
-        """Empty the tenant: sessions, turns, files, usage, fault rules and journal. Its
-        clock keeps its mode and time."""
+        """Empty the tenant: sessions, turns, files, usage, credits (back to the start
+        terms), fault rules and journal. Its clock keeps its mode and time."""
         self.close()
         self.workspace.clear()
         self.usage = UsageLedger(self.rules.limits)
+        self.credits = CreditLedger(self.rules.credits)
         self.faults.clear()
         self.journal.clear()
 
@@ -286,6 +318,7 @@ class Tenant:
                     "deadline": session.deadline,
                     "expires_by": session.expiry_reason(),
                     "expired": session.is_expired(now),
+                    "tools": [tool.name for tool in session.tools],
                     # Both S7 bounds, whichever applies now: a busy session's idle
                     # deadline starts again when its turn ends.
                     "idle_deadline": session.idle_deadline,
@@ -295,12 +328,9 @@ class Tenant:
             ],
             "turns": self.turns.describe(),
             "files": self.workspace.files(),
-            "usage": self.usage_report(),
+            # U1 and U2, with what the credits have been debited (spent, debits).
+            "usage": {**self.usage_report(), "credits": self.credits.describe()},
         }
-
-    def usage_report(self) -> dict[str, Any]:
-        """U1, as ``GET /v1/usage`` answers it and the state (C3) shows it."""
-        return self.usage.report(self.id, self.clock.now())
 
     # -- expiry (S7) ------------------------------------------------------------------
 
@@ -364,6 +394,7 @@ class TenantRegistry:
         report: BugReport = log_bug,
     ):
         self.rules = rules
+        self._start_rules = rules  # what a reset of everything returns to
         self._report = report
         self.clock = Clock(mode=clock_mode, scale=scale, report=report)
         self.numbering = new_numbering()
@@ -424,11 +455,26 @@ class TenantRegistry:
         _journal_clock(self.journal, self.clock, "advance", before)
         return now
 
+    def set_credits(
+        self,
+        enabled: bool | None = None,
+        mode: CreditMode | None = None,
+        balance: float | None = None,
+    ) -> CreditTerms:
+        """U2 without a key: every tenant's credits, and the terms new tenants start with
+        (also what a reset restores)."""
+        self.rules = replace(self.rules, credits=self.rules.credits.updated(enabled, mode, balance))
+        for tenant in self:
+            tenant.rules = self.rules
+            tenant.credits.set(enabled, mode, balance)
+        return self.rules.credits
+
     def reset(self) -> None:
         """Everything: every tenant, and the server's own fault rules and journal."""
         for tenant in self:
             tenant.reset()
         self._tenants.clear()
+        self.rules = self._start_rules
         self.faults.clear()
         self.journal.clear()
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import BugReport, DomainError, ScenarioFailure, log_bug
+from mock_pokee.domain.toolcalls import ToolCalls
 
 TERMINAL_TYPES = frozenset({"message.completed", "message.error", "message.cancelled"})
 PING_EVERY = 15.0  # M3: a comment while no event is due for 15 s of clock time
@@ -192,6 +193,7 @@ class Turn:
         self._on_event = on_event
         self._report = report
         self._task: asyncio.Task[None] | None = None
+        self.tool_calls = ToolCalls(self.emit)  # M12: client tool calls awaiting results
         self._append(
             "message.created",
             {"id": self.id, "session_id": session_id, "status": "in_progress"},
@@ -260,4 +262,5 @@ class Turn:
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "events": len(self.log.events),
+            **self.tool_calls.describe(),
         }

@@ -1,7 +1,14 @@
-"""Turn and token accounting per tenant (contract U1, and the M11 limit that reads it).
+"""Turn and token accounting per tenant, and the limits it enforces (contract U1, M11).
 
 A turn counts once, when it starts, whatever its end; a 409 or an idempotent replay never
-reaches `UsageLedger.start_turn`. Tokens are added to the turn's entry as it reports them.
+reaches `UsageLedger.start_turn`. Its tokens (the sum of its ``usage``) are added when it
+ends, to every window it still falls in. Each window is enforced when a turn would start:
+at its turn limit, or at or over its token limit, the turn is refused with 429 and a
+``Retry-After`` of the time until enough of the window's turns have aged out of it.
+
+Two buckets are reported, as Pokee documents them: ``session_turn`` counts session turns
+(M1); ``response`` counts stateless ``POST /v1/responses`` calls, which the mock does not
+serve, so its windows stay at zero.
 """
 
 from __future__ import annotations
@@ -10,77 +17,127 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from mock_pokee.domain.errors import RateLimited
+
 HOUR = 3600
 DAY = 86_400
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-tenant budgets shown in U1. ``turns_per_hour`` is the M11 limit (default 300)."""
+    """Per-tenant budgets (U1's documented defaults; ``turns_per_hour`` is M11's)."""
 
     turns_per_hour: int = 300
-    turns_per_day: int = 7_200
-    tokens_per_hour: int = 1_000_000
-    tokens_per_day: int = 10_000_000
+    turns_per_day: int = 5_000
+    tokens_per_hour: int = 20_000_000
+    tokens_per_day: int = 200_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class TurnEntry:
     started_at: float
     tokens: int = 0
 
 
-class UsageLedger:
-    """Started turns of one tenant for the last day, oldest first."""
+class Window:
+    """The turns started in the last ``seconds``, oldest first, and their token sum."""
 
-    def __init__(self, limits: Limits):
-        self.limits = limits
+    def __init__(self, name: str, seconds: int, max_turns: int, max_tokens: int):
+        self.name = name
+        self.seconds = seconds
+        self.max_turns = max_turns
+        self.max_tokens = max_tokens
         self._turns: deque[TurnEntry] = deque()
+        self._tokens = 0
 
-    def start_turn(self, now: float) -> TurnEntry:
-        entry = TurnEntry(started_at=now)
+    def add(self, entry: TurnEntry) -> None:
         self._turns.append(entry)
-        return entry
 
-    def starts_within(self, window: float, now: float) -> list[float]:
-        """Start times of the turns started in the last ``window`` seconds, oldest first."""
-        self._forget_before(now - DAY)
-        return [t.started_at for t in self._turns if t.started_at > now - window]
+    def add_tokens(self, entry: TurnEntry, tokens: int, now: float) -> None:
+        self._forget(now)
+        if entry.started_at > now - self.seconds:  # still counted here
+            self._tokens += tokens
 
-    def report(self, caller_id: str, now: float) -> dict[str, Any]:
-        """The U1 body."""
-        self._forget_before(now - DAY)
-        windows = [
-            self._window(
-                "hour", HOUR, self.limits.turns_per_hour, self.limits.tokens_per_hour, now
-            ),
-            self._window("day", DAY, self.limits.turns_per_day, self.limits.tokens_per_day, now),
-        ]
+    def refusal(self, now: float) -> RateLimited | None:
+        """Why a turn starting now would break this window, or None."""
+        self._forget(now)
+        if len(self._turns) >= self.max_turns:
+            # The turn whose ageing out leaves room for one more.
+            oldest = self._turns[len(self._turns) - self.max_turns]
+            return RateLimited(
+                f"turns: {self.max_turns} turns per {self.name} already started by this "
+                "tenant (session_turn bucket)",
+                retry_after=oldest.started_at + self.seconds - now,
+            )
+        if self._tokens >= self.max_tokens:
+            return RateLimited(
+                f"tokens: {self._tokens} tokens used this {self.name}, the limit is "
+                f"{self.max_tokens} (session_turn bucket)",
+                retry_after=self._room_for_tokens_at() + self.seconds - now,
+            )
+        return None
+
+    def _room_for_tokens_at(self) -> float:
+        """The start time of the turn whose ageing out brings the tokens under the limit."""
+        remaining = self._tokens
+        for entry in self._turns:
+            remaining -= entry.tokens
+            if remaining < self.max_tokens:
+                return entry.started_at
+        return self._turns[-1].started_at
+
+    def report(self, now: float, *, counted: bool = True) -> dict[str, Any]:
+        self._forget(now)
         return {
-            "rate_limit": {
-                "caller_id": caller_id,
-                "buckets": {
-                    "session_turn": {"windows": windows},
-                    "response": {"windows": [dict(w) for w in windows]},
-                },
-            },
-            "credits": {"enabled": False, "mode": "unmetered", "balance": 0},
-        }
-
-    def _window(
-        self, name: str, seconds: int, max_turns: int, max_tokens: int, now: float
-    ) -> dict[str, Any]:
-        recent = [t for t in self._turns if t.started_at > now - seconds]
-        return {
-            "name": name,
-            "duration_seconds": seconds,
-            "turns": len(recent),
-            "max_turns": max_turns,
-            "tokens": sum(t.tokens for t in recent),
-            "max_tokens": max_tokens,
+            "name": self.name,
+            "duration_seconds": self.seconds,
+            "turns": len(self._turns) if counted else 0,
+            "max_turns": self.max_turns,
+            "tokens": self._tokens if counted else 0,
+            "max_tokens": self.max_tokens,
             "enabled": True,
         }
 
-    def _forget_before(self, cutoff: float) -> None:
+    def _forget(self, now: float) -> None:
+        cutoff = now - self.seconds
         while self._turns and self._turns[0].started_at <= cutoff:
-            self._turns.popleft()
+            self._tokens -= self._turns.popleft().tokens
+
+
+class UsageLedger:
+    """One tenant's windows: an hour and a day."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self._windows = (
+            Window("hour", HOUR, limits.turns_per_hour, limits.tokens_per_hour),
+            Window("day", DAY, limits.turns_per_day, limits.tokens_per_day),
+        )
+
+    def check(self, now: float) -> None:
+        """U1/M11: `RateLimited` if any window has no room for another turn."""
+        for window in self._windows:
+            refusal = window.refusal(now)
+            if refusal is not None:
+                raise refusal
+
+    def start_turn(self, now: float) -> TurnEntry:
+        entry = TurnEntry(started_at=now)
+        for window in self._windows:
+            window.add(entry)
+        return entry
+
+    def end_turn(self, entry: TurnEntry, tokens: int, now: float) -> None:
+        for window in self._windows:
+            window.add_tokens(entry, tokens, now)
+        entry.tokens += tokens
+
+    def report(self, caller_id: str, now: float) -> dict[str, Any]:
+        """U1's ``rate_limit``."""
+        return {
+            "caller_id": caller_id,
+            "buckets": {
+                "session_turn": {"windows": [w.report(now) for w in self._windows]},
+                "response": {"windows": [w.report(now, counted=False) for w in self._windows]},
+            },
+        }

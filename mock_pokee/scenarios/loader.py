@@ -8,7 +8,7 @@ before the built-ins when matching a message, and replace a built-in of the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from mock_pokee.domain.errors import ScenarioError
+from mock_pokee.domain.tools import ClientTool
 from mock_pokee.scenarios.schema import Scenario, StepError
 
 DEFAULT_SCENARIO = "quick-answer"
@@ -88,14 +89,17 @@ class ScenarioBook:
         """For messages: the loaded scenarios, in matching order."""
         return ", ".join(self._by_name)
 
-    def choose(self, message: str, forced: str | None = None) -> Scenario:
-        """C6: the forced one, else the first whose pattern matches, else the default.
+    def choose(
+        self, message: str, forced: str | None = None, tools: Sequence[ClientTool] = ()
+    ) -> Scenario:
+        """C6: the forced one, else the first that matches (its pattern, or a session
+        tool the message asks for), else the default.
 
         A forced name must be one of the loaded scenarios (`names`): the caller checks,
         since only it knows where the name came from."""
         if forced is not None:
             return self._by_name[forced]
         for scenario in self._by_name.values():
-            if scenario.matches(message):
+            if scenario.matches(message, tools):
                 return scenario
         return self._by_name[self.default]

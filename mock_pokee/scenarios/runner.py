@@ -1,23 +1,30 @@
 """Running a scenario's steps inside a turn.
 
-Explicit waits (``pause``, a tool's ``duration``) are on the mock's clock. The pacing
-between streamed chunks is cosmetic: real time divided by the scale, and none under the
-virtual clock (C1), so a turn without pauses completes at once there.
+Explicit waits (``pause``, a tool's ``duration``, a client tool's result) are on the
+mock's clock. The pacing between streamed chunks is cosmetic: real time divided by the
+scale, and none under the virtual clock (C1), so a turn without pauses completes at once
+there. Documents are generated in a worker thread, so that a 50-slide deck does not hold
+up other requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from mock_pokee.domain.errors import ScenarioFailure
+from mock_pokee.domain.tools import ClientTool
 from mock_pokee.domain.turns import Turn
-from mock_pokee.scenarios import documents
+from mock_pokee.scenarios import asked, documents
+from mock_pokee.scenarios.arguments import arguments_for
 from mock_pokee.scenarios.schema import (
+    ASKED_TOOL,
+    FIRST_TOOL,
+    ClientCall,
+    ClientToolStep,
     DropStep,
     FailStep,
     FileWrite,
@@ -33,12 +40,13 @@ from mock_pokee.scenarios.schema import (
     WriteStep,
 )
 
-_WORKSPACE_PATH = re.compile(r"/opt/sandbox/workspace/([^\s'\"`]+?)[.,;:!?)]*(?:\s|$)")
-_TOPIC = re.compile(r"\b(?:on|about|for|of)\s+(.+?)[.!?]*$", re.IGNORECASE)
-
 
 class TurnEffects(Protocol):
-    """What a turn may change in its session and workspace (given by the tenant)."""
+    """What a turn may change in its session and workspace (given by the tenant), and
+    the session's client tools it may call."""
+
+    @property
+    def tools(self) -> tuple[ClientTool, ...]: ...
 
     def merge_metadata(self, keys: dict[str, Any]) -> None: ...
 
@@ -55,18 +63,18 @@ class Template:
     session_id: str
     response_id: str
     requested_path: str
+    tool_output: str = ""  # the outputs of the last client tool step, one a line
 
     @classmethod
     def for_turn(cls, turn: Turn) -> Template:
-        topic = _topic(turn.message)
-        requested = _WORKSPACE_PATH.search(turn.message + " ")
+        topic = asked.topic_of(turn.message)
         return cls(
             message=turn.message,
             topic=topic,
-            slug=re.sub(r"[^a-z0-9]+", "-", topic.lower()).strip("-")[:60] or "output",
+            slug=asked.slug_of(topic),
             session_id=turn.session_id,
             response_id=turn.id,
-            requested_path=requested.group(1) if requested else "",
+            requested_path=asked.requested_path(turn.message),
         )
 
     def render(self, text: str) -> str:
@@ -82,11 +90,6 @@ class Template:
         return value
 
 
-def _topic(message: str) -> str:
-    match = _TOPIC.search(message.strip())
-    return (match.group(1) if match else message).strip() or "Untitled"
-
-
 class ScenarioRun:
     """Runs one scenario for one turn; the turn calls it as its step runner."""
 
@@ -97,14 +100,16 @@ class ScenarioRun:
         self._usage_given = False
 
     async def __call__(self, turn: Turn) -> None:
-        template = Template.for_turn(turn)
-        for step in self.scenario.steps:
-            await self._run(step, turn, template)
-        if not self._usage_given:
-            turn.usage = {
-                "input_tokens": len(turn.message) // 4 + 1,
-                "output_tokens": self._output_chars // 4,
-            }
+        self.template = Template.for_turn(turn)
+        try:
+            for step in self.scenario.steps:
+                await self._run(step, turn, self.template)
+        finally:  # a turn that fails part-way has used tokens too (U1, U2)
+            if not self._usage_given:
+                turn.usage = {
+                    "input_tokens": len(turn.message) // 4 + 1,
+                    "output_tokens": self._output_chars // 4,
+                }
 
     async def _run(self, step: Step, turn: Turn, template: Template) -> None:
         if isinstance(step, TextStep):
@@ -116,7 +121,9 @@ class ScenarioRun:
         elif isinstance(step, MetadataStep):
             self.effects.merge_metadata(template.render_all(step.metadata))
         elif isinstance(step, WriteStep):
-            self._write(step.write, turn, template)
+            await self._write(step.write, turn, template)
+        elif isinstance(step, ClientToolStep):
+            await self._client_tools(turn, step.client_tool, template)
         elif isinstance(step, PauseStep):
             await turn.clock.sleep(step.pause)
         elif isinstance(step, FailStep):
@@ -152,13 +159,47 @@ class ScenarioRun:
             "tool_result", id=tool_id, content=template.render(call.result), is_error=call.is_error
         )
 
-    def _write(self, write: FileWrite, turn: Turn, template: Template) -> None:
+    async def _write(self, write: FileWrite, turn: Turn, template: Template) -> None:
         path = template.render(write.path) or template.render(write.fallback_path or "")
         title = template.render(write.title)
+        count = asked.requested_count(turn.message)
         if write.document == "pptx":
-            data = documents.pptx_deck(title, turn.message)
+            slides = documents.part_count(count, documents.DEFAULT_SLIDES)
+            data = await asyncio.to_thread(documents.pptx_deck, title, template.topic, slides)
         elif write.document == "markdown":
-            data = documents.markdown_report(title, turn.message)
+            sections = documents.part_count(count, documents.DEFAULT_SECTIONS)
+            data = documents.markdown_report(title, template.topic, sections)
         else:
             data = template.render(write.content or "").encode()
         self.effects.write_file(path, data)
+
+    async def _client_tools(self, turn: Turn, calls: list[ClientCall], template: Template) -> None:
+        """M12: request the calls at once, wait on the clock for every result, and make
+        the outputs the ``{tool_output}`` of the steps that follow."""
+        requested = []
+        for call in calls:
+            tool = self._client_tool(call.tool, turn.message)
+            given = template.render_all(call.arguments)
+            arguments = given if given is not None else arguments_for(tool.parameters)
+            requested.append((tool.name, json.dumps(arguments, separators=(",", ":"))))
+        turn.tool_calls.request(requested)
+        outputs = await turn.tool_calls.wait(turn.clock)
+        if outputs is None:
+            raise ScenarioFailure("tool_result_timeout")
+        self.template = replace(self.template, tool_output="\n".join(outputs))
+
+    def _client_tool(self, wanted: str, message: str) -> ClientTool:
+        tools = self.effects.tools
+        if not tools:
+            raise ScenarioFailure("client_tool_unavailable: the session has no tools")
+        if wanted == FIRST_TOOL:
+            return tools[0]
+        if wanted == ASKED_TOOL:
+            return asked.asked_tool(tools, message) or tools[0]
+        for tool in tools:
+            if tool.name == wanted:
+                return tool
+        names = ", ".join(tool.name for tool in tools)
+        raise ScenarioFailure(
+            f"client_tool_unavailable: the session has no tool {wanted!r} (its tools: {names})"
+        )

@@ -3,13 +3,14 @@
 A scenario is a name, an optional message pattern, and a list of steps. Each step is a
 mapping with exactly one key, the step's kind; see ``scenarios/README.md`` for an annotated
 example. Strings in steps are templates: ``{message}``, ``{topic}``, ``{slug}``,
-``{session_id}``, ``{response_id}``, ``{requested_path}``.
+``{session_id}``, ``{response_id}``, ``{requested_path}``, ``{tool_output}``.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,10 +25,16 @@ from pydantic import (
 
 from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.filters import parse_older_than
+from mock_pokee.domain.tools import ClientTool
+from mock_pokee.scenarios.asked import asked_tool
 
 TEMPLATE_FIELDS = frozenset(
-    {"message", "topic", "slug", "session_id", "response_id", "requested_path"}
+    {"message", "topic", "slug", "session_id", "response_id", "requested_path", "tool_output"}
 )
+# A client tool step names a tool of the session, or one of these (M12, D).
+FIRST_TOOL = "$first"  # the session's first tool
+ASKED_TOOL = "$asked"  # the tool the message asks for, else the first
+_TOOL_NAME = r"^(\$first|\$asked|[A-Za-z0-9_-]{1,64})$"
 
 
 def _duration(value: object) -> float:
@@ -89,6 +96,26 @@ class ToolStep(_Step):
     tool: ToolCall
 
 
+class ClientCall(BaseModel):
+    """One call of a session's client tool; ``arguments`` default to values generated
+    from the tool's ``parameters`` schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: str = Field(pattern=_TOOL_NAME)
+    arguments: dict[str, Any] | None = None
+
+
+def _client_calls(value: object) -> object:
+    """``$first``, ``{tool, arguments}``, or a list of either (calls pending at once)."""
+    items = value if isinstance(value, list) else [value]
+    return [{"tool": item} if isinstance(item, str) else item for item in items]
+
+
+class ClientToolStep(_Step):
+    client_tool: Annotated[list[ClientCall], BeforeValidator(_client_calls), Field(min_length=1)]
+
+
 class MetadataStep(_Step):
     metadata: dict[str, Any]
 
@@ -148,6 +175,7 @@ Step = (
     | FailStep
     | DropStep
     | UsageStep
+    | ClientToolStep
 )
 STEP_KINDS: dict[str, type[_Step]] = {
     "text": TextStep,
@@ -159,6 +187,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "fail": FailStep,
     "drop": DropStep,
     "usage": UsageStep,
+    "client_tool": ClientToolStep,
 }
 
 
@@ -168,6 +197,8 @@ class Scenario(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str = ""
     match: str | None = None  # a regular expression, searched case-insensitively
+    # Also matches when the session has a tool the message asks for (M12).
+    match_tools: bool = False
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("steps", mode="before")
@@ -188,7 +219,9 @@ class Scenario(BaseModel):
                 raise ValueError(f"not a regular expression: {exc}") from None
         return value
 
-    def matches(self, message: str) -> bool:
+    def matches(self, message: str, tools: Sequence[ClientTool] = ()) -> bool:
+        if self.match_tools and asked_tool(tools, message) is not None:
+            return True
         return self.match is not None and re.search(self.match, message, re.IGNORECASE) is not None
 
 

@@ -1,0 +1,32 @@
+"""S1a: the model catalog, over real sockets."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from contract_tests.checks import assert_error, create
+
+DOCUMENTED = ["pokee-isaac-high-reasoning", "pokee-isaac"]
+
+
+@pytest.mark.parametrize("model", DOCUMENTED)
+def test_s1a_the_documented_models_are_accepted_and_kept(api: httpx.Client, model: str) -> None:
+    """S1a/S2: the model is locked at create and shown in the record (S3, S4 alike)."""
+    record = create(api, model=model)
+    assert record["model"] == model
+    assert api.get(f"/v1/sessions/{record['id']}").json()["model"] == model
+    assert [s["model"] for s in api.get("/v1/sessions").json()] == [model]
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize("model", ["pokee-large", "", "POKEE-ISAAC", "pokee-isaac ", "\ud800"])
+def test_s1a_an_unknown_model_is_400_naming_it(api: httpx.Client, model: str) -> None:
+    """S1a [C]: a model outside the catalog → 400 naming the field and the model; no
+    session is created."""
+    body = json.dumps({"model": model}).encode()  # a lone surrogate as a JSON escape
+    response = api.post("/v1/sessions", content=body)
+    assert_error(response, 400, "invalid_request", "model", repr(model))
+    assert api.get("/v1/sessions").json() == []

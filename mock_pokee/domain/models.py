@@ -1,0 +1,62 @@
+"""The model catalog (contract S1a) and each model's per-token rates (U2).
+
+A session's ``model`` is locked at create and must be one the mock knows: the two
+documented backends, plus any the server was started with (``--model NAME``). A session
+created without one runs on the default, `DEFAULT_MODEL`, and is billed at its rates; its
+record leaves ``model`` out, as S2 says ("``model`` when given").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.text import shown
+
+DEFAULT_MODEL = "pokee-isaac-high-reasoning"
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """Dollars per million tokens (U2)."""
+
+    input_per_million: float
+    output_per_million: float
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (
+            input_tokens * self.input_per_million + output_tokens * self.output_per_million
+        ) / 1_000_000
+
+
+DOCUMENTED: Mapping[str, Rates] = {
+    "pokee-isaac-high-reasoning": Rates(3.0, 15.0),
+    "pokee-isaac": Rates(0.30, 5.0),
+}
+
+
+class ModelCatalog:
+    """The models sessions may choose, with their rates. Extra models (a tenant's own
+    backends) are billed at the given rates, or the default model's."""
+
+    def __init__(self, extra: Iterable[tuple[str, Rates | None]] = ()):
+        self._rates = dict(DOCUMENTED)
+        for name, rates in extra:
+            self._rates[name] = rates or DOCUMENTED[DEFAULT_MODEL]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._rates)
+
+    def check(self, model: str | None) -> str | None:
+        """S1a [C]: the model as given, or `InvalidRequest` naming an unknown one."""
+        if model is not None and model not in self._rates:
+            raise InvalidRequest(
+                f"model: unknown model {shown(model)}; known: {', '.join(self._rates)}"
+            )
+        return model
+
+    def rates(self, model: str | None) -> Rates:
+        """The rates a session's turns are billed at (the default model's when none)."""
+        return self._rates[model or DEFAULT_MODEL]
