@@ -166,3 +166,38 @@ def test_d_documents_have_the_parts_asked_for_within_bounds() -> None:
     twelve = markdown_report("T", "tides", 12).decode()
     headings = [line for line in twelve.splitlines() if line.startswith("## ")]
     assert len(headings) == len(set(headings)) == 12
+
+
+def test_issue9_a_long_answer_leaves_room_for_other_requests(served: str) -> None:
+    """A 900 KB message echoed by quick-answer is over 100,000 deltas, emitted with no
+    pause under the virtual clock; the turn yields to other requests as it goes, so
+    /health answers within a bounded client timeout meanwhile."""
+    headers = {"Authorization": "Bearer pk_hostile_long"}
+    sid = httpx.post(f"{served}/v1/sessions", headers=headers).json()["id"]
+    message = "word " * 180_000
+    started = threading.Event()
+
+    def post() -> None:
+        with httpx.stream(
+            "POST",
+            f"{served}/v1/sessions/{sid}/messages",
+            json={"message": message},
+            headers={**headers, "X-Mock-Scenario": "quick-answer"},
+            timeout=60,
+        ) as response:
+            started.set()
+            for _ in response.iter_lines():
+                pass
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    try:
+        assert started.wait(timeout=30)
+        for _ in range(20):
+            assert httpx.get(f"{served}/health", timeout=1.0).status_code == 200
+    finally:
+        poster.join(timeout=60)
+    assert not poster.is_alive()
+    turn = httpx.get(f"{served}/_mock/state", headers=headers).json()["turns"][-1]
+    assert turn["status"] == "completed"
+    assert turn["events"] > 100_000

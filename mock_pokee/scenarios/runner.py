@@ -40,6 +40,11 @@ from mock_pokee.scenarios.schema import (
     WriteStep,
 )
 
+# Deltas emitted between two chances for other requests to run: a 1 MB message echoed in
+# 8-character deltas must not hold every tenant's requests for seconds. The turn still
+# completes without the clock moving (C1); an advance, even of 0 s, waits for it.
+YIELD_EVERY = 256
+
 
 class TurnEffects(Protocol):
     """What a turn may change in its session and workspace (given by the tenant), and
@@ -138,9 +143,11 @@ class ScenarioRun:
         content = template.render(streamed.content)
         turn.emit(f"{kind}.start")
         pace = turn.clock.real_seconds(streamed.pace)
-        for start in range(0, len(content), streamed.chunk):
+        for count, start in enumerate(range(0, len(content), streamed.chunk), 1):
             if pace > 0:  # cosmetic pacing; none at all under the virtual clock (C1)
                 await asyncio.sleep(pace)
+            elif count % YIELD_EVERY == 0:  # a long text must not hold the event loop
+                await asyncio.sleep(0)
             turn.emit(f"{kind}.delta", content=content[start : start + streamed.chunk])
         turn.emit(f"{kind}.stop")
         self._output_chars += len(content)
