@@ -1,27 +1,24 @@
-"""Reading request bodies and query strings strictly (A5, A8).
+"""Reading request bodies, query strings and headers strictly (A5, A8).
 
-A typo must fail loudly: unknown body keys at any depth and unknown or repeated query
-parameters are refused with a message that names them.
+A typo must fail loudly: unknown body keys at any depth, unknown or repeated query
+parameters, and a header the mock reads given more than once are refused with a message
+that names them. The JSON itself is read by `mock_pokee.domain.inputs`, within its limits.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
+from mock_pokee.domain.inputs import parse_json
+from mock_pokee.domain.strict import NULL_FIELD, StrictBody
 
-Model = TypeVar("Model", bound=BaseModel)
+Model = TypeVar("Model", bound=StrictBody)
 
 MAX_JSON_BODY = 1 << 20  # JSON bodies are small; anything larger is a mistake
-
-
-def refuse_constant(name: str) -> Any:
-    """For ``json.loads``: NaN and Infinity are not JSON, whatever Python accepts."""
-    raise ValueError(f"{name} is not valid JSON")
 
 
 async def read_json(request: Request, model: type[Model], *, optional: bool = False) -> Model:
@@ -35,10 +32,7 @@ async def read_json(request: Request, model: type[Model], *, optional: bool = Fa
         if optional:
             return model()
         raise InvalidRequest("body: missing; send a JSON object")
-    try:
-        data = json.loads(raw, parse_constant=refuse_constant)
-    except ValueError as exc:
-        raise InvalidRequest(f"body: invalid JSON ({exc})") from None
+    data = parse_json(raw, "body")
     if not isinstance(data, dict):
         raise InvalidRequest(f"body: must be a JSON object, not {_json_type(data)}")
     try:
@@ -52,7 +46,11 @@ def describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "body"
-        if error["type"] == "extra_forbidden":
+        if error["type"] == NULL_FIELD:
+            for name in error.get("ctx", {})["fields"]:
+                field = f"{where}.{name}" if error["loc"] else str(name)
+                problems.append(f"{field}: must not be null; leave the field out instead")
+        elif error["type"] == "extra_forbidden":
             problems.append(f"{where}: unknown field")
         else:
             # A custom validator's own words, without pydantic's "Value error, " prefix.
@@ -75,6 +73,14 @@ def query(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
             raise InvalidRequest(f"{name}: query parameter given more than once")
         params[name] = value
     return params
+
+
+def single_header(request: Request, name: str) -> str | None:
+    """The value of a header the mock reads, if given; given twice, it is ambiguous."""
+    values = request.headers.getlist(name)
+    if len(values) > 1:
+        raise InvalidRequest(f"{name}: header given {len(values)} times; send it once")
+    return values[0] if values else None
 
 
 def _json_type(value: object) -> str:

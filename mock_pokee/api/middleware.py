@@ -22,6 +22,7 @@ from mock_pokee.api.connection import Connection, Cut
 from mock_pokee.api.context import (
     CONTEXT_SCOPE_KEY,
     HEADERS_SCOPE_KEY,
+    REPEATED_HEADER,
     RESPONSE_ID_SCOPE_KEY,
     SESSION_SCOPE_KEY,
     TENANT_SCOPE_KEY,
@@ -62,9 +63,9 @@ class MockMiddleware:
         authorization = fault = None
         for name, value in scope["headers"]:  # servers give header names in lower case
             if name == b"authorization":
-                authorization = value
+                authorization = value if authorization is None else REPEATED_HEADER
             elif name == b"x-mock-fault":
-                fault = value
+                fault = value if fault is None else REPEATED_HEADER
         scope[HEADERS_SCOPE_KEY] = (authorization, fault)
         started = time.perf_counter()
         path = scope["path"]

@@ -12,18 +12,17 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import Field, StrictStr
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from mock_pokee.api.bodies import read_json
+from mock_pokee.api.bodies import read_json, single_header
 from mock_pokee.api.connection import Cut
 from mock_pokee.api.context import RESPONSE_ID_SCOPE_KEY, context, params, tenant_for
 from mock_pokee.api.injection import event_fault, inject
 from mock_pokee.api.routing import Endpoint
-from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.faults import (
     CutFrameFault,
     DropFault,
@@ -31,16 +30,16 @@ from mock_pokee.domain.faults import (
     MalformedFault,
     StallFault,
 )
+from mock_pokee.domain.inputs import whole_number
+from mock_pokee.domain.strict import StrictBody
 from mock_pokee.domain.turns import Drop, Event, Ping, Turn
 from mock_pokee.scenarios.runner import ScenarioRun
 
-SCENARIO_HEADER = "x-mock-scenario"
+SCENARIO_HEADER = "X-Mock-Scenario"
 
 
-class MessageBody(BaseModel):
+class MessageBody(StrictBody):
     """M1: ``{"message": "<non-empty text>"}``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     message: StrictStr = Field(min_length=1)
 
@@ -118,7 +117,7 @@ async def post_message(request: Request) -> Response:
     tenant = tenant_for(request)
     body = await read_json(request, MessageBody)
     ctx = context(request)
-    forced = request.headers.get(SCENARIO_HEADER) if ctx.control else None
+    forced = single_header(request, SCENARIO_HEADER) if ctx.control else None
     scenario = ctx.scenarios.choose(body.message, forced)
     if (answer := await inject(request, scenario.name)) is not None:
         return answer
@@ -127,7 +126,7 @@ async def post_message(request: Request) -> Response:
         body.message,
         scenario.name,
         lambda effects: ScenarioRun(scenario, effects),
-        idempotency_key=request.headers.get("idempotency-key"),
+        idempotency_key=single_header(request, "Idempotency-Key"),
         body_hash=_body_hash(body),
     )
     if start.turn is None:
@@ -150,7 +149,7 @@ async def resume_events(request: Request) -> Response:
     session_id = request.path_params["session_id"]
     tenant.get_session(session_id)
     turn = tenant.turns.get(session_id, request.path_params["response_id"])
-    header = request.headers.get("last-event-id")
+    header = single_header(request, "Last-Event-ID")
     after = _last_event_id(header, params(request).get("last_event_id"))
     if (answer := await inject(request, turn.scenario)) is not None:
         return answer
@@ -158,12 +157,12 @@ async def resume_events(request: Request) -> Response:
 
 
 def _last_event_id(header: str | None, param: str | None) -> int:
-    for name, value in (("Last-Event-ID", header), ("last_event_id", param)):
+    """M7: the header wins over the parameter, but both must be well formed."""
+    after = -1
+    for name, value in (("last_event_id", param), ("Last-Event-ID", header)):
         if value is not None:
-            if not value.isascii() or not value.isdigit():
-                raise InvalidRequest(f"{name}: must be a non-negative integer, not {value!r}")
-            return int(value)
-    return -1
+            after = whole_number(value, name)
+    return after
 
 
 async def cancel(request: Request) -> Response:

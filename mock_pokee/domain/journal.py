@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.globs import MAX_PATTERN, PathGlob
+from mock_pokee.domain.inputs import shown, whole_number
 from mock_pokee.domain.keys import mask_authorization
 
 JOURNAL_SIZE = 20_000  # entries per tenant (and for the server) before the oldest go
@@ -121,21 +122,21 @@ class JournalQuery:
             for kind in wanted:
                 matching = {k for k in KINDS if k == kind or k.split(".")[0] == kind}
                 if not matching:
-                    raise InvalidRequest(f"kind: unknown kind {kind!r}; known: {', '.join(KINDS)}")
+                    raise InvalidRequest(
+                        f"kind: unknown kind {shown(kind)}; known: {', '.join(KINDS)}"
+                    )
                 expanded |= matching
             kinds = frozenset(expanded)
         path = params.get("path")
         if path is not None and len(path) > MAX_PATTERN:
             raise InvalidRequest(f"path: a pattern of at most {MAX_PATTERN} characters")
-        since = params.get("since", "0")
-        if not (since.isascii() and since.isdigit() and len(since) <= 18):
-            raise InvalidRequest(f"since: must be an entry's seq (a whole number), not {since!r}")
+        since = whole_number(params.get("since", "0"), "since")
         return cls(
             kinds=kinds,
             method=params["method"].upper() if "method" in params else None,
             path=PathGlob.compile(path) if path is not None else None,
             session=params.get("session"),
-            since=int(since),
+            since=since,
         )
 
     def matches(self, entry: Entry) -> bool:

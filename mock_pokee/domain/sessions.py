@@ -10,15 +10,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictStr,
-    field_validator,
-)
+from pydantic import BeforeValidator, Field, StrictBool, StrictStr
+
+from mock_pokee.domain.strict import StrictBody
 
 DEFAULT_TTL = 14_400  # S1: four hours
 MAX_TTL = 604_800  # S1 [C]: one week
@@ -44,22 +38,18 @@ def new_session_id() -> str:
     return "sess_" + secrets.token_hex(6)
 
 
-class FileAccess(BaseModel):
+class FileAccess(StrictBody):
     """S1 ``file_access``: path prefixes the session may read and write.
 
     A key left out defaults to ``[""]`` (the whole workspace), like the whole object does.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
     read: list[StrictStr] = Field(default_factory=lambda: [""])
     write: list[StrictStr] = Field(default_factory=lambda: [""])
 
 
-class SessionSpec(BaseModel):
+class SessionSpec(StrictBody):
     """The body of ``POST /v1/sessions`` (S1). Unknown keys at any depth are refused (A8)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     persistent: StrictBool = False
     ttl: JsonInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
@@ -67,14 +57,6 @@ class SessionSpec(BaseModel):
     file_access: FileAccess = Field(default_factory=FileAccess)
     model: StrictStr | None = None
     tools: list[Any] | None = None
-
-    @field_validator("model", "tools", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        """Absent means "not given"; an explicit null is a wrong type, as the schema says."""
-        if value is None:
-            raise ValueError("must not be null; leave the field out instead")
-        return value
 
 
 @dataclass(slots=True)
