@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import StrictFloat, StrictInt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -20,26 +20,23 @@ from mock_pokee.api.context import context, optional_tenant_for
 from mock_pokee.api.routing import Endpoint, Handler, route
 from mock_pokee.clock import ClockError
 from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.strict import StrictBody
 
 Number: TypeAlias = StrictInt | StrictFloat
 
 
-class ClockUpdate(BaseModel):
-    """``PUT /_mock/clock``: any of mode, scale, now."""
-
-    model_config = ConfigDict(extra="forbid")
+class ClockUpdate(StrictBody):
+    """``PUT /_mock/clock``: any of mode, scale, now (their ranges: `Clock.validate`)."""
 
     mode: Literal["real", "scaled", "virtual"] | None = None
-    scale: Number | None = Field(default=None, gt=0)
-    now: Number | None = Field(default=None, ge=0)
+    scale: Number | None = None
+    now: Number | None = None
 
 
-class ClockAdvance(BaseModel):
-    """``POST /_mock/clock/advance``."""
+class ClockAdvance(StrictBody):
+    """``POST /_mock/clock/advance`` (its range: `Clock.check_advance`)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    seconds: Number = Field(ge=0)
+    seconds: Number
 
 
 async def get_clock(request: Request) -> Response:
@@ -68,10 +65,13 @@ async def advance_clock(request: Request) -> Response:
     """C1: fires everything that falls due, in time order, before answering."""
     tenant = optional_tenant_for(request)
     seconds = (await read_json(request, ClockAdvance)).seconds
-    if tenant is None:
-        now = await context(request).tenants.advance_clocks(seconds)
-    else:
-        now = await tenant.advance_clock(seconds)
+    try:
+        if tenant is None:
+            now = await context(request).tenants.advance_clocks(seconds)
+        else:
+            now = await tenant.advance_clock(seconds)
+    except ClockError as exc:
+        raise InvalidRequest(str(exc)) from None
     return JSONResponse({"now": now, "advanced": seconds})
 
 

@@ -29,6 +29,7 @@ from mock_pokee.api.context import (
 )
 from mock_pokee.api.delivery import Delivery, delivery_for
 from mock_pokee.api.injection import chosen_fault
+from mock_pokee.clock import MAX_TIME
 from mock_pokee.domain.journal import RequestRecord
 
 if TYPE_CHECKING:
@@ -45,8 +46,9 @@ _NO_PARAMS: dict[str, str] = {}
 @lru_cache(maxsize=256)
 def http_date(second: int) -> bytes:
     """The header value for one whole second; cached, as formatting costs more than the
-    rest of a small response's headers together."""
-    return formatdate(second, usegmt=True).encode()
+    rest of a small response's headers together. A scaled clock may run past the last
+    date HTTP can show; the header then stays at that date."""
+    return formatdate(min(second, MAX_TIME), usegmt=True).encode()
 
 
 class MockMiddleware:

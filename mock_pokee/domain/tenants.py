@@ -383,7 +383,11 @@ class TenantRegistry:
             tenant.set_clock(mode=mode, scale=scale, now=now)
 
     async def advance_clocks(self, seconds: float) -> float:
-        for tenant in self:
+        """C2 without a key: every tenant's clock and the server clock, each in turn."""
+        tenants = list(self)
+        for clock in [self.clock, *(t.clock for t in tenants)]:  # all or nothing: check
+            clock.check_advance(seconds)  # every clock before moving one
+        for tenant in tenants:
             await tenant.advance_clock(seconds)
         before = self.clock.now()
         now = await self.clock.advance(seconds)
