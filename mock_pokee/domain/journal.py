@@ -163,6 +163,9 @@ class Journal:
     numbering: Iterator[int]
     capacity: int = JOURNAL_SIZE
     dropped: int = 0
+    # Entries other than requests and events recorded since the last clear (a clock
+    # move, a fault, an expiry …): a tenant with any is never forgotten (`TenantRegistry`).
+    noted: int = 0
     entries: deque[Entry] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,6 +175,7 @@ class Journal:
         self, at: float, kind: str, session: str | None = None, **fields: Any
     ) -> dict[str, Any]:
         """Add an entry; returns its fields so a caller may complete them later."""
+        self.noted += 1
         self._append(Entry(next(self.numbering), at, kind, session, fields))
         return fields
 
@@ -191,6 +195,12 @@ class Journal:
     def clear(self) -> None:
         self.entries.clear()
         self.dropped = 0
+        self.noted = 0
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest entry kept; 0 when empty."""
+        return self.entries[-1].seq if self.entries else 0
 
     def select(self, query: JournalQuery) -> list[Entry]:
         return [entry for entry in self.entries if query.matches(entry)]

@@ -37,6 +37,11 @@ class UsageLedger:
         self.limits = limits
         self._turns: deque[TurnEntry] = deque()
 
+    @property
+    def empty(self) -> bool:
+        """No turn counted (in the last day, once it has been read)."""
+        return not self._turns
+
     def start_turn(self, now: float) -> TurnEntry:
         entry = TurnEntry(started_at=now)
         self._turns.append(entry)
