@@ -24,3 +24,9 @@ class Settings:
     upload_limit: int = 100 * 1024 * 1024  # F3: 100 MiB
     journal_size: int = JOURNAL_SIZE  # C4: entries kept per tenant
     request_log: bool = False  # one line per request on stdout (`serve` without --quiet)
+    # Wall-time bounds (seconds) on slow clients: sending a request head, staying idle
+    # between requests, and holding open connections while the server stops (uvicorn
+    # takes the last two in whole seconds).
+    header_timeout: float = 10.0
+    keep_alive_timeout: int = 5
+    shutdown_timeout: int = 3

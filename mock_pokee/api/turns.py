@@ -45,6 +45,7 @@ class MessageBody(StrictBody):
 
 
 PING_FRAME = b": ping\n\n"
+SHUTDOWN_GRACE = 1.0  # seconds a stream has at shutdown to send its turn's last event
 
 
 def frame(event: Event) -> bytes:
@@ -62,6 +63,8 @@ class TurnStream(EventSourceResponse):
     """One reader of a turn's log, as an SSE response (M3).
 
     Pings come from the log reader on the mock's clock, so the library's own are off.
+    When the server stops it ends every running turn first; the library, which notices a
+    stop on its own, gives the stream `SHUTDOWN_GRACE` to send that terminal event.
     The connection is cut (see `Cut`) at a scenario's ``drop`` step and where a fault
     that counts this stream's events says so; events are framed here, as bytes, because
     a ``cut_frame`` fault needs half of one.
@@ -72,6 +75,7 @@ class TurnStream(EventSourceResponse):
             self._frames(turn, after, live, fault),
             ping=0,
             sep="\n",
+            shutdown_grace_period=SHUTDOWN_GRACE,
             headers={"X-Response-Id": turn.id},
         )
         self.response_id = turn.id

@@ -295,6 +295,11 @@ class Tenant:
             and not self.workspace.root.exists()
         )
 
+    def end_turns(self, error: str) -> None:
+        """End every running turn with ``message.error`` (a server shutting down), so each
+        open stream ends with its terminal event."""
+        self.turns.end_running(error)
+
     def close(self) -> None:
         """End running turns and drop sessions and timers; files stay (server shutdown)."""
         self.turns.clear()
@@ -471,6 +476,11 @@ class TenantRegistry:
         self._tenants.clear()
         self.faults.clear()
         self.journal.clear()
+
+    def end_turns(self, error: str) -> None:
+        """A server about to stop: every running turn ends with ``message.error``."""
+        for tenant in self:
+            tenant.end_turns(error)
 
     def close(self) -> None:
         """At shutdown: end everything. Files stay in a workspace folder the user named;

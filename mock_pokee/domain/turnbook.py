@@ -92,6 +92,10 @@ class TurnBook:
     def _forget_key(self, key: str) -> None:
         self._keys.pop(key, None)
 
+    def end_running(self, error: str) -> None:
+        for turn in list(self._running.values()):
+            turn.end("error", error)
+
     def clear(self) -> None:
         for turn in list(self._running.values()):
             turn.end("cancelled")
