@@ -121,7 +121,8 @@ def _check_value(value: Any, where: str) -> None:
             raise InvalidRequest(f"{_field(where, path)}: {item.reason}")
         elif isinstance(item, dict | list):
             if depth == MAX_DEPTH:
-                raise InvalidRequest(f"{_field(where, path)}: nested deeper than {MAX_DEPTH} levels")
+                field = _field(where, path)
+                raise InvalidRequest(f"{field}: nested deeper than {MAX_DEPTH} levels")
             if isinstance(item, dict):
                 for key, child in item.items():
                     _check_text(key, path, where, key=True)
