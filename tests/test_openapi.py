@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from openapi_spec_validator import validate
 
 from mock_pokee.api import control, v1
@@ -64,6 +65,7 @@ def test_the_server_serves_the_document() -> None:
     assert response.json() == openapi_document()
 
 
+@pytest.mark.timeout(300)  # its own subprocess timeout (240 s) bounds it
 def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
     """`st run --checks all` with the auth header set. The mock runs with a key list so
     that Schemathesis's invalid-credential probes get the 401 a real deployment gives, and
