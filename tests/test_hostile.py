@@ -419,6 +419,24 @@ def test_shutdown_ends_open_streams_with_a_terminal_event() -> None:
     assert running.errors == []
 
 
+def test_a_trickling_upload_holds_up_a_stop_no_longer_than_the_bound() -> None:
+    """A body that trickles in is cut when the server stops, after --shutdown-timeout."""
+    running = ThreadedServer(Settings(port=0, clock_mode="virtual", shutdown_timeout=1)).start()
+    key = new_key()
+    sid = httpx.post(f"{running.url}/v1/sessions", headers={"Authorization": f"Bearer {key}"})
+    head = (
+        f"PUT /v1/sessions/{sid.json()['id']}/files/slow.bin HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    host, port = running.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(head.encode() + b"x" * 1000)
+        started = time.monotonic()
+        running.stop()
+    assert time.monotonic() - started < 3
+    assert running.errors == []
+
+
 # -- 18: idle tenants are forgotten --------------------------------------------------------
 # (driven without HTTP: see tests/test_tenants.py)
 
