@@ -105,13 +105,14 @@ def parse_json(raw: bytes | bytearray | str, where: str) -> Any:
     # Only a document with many brackets can be too deep, and only a \u escape can make
     # a lone surrogate (the text itself was decoded strictly): most skip the walk.
     if reader.refused or "\\u" in text or text.count("[") + text.count("{") > MAX_DEPTH:
-        _check_value(value, where)
+        check_value(value, where)
     return value
 
 
-def _check_value(value: Any, where: str) -> None:
+def check_value(value: Any, where: str) -> None:
     """Refuse nesting beyond `MAX_DEPTH`, lone surrogates and numbers that cannot be
-    kept, naming the field. Iterative, so its own depth is never a problem."""
+    kept, naming the field. Iterative, so its own depth is never a problem. Also for
+    values from elsewhere that will be stored and served (YAML can spell "\\ud800" too)."""
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         item, path, depth = stack.pop()
