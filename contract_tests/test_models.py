@@ -28,5 +28,7 @@ def test_s1a_an_unknown_model_is_400_naming_it(api: httpx.Client, model: str) ->
     session is created."""
     body = json.dumps({"model": model}).encode()  # a lone surrogate as a JSON escape
     response = api.post("/v1/sessions", content=body)
-    assert_error(response, 400, "invalid_request", "model", repr(model))
+    # A lone surrogate is refused before the catalog is asked (every body's rule).
+    shown = "lone surrogate" if model == "\ud800" else repr(model)
+    assert_error(response, 400, "invalid_request", "model", shown)
     assert api.get("/v1/sessions").json() == []

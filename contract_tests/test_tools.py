@@ -319,7 +319,7 @@ def test_m12_pings_go_on_and_a_dropped_stream_resumes_while_waiting(
         ({"results": [{"call_id": "CALL", "output": 5}]}, "results.0.output"),
         ({"results": [{"call_id": 5, "output": "x"}]}, "results.0.call_id"),
         ({"results": [{"call_id": "CALL", "output": "x", "is_error": True}]}, "is_error"),
-        ({"results": [{"call_id": "CALL", "output": "\ud800"}]}, "results[0].output"),
+        ({"results": [{"call_id": "CALL", "output": "\ud800"}]}, "results.0.output"),
         ({"results": [{"call_id": "CALL", "output": "x"}], "extra": 1}, "extra"),
     ],
 )
@@ -365,7 +365,7 @@ def nested(levels: int) -> dict[str, object]:
         ([tool("ok"), tool("a"), tool("ok")], ["tools[2] (ok)", "name", "twice"]),
         ([tool(description=5)], ["tools[0] (t)", "description"]),
         ([tool(description="é" * 8193)], ["tools[0] (t)", "description", "16 KiB"]),
-        ([tool(description="\ud800")], ["tools[0] (t)", "description"]),
+        ([tool(description="\ud800")], ["tools.0.description", "lone surrogate"]),
         ([tool(strict="yes")], ["tools[0] (t)", "strict"]),
         ([tool(color="red")], ["tools[0] (t)", "color"]),
         ([{"type": "function", "name": "t"}], ["tools[0] (t)", "parameters"]),
@@ -375,7 +375,7 @@ def nested(levels: int) -> dict[str, object]:
         ([tool(parameters={"type": "object", "properties": {"a": 1}})], ["(t)", "properties"]),
         ([tool(parameters={"type": "object", "required": "a"})], ["(t)", "required"]),
         ([tool(parameters=nested(20))], ["tools[0] (t)", "parameters", "deeper"]),
-        ([tool(parameters={"type": "object", "\ud800": 1})], ["(t)", "parameters"]),
+        ([tool(parameters={"type": "object", "\ud800": 1})], ["tools.0.parameters", "surrogate"]),
         ([tool(f"t{n}") for n in range(129)], ["tools", "129", "128"]),
     ],
 )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from mock_pokee import __version__
-from mock_pokee.clock import CLOCK_MODES
+from mock_pokee.clock import CLOCK_MODES, MAX_SCALE, ClockError, check_scale
 from mock_pokee.domain.credits import CREDIT_MODES, START_BALANCE, CreditTerms, check_balance
 from mock_pokee.domain.journal import JOURNAL_SIZE
 from mock_pokee.domain.keys import read_keys_file
@@ -21,17 +22,48 @@ KEYS_ENV = "MOCK_POKEE_KEYS"  # comma-separated keys; the same as --keys with a 
 DEV_KEY = "pk_local_dev"
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake reported on one line (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _whole(text: str, least: int, most: int) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}")
+    if len(text) > 20 or not least <= int(text) <= most:
+        raise argparse.ArgumentTypeError(f"must be between {least} and {most}, not {text}")
+    return int(text)
+
+
+def _count(most: int) -> Callable[[str], int]:
+    """A whole number from 1 to ``most`` (beyond it, a mistake rather than a wish)."""
+    return lambda text: _whole(text, 1, most)
+
+
+def _port(text: str) -> int:
+    return _whole(text, 0, 65_535)
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+        check_scale(value)
+    except (ValueError, ClockError) as exc:
+        reason = str(exc) if isinstance(exc, ClockError) else f"not a number: {text!r}"
+        raise argparse.ArgumentTypeError(reason.removeprefix("scale: ")) from None
     return value
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+def _seconds(text: str) -> float:
+    """A time bound: above 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:  # also refuses NaN and inf
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 3600 seconds, not {text}")
     return value
 
 
@@ -71,54 +103,96 @@ def _folder(text: str) -> Path:
     return path
 
 
+def _workspace(text: str) -> Path:
+    """A folder the mock can write in; made if missing."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot make the folder {text}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write in the folder {text}")
+    return path
+
+
 def _keys_file(text: str) -> frozenset[str]:
     try:
         keys = read_keys_file(Path(text).read_text(encoding="utf-8"))
     except OSError as exc:
         raise argparse.ArgumentTypeError(f"cannot read {text}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not UTF-8 text (byte {exc.start}); list one key per line"
+        ) from None
     if not keys:
         raise argparse.ArgumentTypeError(f"{text} lists no keys (one key per line)")
     return keys
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="mock-pokee", description=__doc__)
+    root = _Parser(prog="mock-pokee", description=__doc__)
     root.add_argument("--version", action="version", version=f"mock-pokee {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the fake Pokee server")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
     serve.add_argument("--clock", choices=CLOCK_MODES, default="real", help="clock mode (C1)")
-    serve.add_argument("--scale", type=_positive_float, default=1.0, help="speed of 'scaled'")
+    serve.add_argument(
+        "--scale", type=_scale, default=1.0, help=f"speed of 'scaled' (at most {MAX_SCALE})"
+    )
     serve.add_argument(
         "--keys",
         type=_keys_file,
         metavar="FILE",
         help=f"accept only these keys, one per line (or set {KEYS_ENV}=k1,k2)",
     )
-    serve.add_argument("--max-sessions", type=_positive_int, default=10, help="per tenant (S9)")
+    serve.add_argument("--max-sessions", type=_count(1_000_000), default=10, help="per tenant (S9)")
     serve.add_argument("--no-control", action="store_true", help="switch off /_mock (C7)")
     serve.add_argument(
         "--workspace",
-        type=Path,
+        type=_workspace,
         metavar="DIR",
         help="keep tenants' files in DIR (default: a temporary folder removed at exit)",
     )
     serve.add_argument(
         "--upload-limit",
-        type=_positive_int,
+        type=_count(1 << 50),
         default=100 * 1024 * 1024,
         metavar="BYTES",
         help="largest accepted upload (F3; default 100 MiB)",
     )
     serve.add_argument(
         "--journal-size",
-        type=_positive_int,
+        type=_count(10_000_000),
         default=JOURNAL_SIZE,
         metavar="N",
         help=f"journal entries kept per tenant, oldest dropped first (C4; default {JOURNAL_SIZE})",
     )
     serve.add_argument("--quiet", action="store_true", help="no line per request on the terminal")
+    defaults = Settings()
+    serve.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=defaults.header_timeout,
+        metavar="S",
+        help=f"seconds a client has to send a request head (default {defaults.header_timeout:g})",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=_count(3600),
+        default=defaults.keep_alive_timeout,
+        metavar="S",
+        help=f"seconds a connection may stay idle (default {defaults.keep_alive_timeout})",
+    )
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=_count(3600),
+        default=defaults.shutdown_timeout,
+        metavar="S",
+        help=f"seconds open connections may hold up a stop (default {defaults.shutdown_timeout})",
+    )
     serve.add_argument(
         "--model",
         action="append",
@@ -141,15 +215,15 @@ def parser() -> argparse.ArgumentParser:
         metavar="DOLLARS",
         help=f"each tenant's starting balance (U2; default {START_BALANCE:.2f})",
     )
-    defaults = Limits()
+    limits = Limits()
     for option, default, what in (
-        ("--turns-per-hour", defaults.turns_per_hour, "turns started an hour (U1, M11)"),
-        ("--turns-per-day", defaults.turns_per_day, "turns started a day (U1)"),
-        ("--tokens-per-hour", defaults.tokens_per_hour, "tokens used an hour (U1)"),
-        ("--tokens-per-day", defaults.tokens_per_day, "tokens used a day (U1)"),
+        ("--turns-per-hour", limits.turns_per_hour, "turns started an hour (U1, M11)"),
+        ("--turns-per-day", limits.turns_per_day, "turns started a day (U1)"),
+        ("--tokens-per-hour", limits.tokens_per_hour, "tokens used an hour (U1)"),
+        ("--tokens-per-day", limits.tokens_per_day, "tokens used a day (U1)"),
     ):
         serve.add_argument(
-            option, type=_positive_int, default=default, metavar="N", help=f"{what}, per tenant"
+            option, type=_count(10**15), default=default, metavar="N", help=f"{what}, per tenant"
         )
     serve.add_argument(
         "--scenarios",
@@ -162,10 +236,16 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+class OptionError(ValueError):
+    """Options that cannot be served as given; the message names the option."""
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     keys: frozenset[str] | None = args.keys
     if keys is None and os.environ.get(KEYS_ENV):
         keys = frozenset(k.strip() for k in os.environ[KEYS_ENV].split(",") if k.strip())
+        if not keys:  # a list that lists nothing must not mean "any key"
+            raise OptionError(f"{KEYS_ENV} lists no keys; give k1,k2 or leave it unset")
     return Settings(
         host=args.host,
         port=args.port,
@@ -187,12 +267,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
             tokens_per_day=args.tokens_per_day,
         ),
         credits=CreditTerms(mode=args.credits_mode, balance=args.credits_balance),
+        header_timeout=args.header_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        shutdown_timeout=args.shutdown_timeout,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    settings = settings_from(args)
+    options = parser()
+    args = options.parse_args(argv)
+    try:
+        settings = settings_from(args)
+    except OptionError as exc:
+        options.error(str(exc))
     from mock_pokee.scenarios.loader import ScenarioFileError
     from mock_pokee.server import serve  # imported late: `--help` stays fast
 

@@ -39,9 +39,31 @@ CLOCK_MODES: tuple[ClockMode, ...] = get_args(ClockMode)
 SETTLE_TIMEOUT = 5.0
 DRIVER_RESTART = 0.1  # real seconds before a crashed driver starts again
 
+# The clock's range: from the epoch to the last second an HTTP date can show
+# (9999-12-31T23:59:59Z), so every time the mock shows can be written out.
+MAX_TIME = 253_402_300_799.0
+# The fastest ``scaled`` clock: a 90-minute turn in 5 ms. Even at this speed the clock
+# needs about 70 hours of wall time to run from today past `MAX_TIME` (after which the
+# Date header stays at `MAX_TIME`).
+MAX_SCALE = 1_000_000
+
 
 def _nothing() -> None:
     return None
+
+
+def _show(value: object) -> str:
+    """A refused number as a message shows it: a 401-digit integer is not printed whole."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:12]}… ({len(text)} characters)"
+
+
+def check_scale(scale: float) -> None:
+    """The one rule for a ``scaled`` clock's speed (the API and ``--scale`` alike)."""
+    if not 0 < scale <= MAX_SCALE:  # also refuses NaN
+        raise ClockError(
+            f"scale: must be a number above 0 and at most {MAX_SCALE}, not {_show(scale)}"
+        )
 
 
 @dataclass(slots=True)
@@ -86,6 +108,7 @@ class Clock:
         self._awake: set[asyncio.Task[object]] = set()
         self._settled = asyncio.Event()
         self._settled.set()
+        self._advancing = asyncio.Lock()
         self._driver: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
 
@@ -135,9 +158,14 @@ class Clock:
         against the later time and would fire out of order.
         """
         if mode is not None and mode not in CLOCK_MODES:
-            raise ClockError(f"mode: must be one of {', '.join(CLOCK_MODES)}, not {mode!r}")
-        if scale is not None and not scale > 0:
-            raise ClockError(f"scale: must be a positive number, not {scale!r}")
+            raise ClockError(f"mode: must be one of {', '.join(CLOCK_MODES)}, not {_show(mode)}")
+        if scale is not None:
+            check_scale(scale)
+        if now is not None and not 0 <= now <= MAX_TIME:  # also refuses NaN
+            raise ClockError(
+                f"now: must be between 0 and {MAX_TIME:.0f} (the end of year 9999), "
+                f"not {_show(now)}"
+            )
         if now is not None and now < self.now() and self.pending:
             raise ClockError(
                 f"now: cannot move the clock back to {now} while {self.pending} timers are "
@@ -161,18 +189,32 @@ class Clock:
         self._anchor(current if now is None else now)
         self._kick_driver()
 
+    def check_advance(self, seconds: float) -> None:
+        """Raise `ClockError` if `advance` would refuse ``seconds``: the clock only moves
+        forward, and not past `MAX_TIME`."""
+        room = MAX_TIME - self.now()
+        if not 0 <= seconds <= room:  # also refuses NaN
+            raise ClockError(
+                f"seconds: must be between 0 and {room:.0f} (the clock ends with year 9999), "
+                f"not {_show(seconds)}"
+            )
+
     async def advance(self, seconds: float) -> float:
-        """Move forward by ``seconds``, firing due timers in order; returns the new now."""
-        if seconds < 0:
-            raise ClockError("seconds: the clock only moves forward")
-        if self._awake:  # tasks started just now run up to their first wait on the clock
-            await self._settle()
-        target = self.now() + seconds
-        await self._fire_due(until=target)
-        if target > self.now():
-            self._anchor(target)
-        self._kick_driver()
-        return self.now()
+        """Move forward by ``seconds``, firing due timers in order; returns the new now.
+
+        Advances of one clock run one after another, never interleaved: two concurrent
+        advances of 100 s move the clock 200 s.
+        """
+        async with self._advancing:
+            self.check_advance(seconds)
+            if self._awake:  # tasks started just now run up to their first wait on the clock
+                await self._settle()
+            target = self.now() + seconds
+            await self._fire_due(until=target)
+            if target > self.now():
+                self._anchor(target)
+            self._kick_driver()
+            return self.now()
 
     # -- scheduling --------------------------------------------------------------------
 
@@ -273,6 +315,12 @@ class Clock:
                 await self._settle()
 
     async def _settle(self) -> None:
+        """Let woken tasks run until they wait on the clock again. Only the virtual clock
+        waits for that: under a real or scaled clock a turn's cosmetic pacing takes real
+        time, and an advance must not wait it out; woken tasks take one step."""
+        if self._mode != "virtual":
+            await asyncio.sleep(0)
+            return
         try:
             await asyncio.wait_for(self._settled.wait(), SETTLE_TIMEOUT)
         except TimeoutError:
@@ -322,5 +370,6 @@ class Clock:
                     continue
                 except TimeoutError:
                     pass
-            await self._fire_due(until=self.now())
+            async with self._advancing:
+                await self._fire_due(until=self.now())
         self._driver = None

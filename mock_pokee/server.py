@@ -1,11 +1,17 @@
 """Running the app under uvicorn: in the foreground (the CLI) or in a thread (tests).
 
 Both switch off uvicorn's own ``Date`` header, because the mock's clock owns it (C1), and
-both learn the real port after binding, so port 0 gives a free ephemeral port.
+both learn the real port after binding, so port 0 gives a free ephemeral port. Both run
+`mock_pokee.wire`'s protocol (A5 answers for unparsable requests) and bound how long a
+connection may take to send a request head, stay idle between requests, and hold up a
+shutdown (`Settings`). A stopping server first ends every running turn with
+``message.error`` (``server_shutdown``), so open streams end with a terminal event.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -15,12 +21,13 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
+from mock_pokee.api.context import ServerContext
 from mock_pokee.app import create_app
 from mock_pokee.settings import Settings
+from mock_pokee.wire import HeaderDeadline, MockHttpProtocol
 
-# Seconds a stopping server waits for open connections (a stalled stream, a trickling
-# upload) before it cancels them.
-GRACEFUL_SHUTDOWN = 3
+# The error a turn still running at shutdown ends with (its stream's last event).
+SHUTDOWN_ERROR = "server_shutdown"
 
 
 def _config(app: Starlette, settings: Settings, log_level: str) -> uvicorn.Config:
@@ -33,25 +40,47 @@ def _config(app: Starlette, settings: Settings, log_level: str) -> uvicorn.Confi
         date_header=False,
         server_header=False,
         lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        http=MockHttpProtocol,
+        timeout_keep_alive=settings.keep_alive_timeout,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, telling a callback its base URL once it listens."""
+    """uvicorn's server, telling a callback its base URL once it listens, bounding the
+    time to send a request head, and ending turns before it stops."""
 
-    def __init__(self, config: uvicorn.Config, on_listen: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        app: Starlette,
+        header_timeout: float,
+        on_listen: Callable[[str], None] | None = None,
+    ):
         super().__init__(config)
         self.on_listen = on_listen
         self.url = ""
+        self._ctx: ServerContext = app.state.mock
+        self._header_timeout = header_timeout
+        self._deadline: asyncio.Task[None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            deadline = HeaderDeadline(self.server_state.connections, self._header_timeout)
+            self._deadline = asyncio.get_running_loop().create_task(deadline.run())
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             self.url = f"http://{host}:{port}"
             if self.on_listen is not None:
                 self.on_listen(self.url)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._ctx.tenants.end_turns(SHUTDOWN_ERROR)  # streams send their last event
+        if self._deadline is not None:
+            self._deadline.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deadline
+        await super().shutdown(sockets)
 
 
 def serve(settings: Settings, announce: Callable[[str], None] | None = None) -> int:
@@ -60,7 +89,8 @@ def serve(settings: Settings, announce: Callable[[str], None] | None = None) -> 
     uvicorn shuts down gracefully on Ctrl-C and then re-raises the signal; the resulting
     KeyboardInterrupt becomes the shell's usual 130 instead of a traceback.
     """
-    server = _Server(_config(create_app(settings), settings, "info"), announce)
+    app = create_app(settings)
+    server = _Server(_config(app, settings, "info"), app, settings.header_timeout, announce)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -78,7 +108,9 @@ class ThreadedServer:
     def __init__(self, settings: Settings | None = None, startup_timeout: float = 10.0):
         settings = settings or Settings(port=0)
         self.app = create_app(settings)
-        self._server = _Server(_config(self.app, settings, "warning"))
+        self._server = _Server(
+            _config(self.app, settings, "warning"), self.app, settings.header_timeout
+        )
         self._thread = threading.Thread(target=self._server.run, name="mock-pokee", daemon=True)
         self._startup_timeout = startup_timeout
 

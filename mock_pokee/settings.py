@@ -31,3 +31,9 @@ class Settings:
     models: tuple[tuple[str, Rates | None], ...] = ()
     limits: Limits = field(default_factory=Limits)  # U1, M11: per tenant
     credits: CreditTerms = field(default_factory=CreditTerms)  # U2: what tenants start with
+    # Wall-time bounds (seconds) on slow clients: sending a request head, staying idle
+    # between requests, and holding open connections while the server stops (uvicorn
+    # takes the last two in whole seconds).
+    header_timeout: float = 10.0
+    keep_alive_timeout: int = 5
+    shutdown_timeout: int = 3

@@ -6,15 +6,15 @@ import asyncio
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, StrictInt
+from pydantic import StrictInt
 from starlette.requests import Request
 
 from mock_pokee.api.bodies import MAX_JSON_BODY, query, read_json
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
+from mock_pokee.domain.strict import StrictBody
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Body(StrictBody):
     count: StrictInt = 0
 
 
@@ -43,8 +43,8 @@ def test_a_body_is_read_into_its_model() -> None:
     [
         (b"", "missing"),
         (b"{", "invalid JSON"),
-        (b'{"count": NaN}', "invalid JSON"),
-        (b'{"count": Infinity}', "invalid JSON"),
+        (b'{"count": NaN}', "count: NaN is not valid JSON"),
+        (b'{"count": Infinity}', "count: Infinity is not valid JSON"),
         (b"[1]", "an array"),
         (b'"x"', "a string"),
         (b"null", "null"),

@@ -12,7 +12,7 @@ def test_shaped_keys_name_their_tenant_and_others_are_their_own() -> None:
     assert tenant_of("pk_acme_abc123") == "acme"
     assert tenant_of("pk_acme_other_token") == "acme"
     odd = tenant_of("anything")
-    assert odd.startswith("key-")
+    assert odd.startswith("key_")
     assert "anything" not in odd
     assert tenant_of("anything") == odd != tenant_of("anything2")
 

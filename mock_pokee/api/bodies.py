@@ -1,28 +1,24 @@
-"""Reading request bodies and query strings strictly (A5, A8).
+"""Reading request bodies, query strings and headers strictly (A5, A8).
 
-A typo must fail loudly: unknown body keys at any depth and unknown or repeated query
-parameters are refused with a message that names them.
+A typo must fail loudly: unknown body keys at any depth, unknown or repeated query
+parameters, and a header the mock reads given more than once are refused with a message
+that names them. The JSON itself is read by `mock_pokee.domain.inputs`, within its limits.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
-from mock_pokee.domain.text import SHOWN_CHARS, is_unicode, shown
+from mock_pokee.domain.inputs import parse_json
+from mock_pokee.domain.strict import NULL_FIELD, StrictBody
 
-Model = TypeVar("Model", bound=BaseModel)
+Model = TypeVar("Model", bound=StrictBody)
 
 MAX_JSON_BODY = 1 << 20  # JSON bodies are small; anything larger is a mistake
-
-
-def refuse_constant(name: str) -> Any:
-    """For ``json.loads``: NaN and Infinity are not JSON, whatever Python accepts."""
-    raise ValueError(f"{name} is not valid JSON")
 
 
 async def read_json(request: Request, model: type[Model], *, optional: bool = False) -> Model:
@@ -36,10 +32,7 @@ async def read_json(request: Request, model: type[Model], *, optional: bool = Fa
         if optional:
             return model()
         raise InvalidRequest("body: missing; send a JSON object")
-    try:
-        data = json.loads(raw, parse_constant=refuse_constant)
-    except ValueError as exc:
-        raise InvalidRequest(_json_problem(raw, exc)) from None
+    data = parse_json(raw, "body")
     if not isinstance(data, dict):
         raise InvalidRequest(f"body: must be a JSON object, not {_json_type(data)}")
     try:
@@ -48,38 +41,16 @@ async def read_json(request: Request, model: type[Model], *, optional: bool = Fa
         raise InvalidRequest(describe(exc)) from None
 
 
-class _Constant(str):
-    """Where ``NaN`` or ``Infinity`` stood, in a second, lenient parse."""
-
-
-def _json_problem(raw: bytearray, exc: ValueError) -> str:
-    """Why the body is not JSON; for ``NaN`` / ``Infinity``, the field that holds it."""
-    if isinstance(exc, json.JSONDecodeError) or "is not valid JSON" not in str(exc):
-        return f"body: invalid JSON ({exc})"
-    stack: list[tuple[str, Any]] = [("body", json.loads(raw, parse_constant=_Constant))]
-    while stack:
-        where, value = stack.pop()
-        if isinstance(value, _Constant):
-            return f"{where}: invalid JSON ({value} is not a JSON number)"
-        if isinstance(value, dict):  # pushed in reverse: the first in the text is found first
-            prefix = "" if where == "body" else f"{where}."
-            stack += [(f"{prefix}{_key(key)}", item) for key, item in reversed(value.items())]
-        elif isinstance(value, list):
-            stack += [(f"{where}[{i}]", item) for i, item in reversed(list(enumerate(value)))]
-    return f"body: invalid JSON ({exc})"
-
-
-def _key(key: str) -> str:
-    """A body key as a message may show it (quoted if long or not valid Unicode)."""
-    return key if len(key) <= SHOWN_CHARS and is_unicode(key) else shown(key)
-
-
 def describe(exc: ValidationError) -> str:
     """One line per problem, each starting with the field's dotted path."""
     problems = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "body"
-        if error["type"] == "extra_forbidden":
+        if error["type"] == NULL_FIELD:
+            for name in error.get("ctx", {})["fields"]:
+                field = f"{where}.{name}" if error["loc"] else str(name)
+                problems.append(f"{field}: must not be null; leave the field out instead")
+        elif error["type"] == "extra_forbidden":
             problems.append(f"{where}: unknown field")
         else:
             # A custom validator's own words, without pydantic's "Value error, " prefix.
@@ -102,6 +73,14 @@ def query(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
             raise InvalidRequest(f"{name}: query parameter given more than once")
         params[name] = value
     return params
+
+
+def single_header(request: Request, name: str) -> str | None:
+    """The value of a header the mock reads, if given; given twice, it is ambiguous."""
+    values = request.headers.getlist(name)
+    if len(values) > 1:
+        raise InvalidRequest(f"{name}: header given {len(values)} times; send it once")
+    return values[0] if values else None
 
 
 def _json_type(value: object) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from mock_pokee.domain.errors import Unauthorized
 from mock_pokee.domain.keys import KeyPolicy, tenant_of
 from mock_pokee.domain.tenants import Tenant, TenantRegistry
 from mock_pokee.requestlog import RequestLog
@@ -23,6 +24,10 @@ SESSION_SCOPE_KEY = "mock_pokee.session"
 # The two headers every request is checked for, found by the middleware in one pass over
 # the raw headers: ``(authorization, x-mock-fault)``, each bytes or None.
 HEADERS_SCOPE_KEY = "mock_pokee.headers"
+# What the middleware puts in place of one of those two headers when a request gives it
+# more than once (no real header value is a line feed): which key, which fault, is then
+# ambiguous, so the request is refused (A2: 401; C5: 400).
+REPEATED_HEADER = b"\n"
 RESPONSE_ID_SCOPE_KEY = "mock_pokee.response_id"
 
 
@@ -47,6 +52,8 @@ class ServerContext:
         same few keys arrive on every request, and parsing them is a hot path."""
         if header is not None and (tenant_id := self._tenant_ids.get(header)) is not None:
             return tenant_id
+        if header == REPEATED_HEADER:
+            raise Unauthorized("Authorization: header given more than once; send one key")
         text = None if header is None else header.decode("latin-1")
         tenant_id = tenant_of(self.keys.key_from_header(text))
         if len(self._tenant_ids) >= _HEADER_CACHE_SIZE:

@@ -11,15 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Literal, TypeAlias
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    field_validator,
-)
+from pydantic import StrictBool, StrictFloat, StrictInt, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -28,43 +20,31 @@ from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import context, optional_tenant_for
 from mock_pokee.api.routing import Endpoint, Handler, route
 from mock_pokee.domain.credits import CreditMode, check_balance
+from mock_pokee.domain.strict import StrictBody
 
 Number: TypeAlias = StrictInt | StrictFloat
 
 
-class ClockUpdate(BaseModel):
-    """``PUT /_mock/clock``: any of mode, scale, now."""
-
-    model_config = ConfigDict(extra="forbid")
+class ClockUpdate(StrictBody):
+    """``PUT /_mock/clock``: any of mode, scale, now (their ranges: `Clock.validate`)."""
 
     mode: Literal["real", "scaled", "virtual"] | None = None
-    scale: Number | None = Field(default=None, gt=0)
-    now: Number | None = Field(default=None, ge=0)
+    scale: Number | None = None
+    now: Number | None = None
 
 
-class ClockAdvance(BaseModel):
-    """``POST /_mock/clock/advance``."""
+class ClockAdvance(StrictBody):
+    """``POST /_mock/clock/advance`` (its range: `Clock.check_advance`)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    seconds: Number = Field(ge=0)
+    seconds: Number
 
 
-class CreditsUpdate(BaseModel):
+class CreditsUpdate(StrictBody):
     """``PUT /_mock/credits``: any of enabled, mode, balance (U2)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     enabled: StrictBool | None = None
     mode: CreditMode | None = None
     balance: Number | None = None
-
-    @field_validator("enabled", "mode", "balance", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("must not be null; leave the field out instead")
-        return value
 
     @field_validator("balance")
     @classmethod

@@ -10,17 +10,17 @@ delivery layer. Nothing is decided for the control plane, or when it is switched
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_pokee.api.bodies import describe, refuse_constant
+from mock_pokee.api.bodies import describe
 from mock_pokee.api.context import (
     CONTEXT_SCOPE_KEY,
     HEADERS_SCOPE_KEY,
+    REPEATED_HEADER,
     TENANT_SCOPE_KEY,
     ServerContext,
     context,
@@ -36,6 +36,7 @@ from mock_pokee.domain.faults import (
     Hit,
     StatusFault,
 )
+from mock_pokee.domain.inputs import parse_json
 from mock_pokee.domain.tenants import Tenant
 
 FAULT_SCOPE_KEY = "mock_pokee.fault"
@@ -94,11 +95,9 @@ async def act(request: Request, hit: Hit) -> Response | None:
 
 
 def _from_header(header: bytes) -> Hit:
-    text = header.decode("latin-1")
-    try:
-        data: Any = json.loads(text, parse_constant=refuse_constant)
-    except ValueError as exc:
-        raise InvalidRequest(f"X-Mock-Fault: not valid JSON ({exc})") from None
+    if header == REPEATED_HEADER:
+        raise InvalidRequest("X-Mock-Fault: header given more than once; send one fault")
+    data: Any = parse_json(header.decode("latin-1"), "X-Mock-Fault")
     try:
         return Hit(FaultOnly.model_validate({"fault": data}).fault, "header")
     except ValidationError as exc:

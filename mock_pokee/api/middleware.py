@@ -6,11 +6,14 @@ own error handling, so that it holds the server's real ``send``):
   ends; requests to the control plane are not journaled (they would drown the rest);
 - the faults that shape a response's bytes (C5, see `delivery`), and the cut of a
   connection that a fault or a scenario's ``drop`` step asked for;
-- the terminal's request line, when there is a request log.
+- the terminal's request line, when there is a request log;
+- a WebSocket upgrade, answered here in the A5 shape (the API has none; see
+  `refuse_websocket`).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from email.utils import formatdate
 from functools import lru_cache
@@ -22,12 +25,14 @@ from mock_pokee.api.connection import Connection, Cut
 from mock_pokee.api.context import (
     CONTEXT_SCOPE_KEY,
     HEADERS_SCOPE_KEY,
+    REPEATED_HEADER,
     RESPONSE_ID_SCOPE_KEY,
     SESSION_SCOPE_KEY,
     TENANT_SCOPE_KEY,
 )
 from mock_pokee.api.delivery import Delivery, delivery_for
 from mock_pokee.api.injection import chosen_fault
+from mock_pokee.clock import MAX_TIME
 from mock_pokee.domain.journal import RequestRecord
 
 if TYPE_CHECKING:
@@ -44,8 +49,9 @@ _NO_PARAMS: dict[str, str] = {}
 @lru_cache(maxsize=256)
 def http_date(second: int) -> bytes:
     """The header value for one whole second; cached, as formatting costs more than the
-    rest of a small response's headers together."""
-    return formatdate(second, usegmt=True).encode()
+    rest of a small response's headers together. A scaled clock may run past the last
+    date HTTP can show; the header then stays at that date."""
+    return formatdate(min(second, MAX_TIME), usegmt=True).encode()
 
 
 class MockMiddleware:
@@ -55,16 +61,19 @@ class MockMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            if scope["type"] == "websocket":
+                await self.refuse_websocket(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         ctx = self.ctx
         scope[CONTEXT_SCOPE_KEY] = ctx
         authorization = fault = None
         for name, value in scope["headers"]:  # servers give header names in lower case
             if name == b"authorization":
-                authorization = value
+                authorization = value if authorization is None else REPEATED_HEADER
             elif name == b"x-mock-fault":
-                fault = value
+                fault = value if fault is None else REPEATED_HEADER
         scope[HEADERS_SCOPE_KEY] = (authorization, fault)
         started = time.perf_counter()
         path = scope["path"]
@@ -127,6 +136,30 @@ class MockMiddleware:
                 ctx.request_log.add(
                     record.method, record.path, record.status, record.duration_ms, record.outcome
                 )
+
+    async def refuse_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The API is plain HTTP (SSE for streams): an upgrade gets a 400 in the A5 shape,
+        through the ASGI extension for answering an upgrade with an HTTP response. A server
+        without that extension can only refuse it bare (uvicorn's 403)."""
+        await receive()  # websocket.connect
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close"})
+            return
+        message = f"GET {scope['path']}: WebSocket is not served; the API is HTTP, SSE for streams"
+        body = json.dumps({"error": "invalid_request", "message": message}).encode()
+        now = self.ctx.tenants.clock.now()
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"date", http_date(int(now))),
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body})
 
     def _journal(self, scope: Scope, record: RequestRecord, now: float) -> None:
         tenant = scope.get(TENANT_SCOPE_KEY)

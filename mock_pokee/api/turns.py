@@ -13,13 +13,13 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import Field, StrictStr
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from mock_pokee.api.bodies import read_json
+from mock_pokee.api.bodies import read_json, single_header
 from mock_pokee.api.connection import Cut
 from mock_pokee.api.context import RESPONSE_ID_SCOPE_KEY, context, params, tenant_for
 from mock_pokee.api.injection import event_fault, inject
@@ -32,40 +32,37 @@ from mock_pokee.domain.faults import (
     MalformedFault,
     StallFault,
 )
+from mock_pokee.domain.inputs import whole_number
+from mock_pokee.domain.strict import StrictBody
 from mock_pokee.domain.text import is_unicode
 from mock_pokee.domain.toolcalls import ToolResult
 from mock_pokee.domain.turns import Drop, Event, Ping, Turn
 from mock_pokee.scenarios.runner import ScenarioRun
 
-SCENARIO_HEADER = "x-mock-scenario"
+SCENARIO_HEADER = "X-Mock-Scenario"
 
 
-class MessageBody(BaseModel):
+class MessageBody(StrictBody):
     """M1: ``{"message": "<non-empty text>"}``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     message: StrictStr = Field(min_length=1)
 
 
-class ToolResultBody(BaseModel):
+class ToolResultBody(StrictBody):
     """M12: one result, ``{"call_id", "output"}``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     call_id: StrictStr
     output: StrictStr
 
 
-class ToolResultsBody(BaseModel):
+class ToolResultsBody(StrictBody):
     """M12: ``{"results": [{"call_id", "output"}, …]}``, at least one."""
-
-    model_config = ConfigDict(extra="forbid")
 
     results: list[ToolResultBody] = Field(min_length=1)
 
 
 PING_FRAME = b": ping\n\n"
+SHUTDOWN_GRACE = 1.0  # seconds a stream has at shutdown to send its turn's last event
 
 
 def frame(event: Event) -> bytes:
@@ -83,6 +80,8 @@ class TurnStream(EventSourceResponse):
     """One reader of a turn's log, as an SSE response (M3).
 
     Pings come from the log reader on the mock's clock, so the library's own are off.
+    When the server stops it ends every running turn first; the library, which notices a
+    stop on its own, gives the stream `SHUTDOWN_GRACE` to send that terminal event.
     The connection is cut (see `Cut`) at a scenario's ``drop`` step and where a fault
     that counts this stream's events says so; events are framed here, as bytes, because
     a ``cut_frame`` fault needs half of one.
@@ -93,6 +92,7 @@ class TurnStream(EventSourceResponse):
             self._frames(turn, after, live, fault),
             ping=0,
             sep="\n",
+            shutdown_grace_period=SHUTDOWN_GRACE,
             headers={"X-Response-Id": turn.id},
         )
         self.response_id = turn.id
@@ -138,7 +138,7 @@ async def post_message(request: Request) -> Response:
     tenant = tenant_for(request)
     body = await read_json(request, MessageBody)
     ctx = context(request)
-    forced = request.headers.get(SCENARIO_HEADER) if ctx.control else None
+    forced = single_header(request, SCENARIO_HEADER) if ctx.control else None
     if forced is not None and forced not in ctx.scenarios:
         raise InvalidRequest(
             f"X-Mock-Scenario: unknown scenario {forced!r}; known: {ctx.scenarios.names()}"
@@ -152,7 +152,7 @@ async def post_message(request: Request) -> Response:
         body.message,
         scenario.name,
         lambda effects: ScenarioRun(scenario, effects),
-        idempotency_key=request.headers.get("idempotency-key"),
+        idempotency_key=single_header(request, "Idempotency-Key"),
         body_hash=_body_hash(body),
     )
     if start.turn is None:
@@ -175,7 +175,7 @@ async def resume_events(request: Request) -> Response:
     session_id = request.path_params["session_id"]
     tenant.get_session(session_id)
     turn = tenant.turns.get(session_id, request.path_params["response_id"])
-    header = request.headers.get("last-event-id")
+    header = single_header(request, "Last-Event-ID")
     after = _last_event_id(header, params(request).get("last_event_id"))
     if (answer := await inject(request, turn.scenario)) is not None:
         return answer
@@ -183,12 +183,12 @@ async def resume_events(request: Request) -> Response:
 
 
 def _last_event_id(header: str | None, param: str | None) -> int:
-    for name, value in (("Last-Event-ID", header), ("last_event_id", param)):
+    """M7: the header wins over the parameter, but both must be well formed."""
+    after = -1
+    for name, value in (("last_event_id", param), ("Last-Event-ID", header)):
         if value is not None:
-            if not value.isascii() or not value.isdigit():
-                raise InvalidRequest(f"{name}: must be a non-negative integer, not {value!r}")
-            return int(value)
-    return -1
+            after = whole_number(value, name)
+    return after
 
 
 async def cancel(request: Request) -> Response:

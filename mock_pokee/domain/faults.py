@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NamedTuple, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from mock_pokee.domain.errors import InvalidRequest, NotFound
 from mock_pokee.domain.globs import MAX_PATTERN, PathGlob
+from mock_pokee.domain.strict import StrictBody
 
 MAX_DELAY = 600.0  # seconds; a longer delay is a hang, not a delay
 MAX_RULES = 1_000  # per tenant (and for the server)
@@ -33,8 +34,8 @@ Seconds = Annotated[float, Field(ge=0, le=MAX_DELAY, allow_inf_nan=False, strict
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictBody):
+    model_config = ConfigDict(frozen=True)
 
 
 class StatusFault(_Strict):

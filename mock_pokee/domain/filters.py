@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.inputs import shown, whole_number
 from mock_pokee.domain.sessions import Session
 
 StatusFilter = Literal["idle", "busy", "any"]
@@ -25,14 +26,14 @@ _BARE_SECONDS = re.compile(r"\d+", re.ASCII)
 def parse_older_than(text: str) -> int:
     """``90s``, ``5m``, ``1h30m``, ``2h`` or ``5400`` → seconds."""
     if _BARE_SECONDS.fullmatch(text):
-        return int(text)
+        return whole_number(text, "older_than")
     match = _DURATION.fullmatch(text)
     if not text or match is None:
         raise InvalidRequest(
-            f"older_than: {text!r} is not a duration; write it as <n>h<n>m<n>s in that "
+            f"older_than: {shown(text)} is not a duration; write it as <n>h<n>m<n>s in that "
             "order (90s, 5m, 1h30m, 2h) or as whole seconds (5400)"
         )
-    hours, minutes, seconds = (int(match.group(g) or 0) for g in "hms")
+    hours, minutes, seconds = (whole_number(match.group(g) or "0", "older_than") for g in "hms")
     return hours * 3600 + minutes * 60 + seconds
 
 
@@ -40,7 +41,7 @@ def parse_status(text: str) -> StatusFilter:
     for status in STATUS_FILTERS:
         if text == status:
             return status
-    raise InvalidRequest(f"status: must be one of {', '.join(STATUS_FILTERS)}, not {text!r}")
+    raise InvalidRequest(f"status: must be one of {', '.join(STATUS_FILTERS)}, not {shown(text)}")
 
 
 @dataclass(frozen=True)

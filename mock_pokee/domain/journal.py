@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.globs import MAX_PATTERN, PathGlob
+from mock_pokee.domain.inputs import shown, whole_number
 from mock_pokee.domain.keys import mask_authorization
 
 JOURNAL_SIZE = 20_000  # entries per tenant (and for the server) before the oldest go
@@ -128,21 +129,21 @@ class JournalQuery:
             for kind in wanted:
                 matching = {k for k in KINDS if k == kind or k.split(".")[0] == kind}
                 if not matching:
-                    raise InvalidRequest(f"kind: unknown kind {kind!r}; known: {', '.join(KINDS)}")
+                    raise InvalidRequest(
+                        f"kind: unknown kind {shown(kind)}; known: {', '.join(KINDS)}"
+                    )
                 expanded |= matching
             kinds = frozenset(expanded)
         path = params.get("path")
         if path is not None and len(path) > MAX_PATTERN:
             raise InvalidRequest(f"path: a pattern of at most {MAX_PATTERN} characters")
-        since = params.get("since", "0")
-        if not (since.isascii() and since.isdigit() and len(since) <= 18):
-            raise InvalidRequest(f"since: must be an entry's seq (a whole number), not {since!r}")
+        since = whole_number(params.get("since", "0"), "since")
         return cls(
             kinds=kinds,
             method=params["method"].upper() if "method" in params else None,
             path=PathGlob.compile(path) if path is not None else None,
             session=params.get("session"),
-            since=int(since),
+            since=since,
         )
 
     def matches(self, entry: Entry) -> bool:
@@ -183,6 +184,9 @@ class Journal:
     # The seq of the last entry dropped for room: a live reader that had not read up to
     # it has missed entries.
     last_dropped: int = 0
+    # Entries other than requests and events recorded since the last clear (a clock
+    # move, a fault, an expiry …): a tenant with any is never forgotten (`TenantRegistry`).
+    noted: int = 0
     entries: deque[Entry] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -192,6 +196,7 @@ class Journal:
         self, at: float, kind: str, session: str | None = None, **fields: Any
     ) -> dict[str, Any]:
         """Add an entry; returns its fields so a caller may complete them later."""
+        self.noted += 1
         self._append(Entry(next(self.numbering), at, kind, session, fields))
         return fields
 
@@ -217,6 +222,12 @@ class Journal:
     def clear(self) -> None:
         self.entries.clear()
         self.dropped = 0
+        self.noted = 0
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest entry kept; 0 when empty."""
+        return self.entries[-1].seq if self.entries else 0
 
     def newer_than(self, seq: int) -> list[Entry]:
         """The entries after ``seq``, in order, found from the newest end: a reader that

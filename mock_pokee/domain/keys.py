@@ -1,7 +1,9 @@
 """API keys and the tenants they name (contract A2, A3).
 
-A key shaped ``pk_<tenant>_<token>`` belongs to ``<tenant>``; any other key is a tenant of
-its own, named by a hash so that the key itself never shows in state or logs.
+A key shaped ``pk_<tenant>_<token>`` belongs to ``<tenant>`` (letters, digits and ``-``, at
+most `MAX_TENANT` of them); any other key is a tenant of its own, named ``key_<hash>`` so
+that the key itself never shows in state or logs. The ``_`` in that name is one no shaped
+key can spell, so a key can never reach another key's tenant by spelling its name.
 """
 
 from __future__ import annotations
@@ -16,11 +18,21 @@ _BEARER = re.compile(r"Bearer ([^\s]+)", re.IGNORECASE)
 _SHAPED_KEY = re.compile(r"pk_([A-Za-z0-9-]+)_(.+)")
 
 
+MAX_TENANT = 64  # characters of a tenant name in a shaped key
+MAX_KEY = 4_096  # characters of a key (the server remembers recent keys)
+
+
 def tenant_of(key: str) -> str:
     match = _SHAPED_KEY.fullmatch(key)
-    if match is not None:
-        return match.group(1)
-    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+    if match is None:
+        return "key_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+    tenant = match.group(1)
+    if len(tenant) > MAX_TENANT:
+        raise Unauthorized(
+            f"Authorization: the tenant name in pk_<tenant>_<token> is at most {MAX_TENANT} "
+            f"characters, not {len(tenant)}"
+        )
+    return tenant
 
 
 def mask(key: str) -> str:
@@ -53,6 +65,8 @@ class KeyPolicy:
         if match is None:
             raise Unauthorized("Authorization: malformed; expected 'Bearer <key>'")
         key = match.group(1)
+        if len(key) > MAX_KEY:
+            raise Unauthorized(f"Authorization: a key is at most {MAX_KEY} characters")
         if self.allowed is not None and key not in self.allowed:
             raise Unauthorized(f"Authorization: key {mask(key)} is not accepted by this server")
         return key

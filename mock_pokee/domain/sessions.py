@@ -11,18 +11,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictStr,
-    field_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictStr
 
 from mock_pokee.domain.paths import entry_segments, quoted, scope_entry_problem
+from mock_pokee.domain.strict import StrictBody
 from mock_pokee.domain.tools import ClientTool
 
 DEFAULT_TTL = 14_400  # S1: four hours
@@ -61,7 +53,7 @@ def _scope_entry(entry: str) -> str:
 ScopeEntry = Annotated[StrictStr, AfterValidator(_scope_entry)]
 
 
-class FileAccess(BaseModel):
+class FileAccess(StrictBody):
     """S1 ``file_access``: the paths the session may read and write (F8).
 
     Without the object, the whole workspace (``[""]`` for both). Within a given object, a
@@ -71,8 +63,6 @@ class FileAccess(BaseModel):
     The entries are kept as given (the record echoes them); their segments, which
     `mock_pokee.domain.scopes.authorize` compares, are worked out once per session.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     read: list[ScopeEntry] = Field(default_factory=list)
     write: list[ScopeEntry] = Field(default_factory=list)
@@ -87,10 +77,8 @@ class FileAccess(BaseModel):
         return tuple(entry_segments(entry) for entry in self.read) + self.write_entries
 
 
-class SessionSpec(BaseModel):
+class SessionSpec(StrictBody):
     """The body of ``POST /v1/sessions`` (S1). Unknown keys at any depth are refused (A8)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     persistent: StrictBool = False
     ttl: JsonInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
@@ -98,14 +86,6 @@ class SessionSpec(BaseModel):
     file_access: FileAccess = Field(default_factory=lambda: FileAccess(read=[""], write=[""]))
     model: StrictStr | None = None
     tools: list[Any] | None = None
-
-    @field_validator("model", "tools", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        """Absent means "not given"; an explicit null is a wrong type, as the schema says."""
-        if value is None:
-            raise ValueError("must not be null; leave the field out instead")
-        return value
 
 
 @dataclass(slots=True)

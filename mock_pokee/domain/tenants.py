@@ -7,6 +7,7 @@ no global session table to filter, so there is nothing to forget to filter.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -78,6 +79,25 @@ class SessionEffects:
 # Makes the step runner of a turn, given what that turn may change.
 RunnerFactory = Callable[[SessionEffects], StepRunner]
 
+# Tenants a registry holds before it first forgets the ones that hold nothing (A3: every
+# distinct key makes a tenant, and a fleet of CI jobs sends many keys).
+FORGET_FROM = 1_000
+
+
+def workspace_folder(tenant_id: str) -> str:
+    """The folder of a tenant's files under the workspace root (F1).
+
+    A lower-case name is its own folder, so ``DIR/acme/`` reads as expected. Any other
+    name gets its lower-case form and a hash of the name: tenants whose names differ only
+    in case never share a folder on a case-insensitive disk (macOS, Windows). Names are
+    short (`keys.MAX_TENANT`), and a hashed folder's ``_`` and 16 hex digits can match no
+    other tenant's folder, ``key_`` names (12 digits) included.
+    """
+    if tenant_id == tenant_id.lower():
+        return tenant_id
+    digest = hashlib.sha256(tenant_id.encode()).hexdigest()[:16]
+    return f"{tenant_id.lower()}_{digest}"
+
 
 def _journal_clock(journal: Journal, clock: Clock, action: str, before: float) -> None:
     """C4: a clock move, from where to where."""
@@ -119,6 +139,7 @@ class Tenant:
         self.turns = TurnBook(clock)
         self._sessions: dict[str, Session] = {}
         self._expiries = DeadlineQueue(clock, self._expire_if_due)
+        self.generation = 0  # the registry's forgetting rounds before this tenant was made
 
     # -- sessions (S1–S9) -------------------------------------------------------------
 
@@ -299,6 +320,31 @@ class Tenant:
         _journal_clock(self.journal, self.clock, "advance", before)
         return now
 
+    def holds_nothing(self, template: Clock) -> bool:
+        """True if forgetting this tenant loses nothing but its journal of requests: no
+        sessions, turns, usage, credits of its own, fault rules or files, nothing else
+        journaled since its last reset, and a clock that a new tenant would get too
+        (``template``'s)."""
+        clock = self.clock
+        return (
+            not self._sessions
+            and self.turns.empty
+            and self.usage.empty
+            and self.credits.terms == self.rules.credits  # never debited, never set
+            and self.faults.empty
+            and self.journal.noted == 0
+            and not clock.pending
+            and clock.mode == template.mode
+            and clock.scale == template.scale
+            and abs(clock.now() - template.now()) < 0.001
+            and not self.workspace.root.exists()
+        )
+
+    def end_turns(self, error: str) -> None:
+        """End every running turn with ``message.error`` (a server shutting down), so each
+        open stream ends with its terminal event."""
+        self.turns.end_running(error)
+
     def close(self) -> None:
         """End running turns and drop sessions and timers; files stay (server shutdown)."""
         self.turns.clear()
@@ -392,10 +438,12 @@ class TenantRegistry:
         scale: float = 1.0,
         workspace_root: Path | None = None,
         report: BugReport = log_bug,
+        forget_from: int = FORGET_FROM,
     ):
         self.rules = rules
         self._start_rules = rules  # what a reset of everything returns to
         self._report = report
+        self._forget_from = forget_from
         self.clock = Clock(mode=clock_mode, scale=scale, report=report)
         self.numbering = new_numbering()
         self.followers = Followers()  # live readers of every journal below (C4 stream)
@@ -403,6 +451,9 @@ class TenantRegistry:
         self.journal = Journal(self.numbering, rules.journal_size, self.followers)
         self.faults = FaultBook()  # rules added without a key: for every request
         self._tenants: dict[str, Tenant] = {}
+        self._forget_at = forget_from
+        self._rounds = 0  # forgetting rounds done
+        self._quiet_since = 0  # the journal's seq at the last round
         self._own_root = workspace_root is None
         self._root = workspace_root
         if workspace_root is not None:
@@ -419,13 +470,39 @@ class TenantRegistry:
     def get(self, tenant_id: str) -> Tenant:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
+            if len(self._tenants) >= self._forget_at:
+                self._forget_idle()
             clock = self.clock
             clock = Clock(clock.mode, clock.scale, clock.now(), report=self._report)
-            workspace = Workspace(self.workspace_root / tenant_id)
+            workspace = Workspace(self.workspace_root / workspace_folder(tenant_id))
             journal = Journal(self.numbering, self.rules.journal_size, self.followers)
             tenant = Tenant(tenant_id, clock, self.rules, workspace, journal, self._report)
+            tenant.generation = self._rounds
             self._tenants[tenant_id] = tenant
         return tenant
+
+    def _forget_idle(self) -> None:
+        """Forget the tenants that hold nothing (`Tenant.holds_nothing`) and have been
+        quiet since the last round, made before it; their keys start afresh if they come
+        back. The next round runs after half as many new tenants as were kept (at least
+        `FORGET_FROM`), so each new tenant pays O(1) for the rounds, and tenants that
+        hold nothing never number more than about twice those that hold something.
+
+        "Quiet" is judged by the journal's seq, which every answered request takes; a
+        tenant must live through a whole round before it can be forgotten, so one whose
+        first request is still running is not.
+        """
+        for tenant_id, tenant in list(self._tenants.items()):
+            if (
+                tenant.generation < self._rounds
+                and tenant.journal.last_seq <= self._quiet_since
+                and tenant.holds_nothing(self.clock)
+            ):
+                del self._tenants[tenant_id]
+        self._rounds += 1
+        self._quiet_since = next(self.numbering)
+        kept = len(self._tenants)
+        self._forget_at = kept + max(self._forget_from, kept // 2)
 
     def find(self, tenant_id: str) -> Tenant | None:
         """The tenant if it exists; never makes one (the keyless views)."""
@@ -448,7 +525,11 @@ class TenantRegistry:
             tenant.set_clock(mode=mode, scale=scale, now=now)
 
     async def advance_clocks(self, seconds: float) -> float:
-        for tenant in self:
+        """C2 without a key: every tenant's clock and the server clock, each in turn."""
+        tenants = list(self)
+        for clock in [self.clock, *(t.clock for t in tenants)]:  # all or nothing: check
+            clock.check_advance(seconds)  # every clock before moving one
+        for tenant in tenants:
             await tenant.advance_clock(seconds)
         before = self.clock.now()
         now = await self.clock.advance(seconds)
@@ -477,6 +558,11 @@ class TenantRegistry:
         self.rules = self._start_rules
         self.faults.clear()
         self.journal.clear()
+
+    def end_turns(self, error: str) -> None:
+        """A server about to stop: every running turn ends with ``message.error``."""
+        for tenant in self:
+            tenant.end_turns(error)
 
     def close(self) -> None:
         """At shutdown: end everything. Files stay in a workspace folder the user named;

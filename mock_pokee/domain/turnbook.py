@@ -33,6 +33,11 @@ class TurnBook:
         self._retention = DeadlineQueue(clock, self._evict)
         self._key_expiry = DeadlineQueue(clock, self._forget_key)
 
+    @property
+    def empty(self) -> bool:
+        """No turn kept (running or replayable) and no idempotency key remembered."""
+        return not self._turns and not self._keys
+
     def running(self, session_id: str) -> Turn | None:
         return self._running.get(session_id)
 
@@ -86,6 +91,10 @@ class TurnBook:
 
     def _forget_key(self, key: str) -> None:
         self._keys.pop(key, None)
+
+    def end_running(self, error: str) -> None:
+        for turn in list(self._running.values()):
+            turn.end("error", error)
 
     def clear(self) -> None:
         for turn in list(self._running.values()):

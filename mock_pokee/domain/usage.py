@@ -50,6 +50,11 @@ class Window:
         self._turns: deque[TurnEntry] = deque()
         self._tokens = 0
 
+    @property
+    def empty(self) -> bool:
+        """No turn counted (in this window, once it has been read)."""
+        return not self._turns
+
     def add(self, entry: TurnEntry) -> None:
         self._turns.append(entry)
 
@@ -113,6 +118,11 @@ class UsageLedger:
             Window("hour", HOUR, limits.turns_per_hour, limits.tokens_per_hour),
             Window("day", DAY, limits.turns_per_day, limits.tokens_per_day),
         )
+
+    @property
+    def empty(self) -> bool:
+        """No turn counted in the last day (the longest window)."""
+        return all(window.empty for window in self._windows)
 
     def check(self, now: float) -> None:
         """U1/M11: `RateLimited` if any window has no room for another turn."""

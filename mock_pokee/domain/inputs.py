@@ -1,0 +1,154 @@
+"""Reading untrusted text: JSON documents and whole numbers, with bounds (A5).
+
+Every request body, the ``X-Mock-Fault`` header, and every integer in a header or a query
+parameter is read here, so one set of limits holds everywhere and whatever is accepted can
+be stored and served back:
+
+- JSON is UTF-8 (RFC 8259); NaN, Infinity and numbers that overflow to them are refused,
+  as are integers of more than `MAX_JSON_DIGITS` digits;
+- arrays and objects nest at most `MAX_DEPTH` levels (a body nested 50,000 deep is a 400,
+  not a crash, and nothing stored comes close to the interpreter's recursion limit);
+- no string, key or value, holds a lone surrogate (``"\\ud800"``): it could not be
+  encoded back as UTF-8, so every later read of it would fail;
+- a whole number in a header or parameter is ASCII digits only, at most `MAX_DIGITS` of
+  them (``²`` and 4,300-digit numbers are refused, never converted).
+
+Everything here is linear in the input's size. Messages name the field and show at most
+a short prefix of what was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from mock_pokee.domain.errors import InvalidRequest
+
+MAX_DEPTH = 64  # levels of arrays and objects in one JSON document (a tool schema takes 32)
+MAX_JSON_DIGITS = 100  # digits of one integer in a JSON document
+MAX_DIGITS = 18  # digits of a whole number in a header or parameter (fits 64 bits)
+_SHOWN = 40  # characters of a refused value quoted back in a message
+
+
+def shown(value: str) -> str:
+    """``value`` as a message quotes it: its repr, cut short if long."""
+    if len(value) <= _SHOWN:
+        return repr(value)
+    return f"{value[:_SHOWN]!r}… ({len(value)} characters)"
+
+
+def whole_number(text: str, name: str) -> int:
+    """A non-negative integer written in ASCII digits, or `InvalidRequest` naming ``name``."""
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS):
+        raise InvalidRequest(
+            f"{name}: must be a whole number of at most {MAX_DIGITS} digits, not {shown(text)}"
+        )
+    return int(text)
+
+
+class _Refused:
+    """Put in the parsed value where a number cannot be kept (NaN, Infinity, an overflow,
+    too many digits), so that the walk below refuses it naming its field."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+class _Reader:
+    """One `json.loads`, noting whether anything was refused or could be a problem."""
+
+    def __init__(self) -> None:
+        self.refused = False
+
+    def refuse(self, reason: str) -> _Refused:
+        self.refused = True
+        return _Refused(reason)
+
+    def read_constant(self, name: str) -> Any:
+        return self.refuse(f"{name} is not valid JSON")
+
+    def read_float(self, text: str) -> Any:
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        return self.refuse(f"the number {text[:_SHOWN]} is out of range")
+
+    def read_int(self, text: str) -> Any:
+        digits = len(text.lstrip("-"))
+        if digits > MAX_JSON_DIGITS:
+            return self.refuse(f"an integer of {digits} digits; at most {MAX_JSON_DIGITS}")
+        return int(text)
+
+
+def parse_json(raw: bytes | bytearray | str, where: str) -> Any:
+    """The JSON value of ``raw`` within the limits above; ``where`` names it in messages
+    (``"body"``, or a header's name)."""
+    try:
+        text = raw if isinstance(raw, str) else raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        message = f"{where}: invalid JSON (not UTF-8: byte {exc.start} is {byte:#x})"
+        raise InvalidRequest(message) from None
+    reader = _Reader()
+    try:
+        value = json.loads(
+            text,
+            parse_constant=reader.read_constant,
+            parse_float=reader.read_float,
+            parse_int=reader.read_int,
+        )
+    except RecursionError:
+        raise InvalidRequest(f"{where}: nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        raise InvalidRequest(f"{where}: invalid JSON ({exc})") from None
+    # Only a document with many brackets can be too deep, and only a \u escape can make
+    # a lone surrogate (the text itself was decoded strictly): most skip the walk.
+    if reader.refused or "\\u" in text or text.count("[") + text.count("{") > MAX_DEPTH:
+        check_value(value, where)
+    return value
+
+
+def check_value(value: Any, where: str) -> None:
+    """Refuse nesting beyond `MAX_DEPTH`, lone surrogates and numbers that cannot be
+    kept, naming the field. Iterative, so its own depth is never a problem. Also for
+    values from elsewhere that will be stored and served (YAML can spell "\\ud800" too)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            _check_text(item, path, where)
+        elif isinstance(item, _Refused):
+            raise InvalidRequest(f"{_field(where, path)}: {item.reason}")
+        elif isinstance(item, dict | list):
+            if depth == MAX_DEPTH:
+                field = _field(where, path)
+                raise InvalidRequest(f"{field}: nested deeper than {MAX_DEPTH} levels")
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    _check_text(key, path, where, key=True)
+                    stack.append((child, f"{path}.{key}" if path else key, depth + 1))
+            else:
+                for index, child in enumerate(item):
+                    stack.append((child, f"{path}.{index}" if path else str(index), depth + 1))
+
+
+def _check_text(text: str, path: str, where: str, *, key: bool = False) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        what = f"the key {text[:_SHOWN]!a}" if key else "the text"
+        raise InvalidRequest(
+            f"{_field(where, path)}: {what} holds a lone surrogate (an unpaired \\ud800-\\udfff "
+            "escape), which is not valid Unicode"
+        ) from None
+
+
+def _field(where: str, path: str) -> str:
+    """How a message names a place in a document: ``metadata.a.0`` in a body, or
+    ``X-Mock-Fault: message`` in a header's value."""
+    if not path:
+        return where
+    return path if where == "body" else f"{where}: {path}"

@@ -1,0 +1,475 @@
+"""Hostile input, races and slow clients, over real sockets (issue 9): one test per class.
+
+Every test checks the same four things: no 5xx; the A5 shape, with a message naming the
+field; the server still serves another tenant promptly (``/health`` and a session list,
+each within a client timeout of 1 s); and nothing the attacked tenant stored changed.
+The file-path and download classes live with the files tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_pokee.cli import main
+from mock_pokee.server import ThreadedServer
+from mock_pokee.settings import Settings
+from mock_pokee.testing import new_key
+
+HEADER_TIMEOUT = 0.5  # this module's server bounds a request head to half a second
+
+# A turn that pauses on the clock, then paces 40 deltas (4 s of real time at scale 10).
+PACED_SCENARIO = """
+name: paced-after-pause
+steps:
+  - pause: 60s
+  - text: {content: "0123456789012345678901234567890123456789", chunk: 1, pace: 1}
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
+    scenarios = tmp_path_factory.mktemp("scenarios")
+    (scenarios / "paced.yaml").write_text(PACED_SCENARIO)
+    settings = Settings(
+        port=0,
+        clock_mode="virtual",
+        header_timeout=HEADER_TIMEOUT,
+        keep_alive_timeout=1,
+        scenario_folders=(scenarios,),
+    )
+    with ThreadedServer(settings) as running:
+        yield running
+        assert running.errors == []
+
+
+@pytest.fixture
+def api(server: ThreadedServer) -> Iterator[httpx.Client]:
+    """A fresh tenant."""
+    headers = {"Authorization": f"Bearer {new_key('hostile')}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=10) as client:
+        yield client
+
+
+def assert_refused(response: httpx.Response, status: int, *mentions: str) -> None:
+    """A5, never a 5xx: the status, the JSON shape, and the culprit named."""
+    assert response.status_code < 500, response.text
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error", "message"}, body
+    for mention in mentions:
+        assert mention in body["message"], body
+
+
+def assert_still_serving(url: str) -> None:
+    """Another tenant is served promptly: a 1 s client timeout, not a timing assertion."""
+    headers = {"Authorization": f"Bearer {new_key('bystander')}"}
+    with httpx.Client(base_url=url, timeout=1.0, headers=headers) as bystander:
+        assert bystander.get("/health").json() == {"status": "ok"}
+        assert bystander.get("/v1/sessions").json() == []
+
+
+def stored(api: httpx.Client) -> dict[str, Any]:
+    """What the tenant holds (C3), for before/after comparisons."""
+    state: dict[str, Any] = api.get("/_mock/state").json()
+    return state
+
+
+def session_with_paused_turn(api: httpx.Client, scenario: str = "slow-stream") -> tuple[str, str]:
+    """A session whose turn waits on the virtual clock; the stream is left at once."""
+    sid = api.post("/v1/sessions", json={"persistent": True}).json()["id"]
+    with api.stream(
+        "POST",
+        f"/v1/sessions/{sid}/messages",
+        json={"message": "hi"},
+        headers={"X-Mock-Scenario": scenario},
+    ) as response:
+        response_id = response.headers["x-response-id"]
+    return sid, response_id
+
+
+def raw_exchange(url: str, data: bytes, timeout: float = 5.0) -> bytes:
+    """Send ``data`` on a new connection; everything the server sends until it closes."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+        if data:
+            connection.sendall(data)
+        received = b""
+        while chunk := connection.recv(65_536):
+            received += chunk
+    return received
+
+
+def a5_of(raw: bytes) -> tuple[int, dict[str, Any]]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower(), raw
+    return int(head.split()[1]), json.loads(body)
+
+
+# -- 2: clock values -----------------------------------------------------------------------
+
+
+def test_c1_non_finite_and_out_of_range_clock_values_are_400_naming_the_field(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """C1: 1e400, 10^401, 1e12, NaN, negatives, a scale of 1e300 are refused, for a tenant
+    and for the whole server, and no clock is poisoned: every request still answers."""
+    with httpx.Client(base_url=server.url, timeout=10) as anon:
+        check_clock_values(api, anon)
+    assert_still_serving(server.url)
+
+
+def check_clock_values(api: httpx.Client, anon: httpx.Client) -> None:
+    before, server_clock = api.get("/_mock/clock").json(), anon.get("/_mock/clock").json()
+    cases = [
+        ("POST", "/_mock/clock/advance", b'{"seconds": 1e400}', "seconds"),
+        ("POST", "/_mock/clock/advance", b'{"seconds": 1e12}', "seconds"),
+        ("POST", "/_mock/clock/advance", b'{"seconds": ' + b"9" * 401 + b"}", "seconds"),
+        ("POST", "/_mock/clock/advance", b'{"seconds": -1}', "seconds"),
+        ("POST", "/_mock/clock/advance", b'{"seconds": NaN}', "NaN"),
+        ("PUT", "/_mock/clock", b'{"now": 1e400}', "now"),
+        ("PUT", "/_mock/clock", b'{"now": 1e300}', "now"),
+        ("PUT", "/_mock/clock", b'{"now": -5}', "now"),
+        ("PUT", "/_mock/clock", b'{"mode": "scaled", "scale": 1e300}', "scale"),
+        ("PUT", "/_mock/clock", b'{"scale": 0}', "scale"),
+        ("PUT", "/_mock/clock", b'{"scale": ' + b"9" * 401 + b"}", "scale"),
+    ]
+    for method, path, body, field in cases:
+        for client in (api, anon):
+            assert_refused(client.request(method, path, content=body), 400, field)
+    assert api.get("/_mock/clock").json() == before
+    assert anon.get("/_mock/clock").json() == server_clock
+    assert api.get("/v1/sessions").status_code == 200
+    assert anon.get("/_mock/state").status_code == 200
+
+
+# -- 3: whatever is stored can be served ---------------------------------------------------
+
+
+def test_a5_bodies_that_could_not_be_served_back_are_refused_naming_the_field(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """A5/S1: lone surrogates in metadata values and keys, model, scope entries and tools,
+    metadata nested past the limit, and a fault rule or header holding one: each a 400
+    naming the field. What is accepted is served back unchanged, by the tenant's listing
+    and by the keyless state."""
+    deep = "[" * 70 + "]" * 70  # past MAX_DEPTH (64)
+    cases = [
+        ('{"metadata": {"a": "\\ud800"}}', "metadata.a"),
+        ('{"metadata": {"\\udfff": 1}}', "metadata"),
+        ('{"model": "x\\ud800"}', "model"),
+        ('{"file_access": {"read": ["out/\\udc00"]}}', "file_access.read.0"),
+        ('{"tools": [{"name": "\\ud83d"}]}', "tools.0.name"),
+        (f'{{"metadata": {{"a": {deep}}}}}', "metadata.a"),
+        ('{"metadata": {"a": 1e999}}', "out of range"),
+        ('{"metadata": {"a": ' + "1" * 200 + "}}", "digits"),
+    ]
+    before = stored(api)
+    for body, field in cases:
+        assert_refused(api.post("/v1/sessions", content=body), 400, field)
+    rule = '{"fault": {"type": "status", "status": 503}, "match": {"session": "\\ud800"}}'
+    assert_refused(api.post("/_mock/faults", content=rule), 400, "match.session")
+    header = {"X-Mock-Fault": '{"type": "status", "status": 503, "message": "\\ud800"}'}
+    assert_refused(api.get("/v1/sessions", headers=header), 400, "X-Mock-Fault")
+    assert stored(api) == before
+
+    kept = {"emoji": "\U0001f600", "nested": json.loads("[" * 30 + "]" * 30)}
+    escaped = '{"metadata": {"emoji": "\\ud83d\\ude00", "nested": ' + "[" * 30 + "]" * 30 + "}}"
+    created = api.post("/v1/sessions", content=escaped).json()
+    assert created["metadata"] == kept
+    assert api.get("/v1/sessions").json()[0]["metadata"] == kept
+    assert httpx.get(f"{server.url}/_mock/state", timeout=10).status_code == 200
+    assert_still_serving(server.url)
+
+
+# -- 5: deep bodies and huge numbers --------------------------------------------------------
+
+
+def test_a5_deep_bodies_and_huge_or_odd_numbers_are_400(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """A5: a body nested 50,000 deep, and 4,300+ digit or non-ASCII numbers in older_than
+    (S6), Last-Event-ID and ?last_event_id (M7) and ?since (C4)."""
+    sid, response_id = session_with_paused_turn(api)
+    before = stored(api)
+    events = f"/v1/sessions/{sid}/responses/{response_id}/events"
+    huge = "9" * 5000
+    assert_refused(api.post("/v1/sessions", content=b"[" * 50_000), 400, "nested")
+    assert_refused(api.post("/v1/sessions", content=b'{"a":' * 50_000), 400, "nested")
+    for value in (huge, "1h" + huge + "m", "²", "٣"):
+        assert_refused(api.delete("/v1/sessions", params={"older_than": value}), 400, "older_than")
+    for value in (huge, "²", "-1"):
+        headers = {b"Last-Event-ID": value.encode()}
+        assert_refused(api.get(events, headers=headers), 400, "Last-Event-ID")
+        assert_refused(api.get(events, params={"last_event_id": value}), 400, "last_event_id")
+        assert_refused(api.get("/_mock/journal", params={"since": value}), 400, "since")
+    assert stored(api) == before
+    assert_still_serving(server.url)
+
+
+# -- 7 and 8: tenant names -----------------------------------------------------------------
+
+
+def test_a3_a_shaped_key_cannot_spell_the_tenant_of_another_key(
+    server: ThreadedServer,
+) -> None:
+    """A3/A4: the tenant of an unshaped key is ``key_<hash>``, a name no ``pk_<tenant>_…``
+    key can spell, so neither the old ``key-<hash>`` spelling nor any other reaches it."""
+    plain = f"plain-{new_key()}"
+    digest = hashlib.sha256(plain.encode()).hexdigest()[:12]
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {plain}"}) as owner:
+        sid = owner.post("/v1/sessions").json()["id"]
+        before = stored(owner)
+        assert before["tenant"] == f"key_{digest}"
+        for spelled in (f"pk_key-{digest}_x", f"pk_key_{digest}_x", f"pk_key{digest}_x"):
+            intruder = {"Authorization": f"Bearer {spelled}"}
+            assert httpx.get(f"{server.url}/v1/sessions", headers=intruder).json() == []
+            response = httpx.get(f"{server.url}/v1/sessions/{sid}", headers=intruder)
+            assert_refused(response, 404, sid)
+        assert stored(owner) == before
+    assert_still_serving(server.url)
+
+
+def test_a3_tenant_names_are_bounded_and_their_folders_never_collide(
+    server: ThreadedServer,
+) -> None:
+    """A3/F1: a 300-character tenant name is a 401 naming the limit; 64 characters work,
+    files included; tenants differing only in case get separate folders (a disk that
+    ignores case would otherwise merge them), and the keyless state still answers."""
+    long_key = {"Authorization": f"Bearer pk_{'a' * 300}_x"}
+    assert_refused(httpx.get(f"{server.url}/v1/sessions", headers=long_key), 401, "64")
+    names = ("t" * 64, "CaseTenant", "casetenant")
+    sessions = {}
+    for name in names:
+        headers = {"Authorization": f"Bearer pk_{name}_x"}
+        sid = httpx.post(f"{server.url}/v1/sessions", headers=headers).json()["id"]
+        url = f"{server.url}/v1/sessions/{sid}/files/who.txt"
+        assert httpx.put(url, headers=headers, content=name.encode()).status_code == 201
+        sessions[name] = url
+    for name, url in sessions.items():
+        headers = {"Authorization": f"Bearer pk_{name}_x"}
+        assert httpx.get(url, headers=headers).content == name.encode()
+    root = server.app.state.mock.tenants.workspace_root
+    folders = {path.name.lower() for path in root.iterdir()}
+    assert {"casetenant", "t" * 64} <= folders
+    assert any(folder.startswith("casetenant_") for folder in folders)
+    assert httpx.get(f"{server.url}/_mock/state", timeout=10).status_code == 200
+    assert_still_serving(server.url)
+
+
+# -- 9 and 19: advancing the clock -----------------------------------------------------------
+
+
+def test_c1_concurrent_advances_of_one_clock_add_up(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """C1: ten concurrent advances of 100 s, while turns pause on the clock again and
+    again, move it exactly 1,000 s; each answers ``advanced: 100``."""
+    for _ in range(5):
+        session_with_paused_turn(api, "presentation")
+    start = api.get("/_mock/clock").json()["now"]
+    answers: list[dict[str, Any]] = []
+
+    def advance() -> None:
+        answers.append(api.post("/_mock/clock/advance", json={"seconds": 100}).json())
+
+    threads = [threading.Thread(target=advance) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [answer["advanced"] for answer in answers] == [100] * 10
+    assert api.get("/_mock/clock").json()["now"] == start + 1000
+    assert sorted(answer["now"] for answer in answers) == [start + 100 * n for n in range(1, 11)]
+    assert_still_serving(server.url)
+
+
+def test_c1_a_scaled_advance_does_not_wait_out_cosmetic_pacing(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """C1: under a scaled clock, an advance that wakes a turn into paced text answers at
+    once (a 2 s client timeout; the pacing takes 4 s, the old settle wait 5 s)."""
+    api.put("/_mock/clock", json={"mode": "scaled", "scale": 10})
+    sid, _ = session_with_paused_turn(api, "paced-after-pause")
+    with httpx.Client(base_url=server.url, headers=api.headers, timeout=2.0) as hurried:
+        answer = hurried.post("/_mock/clock/advance", json={"seconds": 60})
+    assert answer.status_code == 200
+    assert api.get(f"/v1/sessions/{sid}").json()["busy"]  # still pacing, in real time
+    api.post("/_mock/reset")
+    assert_still_serving(server.url)
+
+
+# -- 15: the command line -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "environment", "complaint"),
+    [
+        (["--port", "70000"], {}, "--port"),
+        (["--scale", "inf"], {}, "--scale"),
+        (["--keys", "{binary}"], {}, "UTF-8"),
+        (["--keys", "{folder}"], {}, "--keys"),
+        (["--workspace", "{binary}"], {}, "not a folder"),
+        (["--header-timeout", "nan"], {}, "--header-timeout"),
+        ([], {"MOCK_POKEE_KEYS": " , "}, "MOCK_POKEE_KEYS"),
+    ],
+)
+def test_cli_refuses_what_it_cannot_serve_on_one_line(
+    argv: list[str],
+    environment: dict[str, str],
+    complaint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One clear line and exit status 2, never a traceback or a surprise (an empty key
+    list meaning "any key")."""
+    binary = tmp_path / "keys.bin"
+    binary.write_bytes(b"\xff\xfe pk_a_b\n")
+    filled = [arg.format(binary=binary, folder=tmp_path) for arg in argv]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", *filled])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert complaint in err
+
+
+# -- 16: what uvicorn answers itself ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "mention"),
+    [
+        (b"G\x01T /health HTTP/1.1\r\nHost: x\r\n\r\n", "method"),
+        ("GET /h\u00e9alth HTTP/1.1\r\nHost: x\r\n\r\n".encode(), "percent-encode"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", "longer than"),
+        (b"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n", "Content-Length"),
+        (
+            b"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "chunk size",
+        ),
+        (
+            b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            "WebSocket",
+        ),
+    ],
+)
+def test_a5_even_requests_the_server_cannot_parse_get_the_error_shape(
+    server: ThreadedServer, request_bytes: bytes, mention: str
+) -> None:
+    """A5: a bad method, raw non-ASCII in the path, a 70 KB URL, a bad Content-Length or
+    chunk size, a WebSocket upgrade: 400 with an A5 body naming the problem."""
+    status, body = a5_of(raw_exchange(server.url, request_bytes))
+    assert status == 400
+    assert body["error"] == "invalid_request"
+    assert mention in body["message"], body
+    assert_still_serving(server.url)
+
+
+# -- 17: slow clients and shutdown ----------------------------------------------------------
+
+
+def test_slow_clients_are_timed_out(server: ThreadedServer) -> None:
+    """A connection that sends nothing is closed; one whose headers trickle in gets a
+    408 in the A5 shape, then is closed (both within the header bound, plus slack)."""
+    assert raw_exchange(server.url, b"") == b""
+    status, body = a5_of(raw_exchange(server.url, b"GET /health HTTP/1.1\r\nHost: x\r\n"))
+    assert status == 408
+    assert body["error"] == "request_timeout"
+    assert_still_serving(server.url)
+
+
+def test_shutdown_ends_open_streams_with_a_terminal_event() -> None:
+    """M5 at shutdown: a stream of a turn paused on the clock ends with message.error
+    (server_shutdown) rather than a cut, and the server stops well within its bound."""
+    running = ThreadedServer(Settings(port=0, clock_mode="virtual", shutdown_timeout=2)).start()
+    headers = {"Authorization": f"Bearer {new_key()}"}
+    lines: list[str] = []
+    with httpx.Client(base_url=running.url, headers=headers, timeout=10) as client:
+        sid = client.post("/v1/sessions").json()["id"]
+        message = {"message": "hi"}
+        forced = {"X-Mock-Scenario": "slow-stream"}
+        with client.stream(
+            "POST", f"/v1/sessions/{sid}/messages", json=message, headers=forced
+        ) as stream:
+            stopper = threading.Thread(target=running.stop)
+            started = time.monotonic()
+            for line in stream.iter_lines():
+                lines.append(line)
+                if line == "event: message.created":
+                    stopper.start()
+            stopper.join(timeout=10)
+    assert time.monotonic() - started < 2
+    assert "event: message.error" in lines
+    assert any("server_shutdown" in line for line in lines)
+    assert running.errors == []
+
+
+def test_a_trickling_upload_holds_up_a_stop_no_longer_than_the_bound() -> None:
+    """A body that trickles in is cut when the server stops, after --shutdown-timeout."""
+    running = ThreadedServer(Settings(port=0, clock_mode="virtual", shutdown_timeout=1)).start()
+    key = new_key()
+    sid = httpx.post(f"{running.url}/v1/sessions", headers={"Authorization": f"Bearer {key}"})
+    head = (
+        f"PUT /v1/sessions/{sid.json()['id']}/files/slow.bin HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    host, port = running.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(head.encode() + b"x" * 1000)
+        started = time.monotonic()
+        running.stop()
+    assert time.monotonic() - started < 3
+    assert running.errors == []
+
+
+# -- 18: idle tenants are forgotten --------------------------------------------------------
+# (driven without HTTP: see tests/test_tenants.py)
+
+
+# -- 20: duplicates and nulls -----------------------------------------------------------------
+
+
+def test_a5_repeated_headers_and_explicit_nulls_are_refused(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """A2: two Authorization headers are a 401; two X-Mock-Fault, Idempotency-Key or
+    X-Mock-Scenario headers a 400; an invalid ?last_event_id is a 400 even beside a valid
+    Last-Event-ID header (M7); ``{"mode": null}`` is refused like session fields are."""
+    sid, response_id = session_with_paused_turn(api)
+    before = stored(api)
+    key = api.headers["authorization"]
+    twice = [("Authorization", key), ("Authorization", "Bearer pk_other_x")]
+    assert_refused(httpx.get(f"{server.url}/v1/sessions", headers=twice), 401, "more than once")
+    fault = json.dumps({"type": "status", "status": 503})
+    two_faults = [("Authorization", key), ("X-Mock-Fault", fault), ("X-Mock-Fault", fault)]
+    response = httpx.get(f"{server.url}/v1/sessions", headers=two_faults)
+    assert_refused(response, 400, "X-Mock-Fault")
+    message = f"/v1/sessions/{sid}/messages"
+    for name, value in (("Idempotency-Key", "k"), ("X-Mock-Scenario", "quick-answer")):
+        headers = [("Authorization", key), (name, value), (name, value)]
+        response = httpx.post(f"{server.url}{message}", json={"message": "x"}, headers=headers)
+        assert_refused(response, 400, name)
+    events = f"/v1/sessions/{sid}/responses/{response_id}/events"
+    response = api.get(events, headers={"Last-Event-ID": "1"}, params={"last_event_id": "x"})
+    assert_refused(response, 400, "last_event_id")
+    assert_refused(api.put("/_mock/clock", json={"mode": None}), 400, "mode", "null")
+    no_times = {"fault": {"type": "status", "status": 503}, "schedule": {"times": None}}
+    assert_refused(api.post("/_mock/faults", json=no_times), 400, "schedule.times")
+    assert_refused(api.post("/v1/sessions", json={"metadata": None}), 400, "metadata")
+    assert stored(api) == before
+    assert_still_serving(server.url)
