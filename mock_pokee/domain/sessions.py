@@ -6,6 +6,7 @@ and every read compares it with the clock. A background timer only frees the mem
 
 from __future__ import annotations
 
+import random
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,9 +37,14 @@ def _json_integer(value: object) -> object:
 JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 
+# Ids need to be unique and unguessable across tenants, not secret: a generator seeded
+# once from the system is as unique as a system call per id, and a create is a hot path.
+_ids = random.Random(secrets.randbits(128))
+
+
 def new_session_id() -> str:
     """S2: ``sess_`` and 12 lowercase hex digits."""
-    return "sess_" + secrets.token_hex(6)
+    return f"sess_{_ids.getrandbits(48):012x}"
 
 
 def _scope_entry(entry: str) -> str:
@@ -77,13 +83,17 @@ class FileAccess(StrictBody):
         return tuple(entry_segments(entry) for entry in self.read) + self.write_entries
 
 
+# S1's default, validated once; each session gets its own copy.
+_WHOLE_WORKSPACE = FileAccess(read=[""], write=[""])
+
+
 class SessionSpec(StrictBody):
     """The body of ``POST /v1/sessions`` (S1). Unknown keys at any depth are refused (A8)."""
 
     persistent: StrictBool = False
     ttl: JsonInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
     metadata: dict[str, Any] = Field(default_factory=dict)
-    file_access: FileAccess = Field(default_factory=lambda: FileAccess(read=[""], write=[""]))
+    file_access: FileAccess = Field(default_factory=lambda: _WHOLE_WORKSPACE.model_copy())
     model: StrictStr | None = None
     tools: list[Any] | None = None
 
