@@ -39,6 +39,14 @@ def create(api: httpx.Client, **fields: object) -> dict[str, object]:
     return record
 
 
+def session_ids(api: httpx.Client) -> list[str]:
+    """S3: the ids the tenant lists now (others' sessions included on a deployment: tests
+    compare their own ids against it, never the whole list)."""
+    response = api.get("/v1/sessions")
+    assert response.status_code == 200, response.text
+    return [str(record["id"]) for record in response.json()]
+
+
 def exists(api: httpx.Client, session_id: object) -> bool:
     status = api.get(f"/v1/sessions/{session_id}").status_code
     assert status in (200, 404)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from contract_tests.cleanup import LEDGER
 from contract_tests.observed import observe
 
 TIMEOUT = httpx.Timeout(10.0)
@@ -34,5 +35,5 @@ def new_key() -> str:
 
 def client_for(target: Target, key: str | None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
-    hooks = {"response": [observe]} if target.is_mock else {}
+    hooks = {"response": [LEDGER.record, observe] if target.is_mock else [LEDGER.record]}
     return httpx.Client(base_url=target.url, headers=headers, timeout=TIMEOUT, event_hooks=hooks)

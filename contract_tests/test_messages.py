@@ -16,7 +16,7 @@ from contract_tests.checks import (
     run_to_end,
     turn_windows,
 )
-from contract_tests.sse import TERMINAL, Stream, read, resume, send
+from contract_tests.sse import TERMINAL, Stream, open_stream, read, resume, send
 from contract_tests.target import Target, client_for
 
 DECK = "Build a Temasek-style PPT on Q3 NVIDIA performance."
@@ -96,20 +96,21 @@ def test_m3_pings_follow_the_clock(api: httpx.Client, control: httpx.Client) -> 
     virtual clock past a pause lets the stream continue at once."""
     freeze(control)
     sid = session(api)
-    with api.stream(
+    with open_stream(
+        api,
         "POST",
         f"/v1/sessions/{sid}/messages",
         json={"message": "slow"},
         headers={"X-Mock-Scenario": "slow-stream"},
-    ) as response:
-        lines = response.iter_lines()
-        for line in lines:  # read up to the first text.stop: the turn is now paused
-            if line == "event: text.stop":
+    ) as live:
+        for frame in live.events():  # read up to the first text.stop: the turn is now paused
+            if frame.type == "text.stop":
                 break
+        assert live.stream.pings == 0
         advance(control, 40)
-        rest = list(lines)
-    assert rest.count(": ping") == 2
-    assert "event: message.completed" in rest
+        rest = [frame.type for frame in live.events()]
+    assert live.stream.pings == 2
+    assert rest[-1] == "message.completed"
 
 
 def test_m4_one_terminal_event_last_and_usage(api: httpx.Client) -> None:
@@ -447,12 +448,11 @@ def test_m9_a_retry_after_eviction_gets_the_replay_note(
 def test_s5_deleting_a_busy_session_cancels_its_turn(api: httpx.Client) -> None:
     """S5 [C]: the open stream ends with message.cancelled, then the session is gone."""
     sid = session(api)
-    with api.stream("POST", f"/v1/sessions/{sid}/messages", json={"message": DECK}) as live:
-        lines = live.iter_lines()
-        next(lines)
+    with open_stream(api, "POST", f"/v1/sessions/{sid}/messages", json={"message": DECK}) as live:
+        next(live.events())
         assert api.delete(f"/v1/sessions/{sid}").status_code == 204
-        rest = list(lines)
-    assert "event: message.cancelled" in rest
+        rest = [frame.type for frame in live.events()]
+    assert rest[-1] == "message.cancelled"
     assert api.get(f"/v1/sessions/{sid}").status_code == 404
 
 
@@ -476,16 +476,14 @@ def test_s7_a_turn_running_at_the_ttl_ends_with_session_expired(
     """S7 [C]: message.error session_expired, and the session is destroyed."""
     freeze(control)
     sid = str(create(api, persistent=True, ttl=60)["id"])
-    live = send(api, sid, DECK, stop_after=1)
-    rid = live.headers["x-response-id"]
-    with api.stream(
-        "GET", f"/v1/sessions/{sid}/responses/{rid}/events", headers={"Last-Event-ID": "0"}
-    ) as stream:
-        lines = stream.iter_lines()
+    rid = send(api, sid, DECK, stop_after=1).headers["x-response-id"]
+    with open_stream(
+        api, "GET", f"/v1/sessions/{sid}/responses/{rid}/events", headers={"Last-Event-ID": "0"}
+    ) as live:
         advance(control, 60)
-        rest = list(lines)
-    assert "event: message.error" in rest
-    assert any('"error":"session_expired"' in line for line in rest)
+        rest = list(live.events())
+    assert rest[-1].type == "message.error"
+    assert rest[-1].data["error"] == "session_expired"
     assert api.get(f"/v1/sessions/{sid}").status_code == 404
 
 
