@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import ssl
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -64,7 +65,7 @@ class Ledger:
 LEDGER = Ledger()
 
 
-def clean_up(url: str, ledger: Ledger = LEDGER) -> list[str]:
+def clean_up(url: str, verify: ssl.SSLContext, ledger: Ledger = LEDGER) -> list[str]:
     """Delete what the ledger recorded; returns what could not be deleted."""
     sessions, files = ledger.take()
     problems = []
@@ -73,7 +74,9 @@ def clean_up(url: str, ledger: Ledger = LEDGER) -> list[str]:
     def client(authorization: str | None) -> httpx.Client:
         if authorization not in clients:
             headers = {"Authorization": authorization} if authorization else {}
-            clients[authorization] = httpx.Client(base_url=url, headers=headers, timeout=10)
+            clients[authorization] = httpx.Client(
+                base_url=url, headers=headers, timeout=10, verify=verify
+            )
         return clients[authorization]
 
     try:

@@ -29,7 +29,7 @@ from contract_tests import sse
 from contract_tests.cleanup import LEDGER, clean_up, unique_folder
 from contract_tests.coverage import ClauseCoverage, is_contract_test
 from contract_tests.observed import undocumented
-from contract_tests.target import Target, client_for, external_target, new_key
+from contract_tests.target import Target, client_for, external_target, new_key, tls
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
 
@@ -174,7 +174,7 @@ def _leave_nothing_behind(
     if target.is_mock and mock_only:
         LEDGER.take()
         return
-    problems = clean_up(target.url)
+    problems = clean_up(target.url, tls())
     if target.is_mock:
         with client_for(target, key) as control:
             state = control.get("/_mock/state").json()

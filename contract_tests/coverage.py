@@ -4,8 +4,9 @@ At collection every contract test gets a ``clauses`` user property (the ids it c
 `contract_tests.clauses`), so the ids travel with its reports: to pytest-xdist's
 controller, and into ``--junitxml`` as a ``<property name="clauses">`` per test case.
 At the end of the run a table says, for every clause, how many tests checked it and how
-many passed, failed, were skipped, or (``inferred`` tests on a deployment) differ; with
-``--clause-report PATH`` the same goes to a JSON file:
+many passed, failed, were skipped, or (``inferred`` tests on a deployment) differ (with
+``-v``, each test under its clauses); with ``--clause-report PATH`` the same goes to a
+JSON file:
 
     {"clauses": {"S6": {"tag": "D", "tests": {"<nodeid>": "passed", …},
                         "passed": 9, "failed": 0, "skipped": 2, "differs": 0}, …},
@@ -42,6 +43,7 @@ class ClauseCoverage:
     def __init__(self, report_path: Path | None, config: pytest.Config):
         self.report_path = report_path
         self.is_worker = hasattr(config, "workerinput")  # pytest-xdist: the controller reports
+        self.verbose = config.option.verbose > 0
         self.cited: dict[str, list[str]] = {}  # nodeid -> clause ids
         self.outcome: dict[str, str] = {}  # nodeid -> passed / failed / skipped / differs
 
@@ -104,5 +106,8 @@ class ClauseCoverage:
                 continue
             counts = " ".join(f"{row[o]:>{w}}" for o, w in zip(OUTCOMES, (7, 7, 8, 8), strict=True))
             write(f"{clause.label:<9} {len(row['tests']):>5} {counts}", red=bool(row["failed"]))
+            if self.verbose:
+                for nodeid, outcome in row["tests"].items():
+                    write(f"            {outcome:<8} {nodeid}")
         if self.report_path is not None:
             write(f"clause report: {self.report_path}")

@@ -190,69 +190,6 @@ BUILT_IN = [
 ]
 
 
-def read_while_advancing(
-    target: Target, key: str, control: httpx.Client, sid: str, scenario: str, k: int
-) -> Stream:
-    """Read k events of a new turn's live stream, advancing the virtual clock 5 s at a time
-    while the reader waits (a paused turn produces nothing until the clock moves)."""
-    result: list[Stream] = []
-
-    def reader() -> None:
-        with client_for(target, key) as client:
-            result.append(send(client, sid, DECK, scenario=scenario, stop_after=k))
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    for _ in range(400):
-        thread.join(timeout=0.01)  # a socket read, bounded; the clock is what is driven
-        if not thread.is_alive():
-            break
-        advance(control, 30)
-    thread.join(timeout=10)
-    assert not thread.is_alive()
-    assert result, "the reader did not finish"
-    return result[0]
-
-
-@pytest.mark.mock_only
-@pytest.mark.parametrize("scenario", BUILT_IN)
-def test_m5_a_turn_outlives_any_disconnect(
-    api: httpx.Client, control: httpx.Client, target: Target, key: str, scenario: str
-) -> None:
-    """M5 and M7, for every built-in scenario and every k from 0 to its event count:
-    disconnect after k events; the turn still completes, busy goes false, metadata and
-    files are as after a full read, and a resume from k returns exactly the rest."""
-    freeze(control)
-
-    def finish(sid: str, stream: Stream) -> tuple[Stream, dict[str, object], list[str]]:
-        run_to_end(api, control, sid)
-        full = resume(api, sid, stream.headers["x-response-id"], None)
-        record = api.get(f"/v1/sessions/{sid}").json()
-        assert record["busy"] is False
-        files = sorted(f["path"] for f in control.get("/_mock/state").json()["files"])
-        return full, record["metadata"], files
-
-    sid = session(api)
-    reference, metadata, files = finish(sid, send(api, sid, DECK, scenario=scenario, stop_after=0))
-    assert reference.types[0] == "message.created"
-    assert reference.terminal.type in ("message.completed", "message.error")
-    api.delete(f"/v1/sessions/{sid}")
-    for k in range(len(reference.frames) + 1):
-        sid = session(api)
-        live = read_while_advancing(target, key, control, sid, scenario, k)
-        got = len(live.frames)
-        assert got == k or (live.cut and scenario == "dropped-stream"), (k, live.types)
-        full, after_metadata, after_files = finish(sid, live)
-        assert full.types == reference.types
-        assert [f.data for f in live.frames] == [f.data for f in full.frames[:got]]
-        rest = resume(api, sid, live.headers["x-response-id"], got - 1 if got else None)
-        assert rest.seqs == list(range(got, len(full.frames))), (k, rest.seqs)
-        assert [f.data for f in rest.frames] == [f.data for f in full.frames[got:]]
-        assert after_metadata == metadata
-        assert after_files == files
-        api.delete(f"/v1/sessions/{sid}")
-
-
 @pytest.mark.mock_only
 def test_m5_effects_are_visible_before_the_terminal_event(
     api: httpx.Client, control: httpx.Client

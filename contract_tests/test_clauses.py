@@ -1,0 +1,51 @@
+"""The suite's own contract: every clause of docs/contract.md is checked by some test.
+
+Citations are read from the source of contract_tests/test_*.py (see `clauses.cited`), so
+the check holds for the whole suite even when a run selects only a few tests. These tests
+touch no target.
+"""
+
+from __future__ import annotations
+
+from contract_tests.clauses import (
+    CITED_ON_OTHER_BRANCHES,
+    citations_in_source,
+    clause_ids,
+    clauses,
+)
+
+
+def _cited_here() -> set[str]:
+    return set().union(*(c.ids for c in citations_in_source()))
+
+
+def test_every_clause_is_cited_by_a_test() -> None:
+    """A clause no test names is a clause nobody checks."""
+    missing = clause_ids() - _cited_here() - CITED_ON_OTHER_BRANCHES
+    assert not missing, f"no contract test cites {sorted(missing)} (name or docstring)"
+
+
+def test_no_test_cites_a_clause_the_contract_lacks() -> None:
+    """A citation of an id docs/contract.md does not define is a typo or a stale id."""
+    wrong = [
+        f"{c.where} cites {sorted(c.ids - clause_ids())}"
+        for c in citations_in_source()
+        if c.ids - clause_ids()
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_other_branches_list_only_holds_clauses_not_yet_cited() -> None:
+    """Once the tests of a clause arrive (a merge), it must leave the list, so the first
+    check above becomes strict for it."""
+    assert CITED_ON_OTHER_BRANCHES <= clause_ids()
+    arrived = CITED_ON_OTHER_BRANCHES & _cited_here()
+    assert not arrived, f"remove {sorted(arrived)} from CITED_ON_OTHER_BRANCHES: now cited"
+
+
+def test_the_contract_tags_its_clauses() -> None:
+    """The API's sections say where each rule comes from ([D] or [C]); the mock's own
+    sections (its control plane, its scenarios) have no tag."""
+    for clause in clauses():
+        mock_own = clause.id[0] in "CD"
+        assert (clause.tag == "") == mock_own, clause
