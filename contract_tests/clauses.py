@@ -1,7 +1,8 @@
 """The clause ids of docs/contract.md, and which ids a test cites.
 
 A test cites a clause in its name (``test_s6_…``, ``test_m7_m8_…``) or in its docstring
-(``"S6 [C]: …"``, ``"M5 and M7"``); the coverage report (`contract_tests.coverage`) and
+(``"S6 [C]: …"``, ``"M5 and M7"``, ``"S1–S8"`` for every numbered clause between); the
+coverage report (`contract_tests.coverage`) and
 the check that every clause is cited (`test_clauses.py`) both read citations through
 `cited`, so the two can never disagree about what a test covers.
 """
@@ -26,6 +27,8 @@ CITED_ON_OTHER_BRANCHES: frozenset[str] = frozenset({"S1a", "S1b", "M12", "F8", 
 _HEADING = re.compile(r"^- \*\*([A-Z]\d*[a-z]?)(?: \[([DC])\])?\*\*", re.MULTILINE)
 # In prose: S1, S1a, M12 … (never inside a word); D alone, but not the [D] tag.
 _IN_PROSE = re.compile(r"(?<![\w\[])([ASMFUC]\d{1,2}[a-z]?|D)(?![\w\]])")
+# A range, "S1–S8": every numbered clause between (S1a and S1b are not numbered ones).
+_RANGE = re.compile(r"(?<!\w)([ASMFUC])(\d{1,2})[–-]\1(\d{1,2})(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def cited(name: str, docstring: str | None) -> set[str]:
         if token in lowercase:
             ids.add(lowercase[token])
     ids.update(_IN_PROSE.findall(docstring or ""))
+    for letter, first, last in _RANGE.findall(docstring or ""):
+        ids.update(f"{letter}{n}" for n in range(int(first), int(last) + 1))
     return ids
 
 
