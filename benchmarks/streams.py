@@ -3,9 +3,10 @@ users run it: first-event latency measured so that the load generator is not wha
 measured.
 
 One Python client holding 500 streams spends more time queueing than the server does
-(an earlier figure, p99 5.9 s, was mostly the client). Here four client processes hold 125 streams each,
-on raw asyncio sockets (no HTTP library per event), with every connection opened and every
-session created before a barrier releases all the requests at once.
+(an earlier figure, p99 5.9 s, was mostly the client). Here four client processes hold
+125 streams each, on raw asyncio sockets (no HTTP library per event), with every
+connection opened and every session created before a barrier releases all the requests
+at once.
 """
 
 from __future__ import annotations
