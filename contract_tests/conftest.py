@@ -64,6 +64,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also run the seeded differential sequence against URL and report differences",
     )
     group.addoption(
+        "--diff-seed",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the seed of the differential sequence (default 1)",
+    )
+    group.addoption(
         "--model-profile",
         choices=("fast", "real", "thorough"),
         help="the model-based test's hypothesis profile (default: fast on the in-process "

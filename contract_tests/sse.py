@@ -121,6 +121,14 @@ class EventStreamChecker:
         self._pending = data[start:]
         return frames
 
+    def flush(self) -> list[Frame]:
+        """The body ended: a CR held back (in case an LF followed) ends its line."""
+        if not self._pending.endswith(b"\r"):
+            return []
+        frame = self._line(self._pending[:-1], b"\r")
+        self._pending = b""
+        return [] if frame is None else [frame]
+
     def finish(self, *, cut: bool, stopped: bool) -> None:
         """The body ended (or was cut, or the reader stopped early on purpose)."""
         if stopped:
@@ -229,6 +237,7 @@ class LiveStream:
             try:
                 self._queue += self._checker.feed(next(self._chunks))
             except StopIteration:
+                self._queue += self._checker.flush()
                 self.done = True
             except httpx.RemoteProtocolError:  # the server cut the connection mid-body
                 self.stream.cut = self.done = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 
 import httpx
@@ -20,6 +21,12 @@ from contract_tests.sse import TERMINAL, Stream, open_stream, read, resume, send
 from contract_tests.target import Target, client_for
 
 DECK = "Build a Temasek-style PPT on Q3 NVIDIA performance."
+
+
+def unique(label: str) -> str:
+    """An Idempotency-Key no other test or run has used: keys live 24 h per tenant (M9),
+    so a fixed one would replay the last run's turn on a deployment."""
+    return f"{label}-{secrets.token_hex(6)}"
 
 
 def session(api: httpx.Client, **fields: object) -> str:
@@ -298,8 +305,9 @@ def test_m9_a_retry_during_the_turn_replays_it(api: httpx.Client) -> None:
     """M9: same key, same body, same session while the turn runs → the original response
     id and its stream from seq 0, no new turn and no 409."""
     sid = session(api)
-    first = send(api, sid, DECK, key="retry-1", stop_after=2)
-    retry = send(api, sid, DECK, key="retry-1", stop_after=2)
+    key = unique("retry")
+    first = send(api, sid, DECK, key=key, stop_after=2)
+    retry = send(api, sid, DECK, key=key, stop_after=2)
     assert retry.status == 200
     assert retry.headers["x-response-id"] == first.headers["x-response-id"]
     assert [f.data for f in retry.frames] == [f.data for f in first.frames]
@@ -308,25 +316,27 @@ def test_m9_a_retry_during_the_turn_replays_it(api: httpx.Client) -> None:
 
 def test_m9_a_retry_after_the_turn_replays_it(api: httpx.Client) -> None:
     sid = session(api)
-    first = send(api, sid, "hello", key="retry-2")
-    retry = send(api, sid, "hello", key="retry-2")
+    key = unique("retry")
+    first = send(api, sid, "hello", key=key)
+    retry = send(api, sid, "hello", key=key)
     assert retry.headers["x-response-id"] == first.headers["x-response-id"]
     assert [f.data for f in retry.frames] == [f.data for f in first.frames]
 
 
 def test_m9_the_same_key_with_another_body_or_session_is_422(api: httpx.Client) -> None:
     sid, other = session(api), session(api)
-    send(api, sid, "hello", key="retry-3")
+    key = unique("retry")
+    send(api, sid, "hello", key=key)
     changed = api.post(
         f"/v1/sessions/{sid}/messages",
         json={"message": "bye"},
-        headers={"Idempotency-Key": "retry-3"},
+        headers={"Idempotency-Key": key},
     )
     assert_error(changed, 422, "idempotency_mismatch", "Idempotency-Key")
     elsewhere = api.post(
         f"/v1/sessions/{other}/messages",
         json={"message": "hello"},
-        headers={"Idempotency-Key": "retry-3"},
+        headers={"Idempotency-Key": key},
     )
     assert_error(elsewhere, 422, "idempotency_mismatch", "Idempotency-Key")
 
@@ -338,6 +348,7 @@ def test_m9_concurrent_retries_start_exactly_one_turn(
     """M9: retries racing with one key are serialised; one turn starts (U1 counts one)."""
     freeze(control)
     sid = session(api)
+    race = unique("race")
     ids: list[str] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
@@ -346,9 +357,7 @@ def test_m9_concurrent_retries_start_exactly_one_turn(
         try:
             with client_for(target, key) as client:
                 barrier.wait(timeout=5)
-                ids.append(
-                    send(client, sid, DECK, key="race", stop_after=1).headers["x-response-id"]
-                )
+                ids.append(send(client, sid, DECK, key=race, stop_after=1).headers["x-response-id"])
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -451,8 +460,9 @@ def test_s8_last_activity_moves_when_a_message_is_accepted_and_when_the_turn_end
 def test_u1_turns_count_once_each(api: httpx.Client) -> None:
     """U1: a turn counts once when it starts; replays and 409s do not count."""
     sid = session(api)
-    send(api, sid, "one", key="k1")
-    send(api, sid, "one", key="k1")
+    key = unique("k")
+    send(api, sid, "one", key=key)
+    send(api, sid, "one", key=key)
     send(api, sid, "two")
     window = turn_windows(api)["hour"]
     assert window["turns"] == 2
