@@ -29,11 +29,16 @@ from contract_tests import sse
 from contract_tests.cleanup import LEDGER, clean_up, unique_folder
 from contract_tests.coverage import ClauseCoverage, is_contract_test
 from contract_tests.observed import undocumented
-from contract_tests.target import Target, client_for, external_target, new_key, tls
+from contract_tests.target import (
+    OWN_SCENARIOS,
+    Target,
+    client_for,
+    external_target,
+    new_key,
+    tls,
+)
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
-
-OWN_SCENARIOS = Path(__file__).parent / "scenarios"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -196,13 +196,14 @@ class EventStreamChecker:
         self.expected_seq = seq + 1 if seq >= 0 else None
         try:
             data = json.loads(values.get("data", ""))
+            parsed = True
         except ValueError:
             self.problems.append(f"M3: the data of seq {text_id} is not JSON")
-            data = {}
-        if not isinstance(data, dict):
+            data, parsed = {}, False
+        if parsed and not isinstance(data, dict):
             self.problems.append(f"M4: the data of seq {text_id} is not a JSON object")
             data = {}
-        elif data.get("sequence_number") != seq:
+        elif parsed and data.get("sequence_number") != seq:
             self.problems.append(
                 f"M3: seq {text_id} has sequence_number {data.get('sequence_number')!r}"
             )

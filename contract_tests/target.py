@@ -7,6 +7,7 @@ import secrets
 import ssl
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import httpx
 
@@ -14,6 +15,8 @@ from contract_tests.cleanup import LEDGER
 from contract_tests.observed import observe
 
 TIMEOUT = httpx.Timeout(10.0)
+# Scenarios of the suite's own (the over-time turn of M10), loaded by the in-process mock.
+OWN_SCENARIOS = Path(__file__).parent / "scenarios"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import pytest
 
 from contract_tests.checks import advance, create, freeze, run_to_end, workspace_files
 from contract_tests.sse import Frame, open_stream, resume, send
-from contract_tests.target import Target, client_for, new_key
+from contract_tests.target import OWN_SCENARIOS, Target, client_for, new_key
 from mock_pokee.scenarios.loader import ScenarioBook
 
 pytestmark = pytest.mark.mock_only
@@ -39,8 +39,6 @@ TICK = 1 / 128  # exact in binary: t0 + d - TICK + TICK == t0 + d
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One test per scenario the in-process mock loads (see conftest's mock_server)."""
     if "scenario" in metafunc.fixturenames:
-        from contract_tests.conftest import OWN_SCENARIOS
-
         folders = [*metafunc.config.getoption("--scenarios"), OWN_SCENARIOS]
         metafunc.parametrize("scenario", [s.name for s in ScenarioBook.load(folders)])
 

@@ -74,6 +74,7 @@ def test_crlf_and_cr_line_ends_parse_as_whatwg_says_and_are_only_the_mocks_choic
         (GOOD.replace(b'"sequence_number":3', b'"sequence_number":7'), "sequence_number"),
         (GOOD.replace(b'data: {"sequence_number":1}', b"data: {nope"), "not JSON"),
         (GOOD.replace(b'data: {"sequence_number":1}', b"data: [1]"), "not a JSON object"),
+        (GOOD.replace(b'data: {"sequence_number":1}', b"data: null"), "not a JSON object"),
         (GOOD.replace(b"event: text.start", b"event: text.begin"), "unknown event type"),
         (GOOD + b": ping\n\n", "comment after the terminal"),
         (GOOD + event(5, "text.start"), "after the terminal"),
