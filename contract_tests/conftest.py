@@ -168,7 +168,8 @@ def key(target: Target) -> str:
 
 @pytest.fixture
 def api(target: Target, key: str) -> Iterator[httpx.Client]:
-    """An httpx client of the target with this test's key. Cleans up after itself."""
+    """An httpx client of the target with this test's key; what it creates is recorded
+    and removed after the test (`_leave_nothing_behind`)."""
     with client_for(target, key) as client:
         yield client
 
