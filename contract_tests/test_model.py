@@ -339,8 +339,8 @@ class TenantMachine(RuleBasedStateMachine):
         mine = workspace_files(self.api, live[0].id, self.folder)
         assert mine == {p: len(c) for p, c in self.model.files.items()}
         if self.env.exact:
-            everything = set(workspace_files(self.api, live[0].id))
-            assert not self.model.workspace_problems(everything)
+            problems = self.model.workspace_problems(set(workspace_files(self.api, live[0].id)))
+            assert not problems, problems
 
     # -- helpers ---------------------------------------------------------------------
 
