@@ -39,6 +39,14 @@ def create(api: httpx.Client, **fields: object) -> dict[str, object]:
     return record
 
 
+def session_ids(api: httpx.Client) -> list[str]:
+    """S3: the ids the tenant lists now (others' sessions included on a deployment: tests
+    compare their own ids against it, never the whole list)."""
+    response = api.get("/v1/sessions")
+    assert response.status_code == 200, response.text
+    return [str(record["id"]) for record in response.json()]
+
+
 def exists(api: httpx.Client, session_id: object) -> bool:
     status = api.get(f"/v1/sessions/{session_id}").status_code
     assert status in (200, 404)
@@ -80,3 +88,23 @@ def run_to_end(api: httpx.Client, control: httpx.Client, sid: object) -> None:
             return
         advance(control, 60)
     raise AssertionError("the turn did not end within 100 minutes of clock time")
+
+
+def workspace_files(api: httpx.Client, sid: object, folder: str = "") -> dict[str, int]:
+    """F4, walked: every file under ``folder`` (the root by default), path → size."""
+    found: dict[str, int] = {}
+    pending = [folder.rstrip("/")]
+    while pending:
+        here = pending.pop()
+        params = {"path": here} if here else {}
+        response = api.get(f"/v1/sessions/{sid}/files", params=params)
+        if response.status_code == 404 and here == folder.rstrip("/"):
+            return found  # the folder does not exist (yet, or any more)
+        assert response.status_code == 200, response.text
+        for entry in response.json():
+            path = f"{here}/{entry['name']}" if here else entry["name"]
+            if entry["type"] == "directory":
+                pending.append(path)
+            else:
+                found[path] = entry["size"]
+    return found

@@ -1,35 +1,110 @@
-"""Chooses the target of the contract tests and gives each test a clean tenant.
+"""Chooses the target of the contract tests, gives each test a clean tenant, and leaves
+the target as it found it.
 
-- Default: the mock, served by uvicorn on an ephemeral port in a thread (real sockets).
+- Default: the mock, served by uvicorn on an ephemeral port in a thread (real sockets),
+  with the contract tests' own scenarios (contract_tests/scenarios/) and any given with
+  ``--scenarios DIR``.
 - ``POKEE_API`` (and ``POKEE_KEY``) set: that deployment. Tests marked ``mock_only`` need the
-  control plane and are skipped there; a failing ``inferred`` test (a [C] clause) is
+  control plane and are skipped there, and so are tests marked ``destructive`` (they
+  delete sessions they did not create, or depend on the tenant's limits) unless
+  ``--allow-destructive`` is given; a failing ``inferred`` test (a [C] clause) is
   reported as "inferred clause differs" instead of as a failure.
 
 Each test gets a fresh tenant key on the mock (``pk_<random>_contract``), so tests share one
 server yet never see each other's sessions, clock or state (C2). Against a deployment there
-is only the one key, so every test cleans up the sessions it made.
+is only the one key, so every test removes the sessions and files it made (see
+`contract_tests.cleanup`), whether it passed or not; on the mock a test that would leave
+something behind fails.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from contract_tests import sse
+from contract_tests.cleanup import LEDGER, clean_up, unique_folder
+from contract_tests.coverage import ClauseCoverage, is_contract_test
 from contract_tests.observed import undocumented
-from contract_tests.target import Target, client_for, external_target, new_key
+from contract_tests.target import (
+    OWN_SCENARIOS,
+    Target,
+    client_for,
+    external_target,
+    new_key,
+    tls,
+)
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contract tests")
+    group.addoption(
+        "--allow-destructive",
+        action="store_true",
+        help="against POKEE_API, also run tests that delete sessions they did not create "
+        "or depend on the tenant's limits (marked destructive)",
+    )
+    group.addoption(
+        "--clause-report",
+        type=Path,
+        metavar="PATH",
+        help="write the clause coverage table (clause → tests → outcomes) as JSON to PATH",
+    )
+    group.addoption(
+        "--scenarios",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="scenario files for the in-process mock and the scenario matrix (repeatable)",
+    )
+    group.addoption(
+        "--diff-against",
+        metavar="URL",
+        help="also run the seeded differential sequence against URL and report differences",
+    )
+    group.addoption(
+        "--diff-seed",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the seed of the differential sequence (default 1)",
+    )
+    group.addoption(
+        "--model-profile",
+        choices=("fast", "real", "thorough"),
+        help="the model-based test's hypothesis profile (default: fast on the in-process "
+        "mock, real against POKEE_API)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("contract-clause-coverage"):
+        coverage = ClauseCoverage(config.getoption("--clause-report"), config)
+        config.pluginmanager.register(coverage, "contract-clause-coverage")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if external_target() is None:
         return
-    skip = pytest.mark.skip(reason="mock_only: needs the mock's /_mock control plane")
+    mock_only = pytest.mark.skip(reason="mock_only: needs the mock's /_mock control plane")
+    destructive = pytest.mark.skip(
+        reason="destructive: deletes sessions it did not create or depends on the tenant's "
+        "limits; --allow-destructive runs it"
+    )
+    allow = config.getoption("--allow-destructive")
     for item in items:
+        if not is_contract_test(item):
+            continue
         if "mock_only" in item.keywords:
-            item.add_marker(skip)
+            item.add_marker(mock_only)
+        elif "destructive" in item.keywords and not allow:
+            item.add_marker(destructive)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -44,12 +119,13 @@ def pytest_runtest_makereport(
 
 
 @pytest.fixture(scope="session")
-def mock_server() -> Iterator[ThreadedServer | None]:
+def mock_server(request: pytest.FixtureRequest) -> Iterator[ThreadedServer | None]:
     """The in-process mock, started once for the whole run; None against a deployment."""
     if external_target() is not None:
         yield None
         return
-    with ThreadedServer(Settings(port=0)) as server:
+    folders = (*request.config.getoption("--scenarios"), OWN_SCENARIOS)
+    with ThreadedServer(Settings(port=0, scenario_folders=folders)) as server:
         yield server
 
 
@@ -70,6 +146,7 @@ def target(mock_server: ThreadedServer | None) -> Target:
     if mock_server is None:
         external = external_target()
         assert external is not None
+        sse.MOCK_CHOICES = False  # a deployment is held to the contract, not our choices
         return external
     return Target(url=mock_server.url, key=None, is_mock=True)
 
@@ -91,11 +168,39 @@ def key(target: Target) -> str:
 
 @pytest.fixture
 def api(target: Target, key: str) -> Iterator[httpx.Client]:
-    """An httpx client of the target with this test's key. Cleans up after itself."""
+    """An httpx client of the target with this test's key; what it creates is recorded
+    and removed after the test (`_leave_nothing_behind`)."""
     with client_for(target, key) as client:
         yield client
-        if not target.is_mock:
-            client.delete("/v1/sessions", params={"status": "any"})
+
+
+@pytest.fixture(autouse=True)
+def _leave_nothing_behind(
+    request: pytest.FixtureRequest, target: Target, key: str
+) -> Iterator[None]:
+    """After each test, delete the sessions and files it created (`cleanup`), whatever
+    its outcome. On the mock, a test that runs against deployments too must then have
+    left its tenant empty; a mock-only test has a tenant of its own and is not cleaned."""
+    LEDGER.take()
+    yield
+    mock_only = request.node.get_closest_marker("mock_only") is not None
+    if target.is_mock and mock_only:
+        LEDGER.take()
+        return
+    problems = clean_up(target.url, tls())
+    if target.is_mock:
+        with client_for(target, key) as control:
+            state = control.get("/_mock/state").json()
+        problems += [f"session {s['id']} left behind" for s in state["sessions"]]
+        problems += [f"file {f['path']} left behind" for f in state["files"]]
+    if problems:
+        pytest.fail("the test left the target changed: " + "; ".join(problems))
+
+
+@pytest.fixture
+def folder() -> str:
+    """This test's own workspace folder, ``ct-<hex>/``: files go here, never at the root."""
+    return unique_folder()
 
 
 @pytest.fixture

@@ -307,6 +307,29 @@ def test_c5_malformed_replaces_one_event_and_the_stream_goes_on(
     assert [int(i) for i, _ in parsed] == list(range(len(parsed)))
 
 
+def test_c5_m3_the_stream_checker_names_the_malformed_frame_and_nothing_else(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    """M3 under a fault: the suite's event-stream checker reports exactly the frame whose
+    data is not JSON (proof that it reads every frame it is given)."""
+    freeze(control)
+    sid = session(api)
+    headers = {
+        **one_fault({"type": "malformed", "after_events": 2}),
+        "X-Mock-Scenario": "quick-answer",
+    }
+    stream = read(
+        api,
+        "POST",
+        f"/v1/sessions/{sid}/messages",
+        json={"message": "hi"},
+        headers=headers,
+        check=False,
+    )
+    assert stream.problems == ["M3: the data of seq 2 is not JSON"]
+    assert stream.ended
+
+
 def test_c5_a_fault_applies_to_a_resume_counting_its_own_events(
     api: httpx.Client, control: httpx.Client
 ) -> None:

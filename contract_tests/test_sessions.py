@@ -7,7 +7,15 @@ import re
 import httpx
 import pytest
 
-from contract_tests.checks import SESSION_FIELDS, advance, assert_error, create, exists, freeze
+from contract_tests.checks import (
+    SESSION_FIELDS,
+    advance,
+    assert_error,
+    create,
+    exists,
+    freeze,
+    session_ids,
+)
 from contract_tests.sse import send
 
 IDLE = 300  # S7: five minutes
@@ -48,8 +56,9 @@ def test_s1_given_fields_are_kept(api: httpx.Client) -> None:
 @pytest.mark.parametrize("ttl", [0, -1, 604801, 1.5, "60", True, None, [60]])
 def test_s1_ttl_must_be_an_integer_from_1_to_604800(api: httpx.Client, ttl: object) -> None:
     """S1 [C]: ttl outside 1…604800, or not an integer, is 400 naming ttl."""
+    before = session_ids(api)
     assert_error(api.post("/v1/sessions", json={"ttl": ttl}), 400, "invalid_request", "ttl")
-    assert api.get("/v1/sessions").json() == []
+    assert session_ids(api) == before
 
 
 @pytest.mark.parametrize("ttl", [1, 604800])
@@ -90,7 +99,7 @@ def test_s2_record_shape(api: httpx.Client) -> None:
     assert record["busy"] is False
     assert record["status"] == "ready"
     assert api.get(f"/v1/sessions/{record['id']}").json() == record
-    assert api.get("/v1/sessions").json() == [record]
+    assert record in api.get("/v1/sessions").json()
 
 
 def test_s2_ids_are_unique(api: httpx.Client) -> None:
@@ -104,7 +113,7 @@ def test_s3_list_is_a_bare_array_oldest_first(api: httpx.Client) -> None:
     """S3 [C]: ordered by created_at, oldest first."""
     made = [create(api)["id"] for _ in range(4)]
     listed = api.get("/v1/sessions").json()
-    assert [s["id"] for s in listed] == made
+    assert [s["id"] for s in listed if s["id"] in made] == made
     assert [s["created_at"] for s in listed] == sorted(s["created_at"] for s in listed)
 
 
@@ -123,19 +132,24 @@ def test_s5_delete_is_204_then_404(api: httpx.Client) -> None:
     assert response.status_code == 204
     assert response.content == b""
     assert_error(api.delete(f"/v1/sessions/{doomed}"), 404, "not_found", str(doomed))
-    assert [s["id"] for s in api.get("/v1/sessions").json()] == [keep]
+    listed = session_ids(api)
+    assert keep in listed
+    assert doomed not in listed
 
 
+@pytest.mark.destructive
 def test_s6_status_idle_deletes_idle_sessions(api: httpx.Client) -> None:
-    """S6: status=idle selects sessions that are not busy; the count comes back."""
-    for _ in range(3):
-        create(api)
+    """S6: status=idle selects sessions that are not busy; the count comes back (other
+    idle sessions of the tenant count too)."""
+    made = [create(api)["id"] for _ in range(3)]
     response = api.delete("/v1/sessions", params={"status": "idle"})
     assert response.status_code == 200
-    assert response.json() == {"deleted": 3}
-    assert api.get("/v1/sessions").json() == []
+    assert set(response.json()) == {"deleted"}
+    assert response.json()["deleted"] >= 3
+    assert not any(exists(api, sid) for sid in made)
 
 
+@pytest.mark.destructive
 def test_s6_status_idle_spares_a_busy_session(api: httpx.Client) -> None:
     """S6: a session whose turn is running is not idle, so status=idle leaves it."""
     busy = create(api, persistent=True)["id"]
@@ -143,19 +157,24 @@ def test_s6_status_idle_spares_a_busy_session(api: httpx.Client) -> None:
     assert stream.status == 200
     assert api.get(f"/v1/sessions/{busy}").json()["busy"] is True
     idle = [create(api)["id"] for _ in range(2)]
-    assert api.delete("/v1/sessions", params={"status": "idle"}).json() == {"deleted": 2}
-    assert [s["id"] for s in api.get("/v1/sessions").json()] == [busy]
+    assert api.delete("/v1/sessions", params={"status": "idle"}).json()["deleted"] >= 2
+    assert busy in session_ids(api)
     assert all(api.get(f"/v1/sessions/{sid}").status_code == 404 for sid in idle)
 
 
+@pytest.mark.destructive
 @pytest.mark.inferred
 def test_s6_status_busy_and_any(api: httpx.Client) -> None:
-    """S6 [C]: status=busy selects only busy sessions (none here); any selects all."""
-    create(api), create(api)
-    assert api.delete("/v1/sessions", params={"status": "busy"}).json() == {"deleted": 0}
-    assert api.delete("/v1/sessions", params={"status": "any"}).json() == {"deleted": 2}
+    """S6 [C]: status=busy selects only busy sessions (these two are idle); any selects
+    all."""
+    made = [create(api)["id"], create(api)["id"]]
+    assert api.delete("/v1/sessions", params={"status": "busy"}).status_code == 200
+    assert all(exists(api, sid) for sid in made)
+    assert api.delete("/v1/sessions", params={"status": "any"}).json()["deleted"] >= 2
+    assert not any(exists(api, sid) for sid in made)
 
 
+@pytest.mark.destructive  # a server that got it wrong would delete every session
 @pytest.mark.inferred
 def test_s6_a_bare_bulk_delete_never_wipes_the_tenant(api: httpx.Client) -> None:
     """S6 [C]: with neither filter → 400, and nothing is deleted."""
@@ -164,6 +183,7 @@ def test_s6_a_bare_bulk_delete_never_wipes_the_tenant(api: httpx.Client) -> None
     assert exists(api, sid)
 
 
+@pytest.mark.destructive  # a server that accepted the value would delete every session
 @pytest.mark.inferred
 @pytest.mark.parametrize(
     "older_than", ["1h3", "30x", "-5", "", "1.5h", "h", "1m1h", "1d", "5 m", "1H", "٣s"]
@@ -267,17 +287,39 @@ def test_s8_reads_do_not_keep_a_session_alive(api: httpx.Client, control: httpx.
     assert not exists(api, record["id"])
 
 
-@pytest.mark.inferred
-def test_s9_the_eleventh_session_is_429_with_retry_after(api: httpx.Client) -> None:
-    """S9 [C] and A7: ten concurrent sessions per tenant by default; the 11th is 429
-    rate_limited with Retry-After; a slot freed by a delete can be used again."""
+@pytest.mark.destructive
+def test_s9_ten_sessions_can_live_at_once(api: httpx.Client) -> None:
+    """S9: the default limit is ten concurrent sessions per tenant."""
+    assert api.delete("/v1/sessions", params={"status": "any"}).status_code == 200
     made = [create(api)["id"] for _ in range(10)]
-    response = api.post("/v1/sessions")
-    assert_error(response, 429, "rate_limited", "10")
-    assert int(response.headers["retry-after"]) >= 1
+    assert all(exists(api, sid) for sid in made)
+
+
+@pytest.mark.destructive
+@pytest.mark.inferred
+def test_s9_the_eleventh_session_is_429(api: httpx.Client) -> None:
+    """S9 [C]: the 11th concurrent session is 429 rate_limited; a slot freed by a delete
+    can be used again."""
+    assert api.delete("/v1/sessions", params={"status": "any"}).status_code == 200
+    made = [create(api)["id"] for _ in range(10)]
+    assert_error(api.post("/v1/sessions"), 429, "rate_limited", "10")
     assert len(api.get("/v1/sessions").json()) == 10
     assert api.delete(f"/v1/sessions/{made[0]}").status_code == 204
     create(api)
+
+
+@pytest.mark.destructive
+@pytest.mark.inferred
+def test_a7_the_429_of_a_full_tenant_says_when_to_retry(api: httpx.Client) -> None:
+    """A7: whatever the tenant's session limit, the 429 that refuses one more session
+    carries Retry-After in whole seconds."""
+    for _ in range(50):
+        response = api.post("/v1/sessions")
+        if response.status_code == 429:
+            break
+        assert response.status_code == 201, response.text
+    assert_error(response, 429, "rate_limited")
+    assert int(response.headers["retry-after"]) >= 1
 
 
 @pytest.mark.mock_only

@@ -131,6 +131,7 @@ async def scenarios(request: Request) -> Response:
                     "description": s.description,
                     "match": s.match,
                     "steps": len(s.steps),
+                    "expect": s.expect.model_dump() if s.expect else None,
                 }
                 for s in book
             ],

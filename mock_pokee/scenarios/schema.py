@@ -191,6 +191,52 @@ STEP_KINDS: dict[str, type[_Step]] = {
 }
 
 
+# What a client knows about its own turn, so expectations can use it (the mock-derived
+# fields, {topic} and the rest, would make a check depend on the code it checks).
+EXPECT_TEMPLATE_FIELDS = frozenset({"message", "session_id", "response_id"})
+
+
+class Expectation(BaseModel):
+    """What one turn of the scenario must leave behind when sent ``message`` in a new
+    session with empty metadata: the contract tests' scenario matrix holds the scenario to
+    it for every way a client may read the turn. Left out, a field is not checked.
+    Strings may use ``{message}``, ``{session_id}`` and ``{response_id}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message: str = Field(default="hello", min_length=1)
+    terminal: Literal["message.completed", "message.error", "message.cancelled"] = (
+        "message.completed"
+    )
+    error: str | None = None  # message.error's ``error``
+    metadata: dict[str, Any] | None = None  # the session's whole metadata afterwards
+    files: list[str] | None = None  # every file in the workspace afterwards
+    duration: Duration | None = None  # clock time from the message to the terminal event
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Expectation:
+        if self.error is not None and self.terminal != "message.error":
+            raise ValueError("error is only expected with terminal: message.error")
+        _check_expect_templates([self.message, self.error, self.metadata, self.files])
+        return self
+
+
+def _check_expect_templates(value: object) -> None:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            _check_expect_templates(item)
+    elif isinstance(value, str):
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        unknown = names - EXPECT_TEMPLATE_FIELDS
+        if unknown:
+            raise ValueError(
+                f"unknown template field(s) {sorted(unknown)} in {value!r}; an expectation "
+                f"may use {sorted(EXPECT_TEMPLATE_FIELDS)}"
+            )
+
+
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -200,6 +246,7 @@ class Scenario(BaseModel):
     # Also matches when the session has a tool the message asks for (M12).
     match_tools: bool = False
     steps: list[Step] = Field(min_length=1)
+    expect: Expectation | None = None
 
     @field_validator("steps", mode="before")
     @classmethod

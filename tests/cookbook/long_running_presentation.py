@@ -1,4 +1,4 @@
-# The cookbook "Long-running presentation generation" (shared/seeds/), as published, with
+# Pokee's cookbook "Long-running presentation generation", as published, with
 # its indentation restored. It must run unmodified against mock-pokee, so linters skip it.
 import os, time, httpx
 API = os.environ["POKEE_API"]

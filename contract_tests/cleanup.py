@@ -1,0 +1,111 @@
+"""Leaving a deployment as the tests found it.
+
+Every client the contract tests make (`contract_tests.target.client_for`) reports to the
+`LEDGER` each session it created (``POST /v1/sessions`` → 201) and each file it uploaded
+(``PUT …/files/{path}`` → 201), with the key that did it. After each test — passed,
+failed or errored — `clean_up` deletes exactly those: the sessions one by one (never a
+bulk delete, which would reach sessions the run did not make), then the files through a
+short-lived session of their own. On the mock a test that still leaves a session or a
+file behind fails (see conftest), so the ledger cannot quietly miss a route.
+
+What the ledger cannot see: files a turn writes by itself. The contract tests that run
+against a deployment only send messages that write nothing (the default quick answer)
+or cancel their turn before it writes; the mock-only ones run in a tenant of their own.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import ssl
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+import httpx
+
+_FILE = re.compile(r"/v1/sessions/[^/]+/files/(.+)")
+
+
+def unique_folder() -> str:
+    """A workspace folder no other test (or run, or user) has: ``ct-<hex>/``."""
+    return f"ct-{secrets.token_hex(6)}/"
+
+
+@dataclass
+class Ledger:
+    """What this test created, by the Authorization header that created it."""
+
+    sessions: dict[str, str | None] = field(default_factory=dict)  # id -> authorization
+    files: dict[tuple[str | None, str], None] = field(default_factory=dict)  # ordered set
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, response: httpx.Response) -> None:
+        """An httpx response hook."""
+        request = response.request
+        if response.status_code != 201:
+            return
+        authorization = request.headers.get("authorization")
+        if request.method == "POST" and request.url.path == "/v1/sessions":
+            response.read()
+            with self._lock:
+                self.sessions[str(response.json()["id"])] = authorization
+        elif request.method == "PUT" and (match := _FILE.fullmatch(request.url.path)):
+            with self._lock:
+                self.files[(authorization, unquote(match[1]))] = None
+
+    def take(self) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
+        with self._lock:
+            sessions, files = dict(self.sessions), list(self.files)
+            self.sessions.clear()
+            self.files.clear()
+        return sessions, files
+
+
+LEDGER = Ledger()
+
+
+def clean_up(url: str, verify: ssl.SSLContext, ledger: Ledger = LEDGER) -> list[str]:
+    """Delete what the ledger recorded; returns what could not be deleted."""
+    sessions, files = ledger.take()
+    problems = []
+    clients: dict[str | None, httpx.Client] = {}
+
+    def client(authorization: str | None) -> httpx.Client:
+        if authorization not in clients:
+            headers = {"Authorization": authorization} if authorization else {}
+            clients[authorization] = httpx.Client(
+                base_url=url, headers=headers, timeout=10, verify=verify
+            )
+        return clients[authorization]
+
+    try:
+        for sid, authorization in sessions.items():
+            status = client(authorization).delete(f"/v1/sessions/{sid}").status_code
+            if status not in (204, 404):
+                problems.append(f"DELETE session {sid}: {status}")
+        by_key: dict[str | None, list[str]] = {}
+        for authorization, path in files:
+            by_key.setdefault(authorization, []).append(path)
+        for authorization, paths in by_key.items():
+            problems += _delete_files(client(authorization), paths)
+    except httpx.HTTPError as exc:
+        problems.append(f"cleaning up: {exc!r}")
+    finally:
+        for each in clients.values():
+            each.close()
+    return problems
+
+
+def _delete_files(http: httpx.Client, paths: list[str]) -> list[str]:
+    created = http.post("/v1/sessions", json={"ttl": 300})
+    if created.status_code != 201:
+        return [f"a session to delete {len(paths)} file(s) with: {created.status_code}"]
+    sid = created.json()["id"]
+    problems = []
+    for path in paths:
+        status = http.delete(f"/v1/sessions/{sid}/files/{path}").status_code
+        if status not in (204, 404):
+            problems.append(f"DELETE file {path}: {status}")
+    http.delete(f"/v1/sessions/{sid}")
+    return problems
