@@ -146,19 +146,22 @@ def test_f8_a_listing_above_the_scope_shows_only_the_way_to_it(
 
 
 @pytest.mark.inferred
-def test_f8_a_path_under_a_file_is_403_naming_it(api: httpx.Client) -> None:
+def test_f8_a_path_under_a_file_is_403_naming_it(api: httpx.Client, folder: str) -> None:
     """F8 [C] (issue 9, 5 and 6): with ``a.txt`` a file, ``a.txt/b`` is 403 naming it for
     every method, never a 500; ``a.txt`` is unchanged."""
     sid = session(api)
-    put(api, sid, "a.txt", b"a file")
+    put(api, sid, f"{folder}a.txt", b"a file")
     for response in (
-        put(api, sid, "a.txt/b", b"x"),
-        api.get(f"/v1/sessions/{sid}/files/a.txt/b"),
-        api.delete(f"/v1/sessions/{sid}/files/a.txt/b"),
-        api.get(f"/v1/sessions/{sid}/files", params={"path": "a.txt/b"}),
+        put(api, sid, f"{folder}a.txt/b", b"x"),
+        api.get(f"/v1/sessions/{sid}/files/{folder}a.txt/b"),
+        api.delete(f"/v1/sessions/{sid}/files/{folder}a.txt/b"),
+        api.get(f"/v1/sessions/{sid}/files", params={"path": f"{folder}a.txt/b"}),
     ):
-        assert_error(response, 403, "forbidden_path", "'a.txt/b'", "'a.txt' is a file")
-    assert tree(api, sid) == {"a.txt": b"a file"}
+        assert_error(
+            response, 403, "forbidden_path", f"'{folder}a.txt/b'", f"'{folder}a.txt' is a file"
+        )
+    mine = folder.rstrip("/")
+    assert tree(api, sid, mine) == {f"{mine}/a.txt": b"a file"}
 
 
 @pytest.mark.inferred

@@ -48,35 +48,43 @@ def _body(size: int, chunk: int = 1 << 20) -> Iterator[bytes]:
         size -= chunk
 
 
-def test_f3_over_the_limit_is_413_and_nothing_is_stored(api: httpx.Client) -> None:
+def test_f3_over_the_limit_is_413_and_nothing_is_stored(api: httpx.Client, folder: str) -> None:
     """F3: an upload over 100 MiB (sent chunked, so the limit is enforced while reading)
     is 413; no file, no partial file, no new folder; an overwritten file keeps its
     previous content."""
     sid = session(api)
-    put(api, sid, "big.bin", b"previous")
-    response = api.put(f"/v1/sessions/{sid}/files/big.bin", content=_body(LIMIT + 1))
+    put(api, sid, f"{folder}big.bin", b"previous")
+    response = api.put(f"/v1/sessions/{sid}/files/{folder}big.bin", content=_body(LIMIT + 1))
     assert_error(response, 413, "payload_too_large", "limit")
-    assert api.get(f"/v1/sessions/{sid}/files/big.bin").content == b"previous"
-    response = api.put(f"/v1/sessions/{sid}/files/new/deeper/new.bin", content=_body(LIMIT + 1))
-    assert response.status_code == 413
-    assert tree(api, sid) == {"big.bin": b"previous"}  # not even the folders (issue 9, 12)
+    assert api.get(f"/v1/sessions/{sid}/files/{folder}big.bin").content == b"previous"
+    deeper = f"/v1/sessions/{sid}/files/{folder}new/deeper/new.bin"
+    assert api.put(deeper, content=_body(LIMIT + 1)).status_code == 413
+    # Not even the folders (issue 9, 12).
+    name = folder.rstrip("/")
+    assert tree(api, sid, name) == {f"{name}/big.bin": b"previous"}
 
 
-def test_f4_listing(api: httpx.Client) -> None:
+def test_f4_listing(api: httpx.Client, folder: str) -> None:
     """F4: [{name, type, size, modified}] sorted by name in code-point order; ?path= a
-    folder (a trailing slash is fine); a missing folder is 404."""
+    folder (a trailing slash is fine); a missing folder is 404; the root lists this
+    test's folder among whatever else the workspace holds."""
     sid = session(api)
     for name in ("b.txt", "B.txt", "_x", "a/inner.txt"):
-        put(api, sid, name, b"12345")
-    root = api.get(f"/v1/sessions/{sid}/files").json()
-    assert [e["name"] for e in root] == ["B.txt", "_x", "a", "b.txt"]
-    by_name = {e["name"]: e for e in root}
+        put(api, sid, f"{folder}{name}", b"12345")
+    listed = api.get(f"/v1/sessions/{sid}/files", params={"path": folder}).json()
+    assert [e["name"] for e in listed] == ["B.txt", "_x", "a", "b.txt"]
+    by_name = {e["name"]: e for e in listed}
     assert by_name["a"]["type"] == "directory"
     assert by_name["b.txt"] == {**by_name["b.txt"], "type": "file", "size": 5}
-    for query in ("a", "a/"):
+    for query in (f"{folder}a", f"{folder}a/"):
         inner = api.get(f"/v1/sessions/{sid}/files", params={"path": query}).json()
         assert [e["name"] for e in inner] == ["inner.txt"]
-    missing = api.get(f"/v1/sessions/{sid}/files", params={"path": "nope"})
+    root = api.get(f"/v1/sessions/{sid}/files").json()
+    names = [e["name"] for e in root]
+    assert names == sorted(names)
+    mine = [e for e in root if e["name"] == folder.rstrip("/")]
+    assert [e["type"] for e in mine] == ["directory"]
+    missing = api.get(f"/v1/sessions/{sid}/files", params={"path": f"{folder}nope"})
     assert_error(missing, 404, "not_found", "nope")
 
 
@@ -258,19 +266,20 @@ def test_f5_if_range(api: httpx.Client) -> None:
     assert (stale.status_code, stale.content) == (200, b"0123456789")
 
 
-def test_f5_a_cut_download_resumes_with_range_byte_for_byte(api: httpx.Client) -> None:
+def test_f5_a_cut_download_resumes_with_range_byte_for_byte(api: httpx.Client, folder: str) -> None:
     """F5: read N bytes, drop the connection, reconnect with Range: bytes=N- → the rest."""
     sid = session(api)
     original = os.urandom(1 << 20)
-    put(api, sid, "big/random.bin", original)
+    put(api, sid, f"{folder}random.bin", original)
     received = bytearray()
-    with api.stream("GET", f"/v1/sessions/{sid}/files/big/random.bin") as response:
+    with api.stream("GET", f"/v1/sessions/{sid}/files/{folder}random.bin") as response:
         for chunk in response.iter_bytes():
             received += chunk
             if len(received) >= 300_000:
                 break
     rest = api.get(
-        f"/v1/sessions/{sid}/files/big/random.bin", headers={"Range": f"bytes={len(received)}-"}
+        f"/v1/sessions/{sid}/files/{folder}random.bin",
+        headers={"Range": f"bytes={len(received)}-"},
     )
     assert rest.status_code == 206
     assert bytes(received) + rest.content == original
@@ -339,7 +348,7 @@ def test_f2_unsafe_listing_paths_are_403(api: httpx.Client, path: str) -> None:
 
 
 def test_f7_a_listing_never_shows_a_half_written_file(
-    api: httpx.Client, target: Target, key: str
+    api: httpx.Client, target: Target, key: str, folder: str
 ) -> None:
     """F7: while an upload is under way, neither the file nor a temporary name is listed."""
     sid = session(api)
@@ -355,20 +364,22 @@ def test_f7_a_listing_never_shows_a_half_written_file(
 
     def upload() -> None:
         with client_for(target, key) as client:
-            response = client.put(f"/v1/sessions/{sid}/files/slow.bin", content=body())
+            response = client.put(f"/v1/sessions/{sid}/files/{folder}slow.bin", content=body())
             results.append(response.status_code)
 
     thread = threading.Thread(target=upload)
     thread.start()
     try:
         assert halfway.wait(timeout=10)
-        assert api.get(f"/v1/sessions/{sid}/files").json() == []
+        listing = api.get(f"/v1/sessions/{sid}/files", params={"path": folder})
+        assert listing.status_code == 404  # not even its folder: it is made at the end
     finally:
         release.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
     assert results == [201]
-    assert [e["name"] for e in api.get(f"/v1/sessions/{sid}/files").json()] == ["slow.bin"]
+    listing = api.get(f"/v1/sessions/{sid}/files", params={"path": folder}).json()
+    assert [e["name"] for e in listing] == ["slow.bin"]
 
 
 @pytest.mark.mock_only
@@ -401,25 +412,26 @@ def test_c1_file_and_folder_times_and_last_modified_follow_the_clock(
 
 
 @pytest.mark.inferred
-def test_f3_an_empty_name_is_refused_and_nothing_is_harmed(api: httpx.Client) -> None:
+def test_f3_an_empty_name_is_refused_and_nothing_is_harmed(api: httpx.Client, folder: str) -> None:
     """F3/F2 [C]: ``PUT …/files/`` names no file: 403, and what the tenant stored is
     intact."""
     sid = session(api)
-    put(api, sid, "keep/me.txt", b"kept")
-    put(api, sid, "top.txt", b"top")
+    put(api, sid, f"{folder}keep/me.txt", b"kept")
+    put(api, sid, f"{folder}top.txt", b"top")
     before = tree(api, sid)
     assert_error(put(api, sid, "", b"new root?"), 403, "forbidden_path", "name")
     assert tree(api, sid) == before
 
 
-def test_f6_a_file_named_like_a_temporary_one_is_a_file(api: httpx.Client) -> None:
+def test_f6_a_file_named_like_a_temporary_one_is_a_file(api: httpx.Client, folder: str) -> None:
     """F3, F4, F6 (issue 9, 10): every stored file is listed and deletable, whatever its
     name (``.partial-x`` too)."""
     sid = session(api)
-    assert put(api, sid, ".partial-x", b"mine").status_code == 201
-    assert tree(api, sid) == {".partial-x": b"mine"}
-    assert api.delete(f"/v1/sessions/{sid}/files/.partial-x").status_code == 204
-    assert tree(api, sid) == {}
+    name = folder.rstrip("/")
+    assert put(api, sid, f"{folder}.partial-x", b"mine").status_code == 201
+    assert tree(api, sid, name) == {f"{name}/.partial-x": b"mine"}
+    assert api.delete(f"/v1/sessions/{sid}/files/{folder}.partial-x").status_code == 204
+    assert tree(api, sid, name) == {}
 
 
 @pytest.mark.inferred
@@ -427,19 +439,21 @@ def test_f6_a_file_named_like_a_temporary_one_is_a_file(api: httpx.Client) -> No
     ("method", "url"),
     [
         ("GET", "/files?path=&paht=x"),
-        ("GET", "/files/a.txt?download=1"),
-        ("PUT", "/files/a.txt?overwrite=false"),
-        ("DELETE", "/files/a.txt?force=1"),
+        ("GET", "/files/{folder}a.txt?download=1"),
+        ("PUT", "/files/{folder}a.txt?overwrite=false"),
+        ("DELETE", "/files/{folder}a.txt?force=1"),
     ],
 )
 def test_a8_file_endpoints_refuse_unknown_query_parameters(
-    api: httpx.Client, method: str, url: str
+    api: httpx.Client, folder: str, method: str, url: str
 ) -> None:
     """A8 [C]: as on the session endpoints, a query parameter a files route does not
     define is a 400 naming it, and nothing is done."""
     sid = session(api)
-    put(api, sid, "a.txt", b"before")
-    response = api.request(method, f"/v1/sessions/{sid}{url}", content=b"after")
+    put(api, sid, f"{folder}a.txt", b"before")
+    path = f"/v1/sessions/{sid}{url.format(folder=folder)}"
+    response = api.request(method, path, content=b"after")
     name = url.rsplit("&", 1)[-1].split("?")[-1].split("=")[0]
     assert_error(response, 400, "invalid_request", name)
-    assert tree(api, sid) == {"a.txt": b"before"}
+    mine = folder.rstrip("/")
+    assert tree(api, sid, mine) == {f"{mine}/a.txt": b"before"}

@@ -30,9 +30,8 @@ from tests.processes import start_serve
 ROOT = Path(__file__).resolve().parents[1]
 
 # Everything that runs against a deployment in these modules, and the model's real
-# profile. test_files.py is left out: three of its tests list the workspace root and
-# expect it to hold only their own files (see the README's note on contract tests).
-TWICE = "test_sessions or test_messages or test_model"
+# profile: sessions, turns and files (each file test works in a folder of its own).
+TWICE = "test_sessions or test_messages or test_model or test_files or test_file_scopes"
 
 
 @pytest.fixture
