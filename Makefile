@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/mock-pokee serve --host $(HOST) --port $(PORT) $(ARGS)
 
+# The suite runs on every core (pytest-xdist), a test file per worker so each module's
+# servers start once; JOBS=0 runs it in this process (pdb, -x).
+JOBS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -37,9 +37,9 @@ def exercise(url: str, key: str, fault: dict[str, Any]) -> None:
     """A message stream, a download and a session read, each under ``fault``; the client
     gives up after a short read timeout, as a real one would."""
     headers = {"Authorization": f"Bearer {key}", "X-Mock-Fault": json.dumps(fault)}
-    timeout = httpx.Timeout(5.0, read=0.3)
+    gives_up = httpx.Timeout(5.0, read=0.3)  # for the faulted requests only
     plain = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=url, timeout=timeout) as client:
+    with httpx.Client(base_url=url, timeout=10) as client:
         sid = client.post("/v1/sessions", json={"persistent": True}, headers=plain).json()["id"]
         client.put(f"/v1/sessions/{sid}/files/f.txt", content=b"x" * 5000, headers=plain)
         for method, path, body in [
@@ -48,7 +48,9 @@ def exercise(url: str, key: str, fault: dict[str, Any]) -> None:
             ("GET", f"/v1/sessions/{sid}", None),
         ]:
             try:
-                with client.stream(method, path, json=body, headers=headers) as response:
+                with client.stream(
+                    method, path, json=body, headers=headers, timeout=gives_up
+                ) as response:
                     for _ in response.iter_raw():
                         pass
             except httpx.HTTPError:
