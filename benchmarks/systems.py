@@ -32,7 +32,7 @@ JSON = {"Content-Type": "application/json"}
 CREATE_BODY = json.dumps({"persistent": True, "ttl": 14400})
 # S9 allows 10 sessions per tenant; the create runs make tens of thousands, so the
 # mock's servers get a limit they cannot reach (the only option that is not a default).
-MAX_SESSIONS = 10_000_000
+MAX_SESSIONS = 1_000_000  # the most `--max-sessions` takes; far more than a run creates
 # moto's S3 wants an AWS-style Authorization header; it does not check the signature.
 AWS = {
     "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import socket
 import threading
 import time
@@ -83,6 +84,22 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+# Young collections every this many allocations (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def _tune_garbage_collection() -> None:
+    """A served mock keeps what it serves (sessions, journal entries), and every full
+    collection walks all of it: the modules, schemas and tables made at start-up are frozen
+    out of those walks, and young collections run less often. Measured with wrk at 16
+    connections: a session read's p99 went from 16-17 ms to about 7 ms. Only for a served
+    process: a test process that starts a `ThreadedServer` keeps its own settings."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def serve(settings: Settings, announce: Callable[[str], None] | None = None) -> int:
     """Serve in the foreground until Ctrl-C; returns the process exit code.
 
@@ -90,6 +107,7 @@ def serve(settings: Settings, announce: Callable[[str], None] | None = None) -> 
     KeyboardInterrupt becomes the shell's usual 130 instead of a traceback.
     """
     app = create_app(settings)
+    _tune_garbage_collection()
     server = _Server(_config(app, settings, "info"), app, settings.header_timeout, announce)
     try:
         server.run()
