@@ -13,9 +13,10 @@ from typing import Literal, TypeAlias
 
 from pydantic import StrictBool, StrictFloat, StrictInt, field_validator
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mock_pokee.api import fault_routes, inspector, journal_routes, journal_stream
+from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import context, optional_tenant_for
 from mock_pokee.api.routing import Endpoint, Handler, route

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.context import context
 from mock_pokee.domain.errors import DomainError
 

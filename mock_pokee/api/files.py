@@ -14,8 +14,9 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.context import context, params, tenant_for
 from mock_pokee.api.downloads import download
 from mock_pokee.api.routing import Endpoint

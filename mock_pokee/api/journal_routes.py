@@ -7,8 +7,9 @@ tenant's, merged in the order things happened (C2).
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.context import context, optional_tenant_for, params
 from mock_pokee.domain.journal import JournalQuery, read_merged
 

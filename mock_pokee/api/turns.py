@@ -16,9 +16,10 @@ from contextlib import aclosing
 from pydantic import Field, StrictStr
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.bodies import read_json, single_header
 from mock_pokee.api.connection import Cut
 from mock_pokee.api.context import RESPONSE_ID_SCOPE_KEY, context, params, tenant_for

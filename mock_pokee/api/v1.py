@@ -4,9 +4,10 @@ files routes come from their own modules."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mock_pokee.api import files, turns
+from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import SESSION_SCOPE_KEY, params, tenant_for
 from mock_pokee.api.routing import Endpoint, route

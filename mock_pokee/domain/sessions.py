@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictStr
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+)
 
 from mock_pokee.domain.paths import entry_segments, quoted, scope_entry_problem
 from mock_pokee.domain.strict import StrictBody
@@ -70,6 +77,8 @@ class FileAccess(StrictBody):
     `mock_pokee.domain.scopes.authorize` compares, are worked out once per session.
     """
 
+    model_config = ConfigDict(frozen=True)  # fixed for the session's life (F8)
+
     read: list[ScopeEntry] = Field(default_factory=list)
     write: list[ScopeEntry] = Field(default_factory=list)
 
@@ -83,7 +92,8 @@ class FileAccess(StrictBody):
         return tuple(entry_segments(entry) for entry in self.read) + self.write_entries
 
 
-# S1's default, validated once; each session gets its own copy.
+# S1's default, validated once and shared: a scope is fixed for a session's life (F8),
+# and FileAccess is frozen, so no session can change another's.
 _WHOLE_WORKSPACE = FileAccess(read=[""], write=[""])
 
 
@@ -93,7 +103,7 @@ class SessionSpec(StrictBody):
     persistent: StrictBool = False
     ttl: JsonInt = Field(default=DEFAULT_TTL, ge=1, le=MAX_TTL)
     metadata: dict[str, Any] = Field(default_factory=dict)
-    file_access: FileAccess = Field(default_factory=lambda: _WHOLE_WORKSPACE.model_copy())
+    file_access: FileAccess = Field(default_factory=lambda: _WHOLE_WORKSPACE)
     model: StrictStr | None = None
     tools: list[Any] | None = None
 
