@@ -341,6 +341,20 @@ def test_m9_the_same_key_with_another_body_or_session_is_422(api: httpx.Client) 
     assert_error(elsewhere, 422, "idempotency_mismatch", "Idempotency-Key")
 
 
+@pytest.mark.inferred
+@pytest.mark.parametrize(("given", "mention"), [("", "empty"), ("k" * 256, "255")])
+def test_m9_an_empty_or_overlong_key_is_400(api: httpx.Client, given: str, mention: str) -> None:
+    """M9 [C]: a blank key would make every client that sends the header blank share one
+    turn; a key is kept a day, so it is bounded. Nothing starts."""
+    sid = session(api)
+    response = api.post(
+        f"/v1/sessions/{sid}/messages", json={"message": "hi"}, headers={"Idempotency-Key": given}
+    )
+    assert_error(response, 400, "invalid_request", "Idempotency-Key", mention)
+    assert api.get(f"/v1/sessions/{sid}").json()["busy"] is False
+    assert turn_windows(api)["hour"]["turns"] == 0
+
+
 @pytest.mark.mock_only
 def test_m9_concurrent_retries_start_exactly_one_turn(
     api: httpx.Client, control: httpx.Client, target: Target, key: str

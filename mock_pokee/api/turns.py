@@ -37,6 +37,7 @@ from mock_pokee.domain.inputs import whole_number
 from mock_pokee.domain.strict import StrictBody
 from mock_pokee.domain.text import is_unicode
 from mock_pokee.domain.toolcalls import ToolResult
+from mock_pokee.domain.turnbook import check_idempotency_key
 from mock_pokee.domain.turns import Drop, Event, Ping, Turn
 from mock_pokee.scenarios.runner import ScenarioRun
 
@@ -130,6 +131,11 @@ class TurnStream(EventSourceResponse):
                     sent += 1
 
 
+def idempotency_key(request: Request) -> str | None:
+    key = single_header(request, "Idempotency-Key")
+    return None if key is None else check_idempotency_key(key)
+
+
 def _body_hash(message: MessageBody) -> str:
     return hashlib.sha256(json.dumps(message.model_dump(), sort_keys=True).encode()).hexdigest()
 
@@ -153,7 +159,7 @@ async def post_message(request: Request) -> Response:
         body.message,
         scenario.name,
         lambda effects: ScenarioRun(scenario, effects),
-        idempotency_key=single_header(request, "Idempotency-Key"),
+        idempotency_key=idempotency_key(request),
         body_hash=_body_hash(body),
     )
     if start.turn is None:

@@ -8,12 +8,25 @@ from typing import Any
 
 from mock_pokee.clock import Clock, Timer
 from mock_pokee.domain.deadlines import DeadlineQueue
-from mock_pokee.domain.errors import IdempotencyMismatch, NotFound
+from mock_pokee.domain.errors import IdempotencyMismatch, InvalidRequest, NotFound
 from mock_pokee.domain.turns import Turn
 
 RETENTION = 120.0  # M7: a finished turn stays replayable this long
 IDEMPOTENCY_TTL = 86_400.0  # M9: keys are kept 24 h
 TURN_TIMEOUT = 5_400.0  # M10: 90 minutes
+
+
+MAX_KEY = 255  # characters of an Idempotency-Key
+
+
+def check_idempotency_key(key: str) -> str:
+    """M9 [C]: a key names one attempt, so an empty one names none (every client that
+    sends the header blank would share it), and a key is kept for a day: bounded."""
+    if not key.strip():
+        raise InvalidRequest("Idempotency-Key: empty; send a unique key, or no header")
+    if len(key) > MAX_KEY:
+        raise InvalidRequest(f"Idempotency-Key: {len(key)} characters; at most {MAX_KEY}")
+    return key
 
 
 @dataclass(frozen=True)
