@@ -185,3 +185,13 @@ def test_the_examples_users_copy_load_beside_the_built_ins() -> None:
     names = [scenario.name for scenario in book]
     assert names[:2] == ["flaky-export", "weekly-summary"]  # tried before the built-ins
     assert "presentation" in names
+
+
+def test_a_scenario_that_would_store_what_cannot_be_served_is_refused(tmp_path: Path) -> None:
+    """YAML spells lone surrogates too ("\\ud800"): a turn would put one into metadata that
+    no answer could carry, so the file is refused at load, naming the field."""
+    write(tmp_path, "bad.yaml", 'name: bad\nsteps:\n  - metadata: {status: "\\ud800"}\n')
+    with pytest.raises(
+        ScenarioFileError, match=r"bad.yaml: steps\.0\.metadata\.status: .*surrogate"
+    ):
+        ScenarioBook.load([tmp_path])

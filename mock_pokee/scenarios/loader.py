@@ -16,7 +16,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from mock_pokee.domain.errors import ScenarioError
+from mock_pokee.domain.errors import InvalidRequest, ScenarioError
+from mock_pokee.domain.inputs import check_value
 from mock_pokee.domain.tools import ClientTool
 from mock_pokee.scenarios.schema import Scenario, StepError
 
@@ -39,6 +40,10 @@ def load_file(path: Path | Traversable) -> Scenario:
         raise ScenarioFileError(path, f"cannot read it as YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ScenarioFileError(path, "a scenario file is a mapping (name, match, steps)")
+    try:  # what a turn stores (metadata, text) must be servable, as for request bodies
+        check_value(raw, "body")  # names fields as in a body: steps.0.metadata.status
+    except InvalidRequest as exc:
+        raise ScenarioFileError(path, exc.message) from None
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
