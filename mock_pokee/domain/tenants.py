@@ -186,16 +186,16 @@ class Tenant:
         self._drop_expired()
         now = self.clock.now()
         doomed = [s for s in self._sessions.values() if selection.matches(s, now)]
-        for session in doomed:
-            self._journal_deletion(session, "bulk", selection.describe())
+        given = selection.describe()
+        fields = {busy: {"by": "bulk", "busy": busy, "filter": given} for busy in (False, True)}
+        for session in doomed:  # one entry each, so ?session= finds it; the fields shared
+            self.journal.record_fields(now, "deletion", session.id, fields[session.busy])
             self._remove(session)
         return len(doomed)
 
-    def _journal_deletion(self, session: Session, by: str, selection: Any = None) -> None:
-        fields: dict[str, Any] = {"by": by, "busy": session.busy}
-        if selection is not None:
-            fields["filter"] = selection
-        self.journal.record(self.clock.now(), "deletion", session.id, **fields)
+    def _journal_deletion(self, session: Session, by: str) -> None:
+        fields = {"by": by, "busy": session.busy}
+        self.journal.record_fields(self.clock.now(), "deletion", session.id, fields)
 
     # -- turns (M1, M2, M5, M9, M11) ---------------------------------------------------
 
