@@ -6,7 +6,8 @@ configure.
   ``MOCK_POKEE_URL``), a mock already running there instead, which pytest-xdist
   workers can share.
 - ``pokee`` (per test): a `mock_pokee.testing.TenantHandle` for a tenant of its own —
-  ``url``, ``key``, ``headers``, ``http`` (an httpx client with the key), and ``clock``,
+  ``url``, ``key``, ``headers``, ``http`` (an httpx client with the key), ``client`` (the
+  reference client, `pokee_client.PokeeClient`, for that tenant), and ``clock``,
   ``faults``, ``journal``, ``reset()``, ``state()``. Tests never see each other's
   sessions, files, clock, faults or journal (C2), in parallel or not. After the test its
   tenant is reset, and the test fails if the in-process mock raised an unexpected error

@@ -20,12 +20,16 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
+
+if TYPE_CHECKING:
+    from pokee_client import PokeeClient
 
 TIMEOUT = httpx.Timeout(30.0)  # an advance may run a long stretch of turns
 
@@ -188,6 +192,14 @@ class TenantHandle:
         """The Authorization header of this tenant, for a client under test."""
         return {"Authorization": f"Bearer {self.key}"} if self.key is not None else {}
 
+    @cached_property
+    def client(self) -> PokeeClient:
+        """The reference client (`pokee_client`) for this tenant, made on first use and
+        closed with the handle."""
+        from pokee_client import PokeeClient
+
+        return PokeeClient(self.url, self.key)
+
     def reset(self) -> None:
         """C3: sessions, turns, files, usage, fault rules and journal, all emptied."""
         _ok(self.http.post("/_mock/reset"))
@@ -198,6 +210,8 @@ class TenantHandle:
 
     def close(self) -> None:
         self.http.close()
+        if "client" in self.__dict__:
+            self.client.close()
 
     def __enter__(self) -> TenantHandle:
         return self

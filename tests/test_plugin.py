@@ -49,6 +49,16 @@ def test_what_the_client_sent(pokee):
     assert pokee.key not in json.dumps(sent)
 
 
+def test_the_reference_client_rides_out_a_dropped_stream(pokee, tmp_path):
+    rule = pokee.faults.add({"type": "drop", "after_events": 3},
+                            match={"path": "/v1/sessions/*/messages"}, schedule={"times": 1})
+    result = pokee.client.run("hello", out=tmp_path, scenario="quick-answer")
+    assert result.status == "completed"
+    assert pokee.faults.hits(rule["id"]) == 1
+    resumes = pokee.journal.requests(path="/v1/sessions/*/responses/*/events")
+    assert len(resumes) == 1  # it resumed once (M7) instead of sending again
+
+
 @pytest.mark.parametrize("n", range(6))
 def test_tenants_never_see_each_other(pokee, n):
     made = {pokee.http.post("/v1/sessions").json()["id"] for _ in range(3)}
@@ -66,7 +76,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_the_fixtures_work_from_an_installed_package(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess(*QUIET)
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=10)
 
 
 def test_parallel_workers_sharing_one_server_never_see_each_other(
@@ -75,4 +85,4 @@ def test_parallel_workers_sharing_one_server_never_see_each_other(
     with MockServer() as server:
         result = project.runpytest_subprocess(*QUIET, "-n", "2", f"--pokee-url={server.url}")
         assert server.errors == []
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=10)
