@@ -35,7 +35,6 @@ from mock_pokee.domain.faults import (
 )
 from mock_pokee.domain.inputs import whole_number
 from mock_pokee.domain.strict import StrictBody
-from mock_pokee.domain.text import is_unicode
 from mock_pokee.domain.toolcalls import ToolResult
 from mock_pokee.domain.turnbook import check_idempotency_key
 from mock_pokee.domain.turns import Drop, Event, Ping, Turn
@@ -215,10 +214,7 @@ async def tool_results(request: Request) -> Response:
     tenant = tenant_for(request)
     session_id = request.path_params["session_id"]
     tenant.get_session(session_id)
-    body = await read_json(request, ToolResultsBody)
-    for index, result in enumerate(body.results):
-        if not is_unicode(result.output):
-            raise InvalidRequest(f"results[{index}].output: not valid Unicode (a lone surrogate)")
+    body = await read_json(request, ToolResultsBody)  # no lone surrogate gets past the JSON
     results = [ToolResult(r.call_id, r.output) for r in body.results]
     accepted = tenant.answer_tool_calls(session_id, results)
     return JSONResponse({"accepted": accepted}, status_code=202)

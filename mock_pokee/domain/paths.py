@@ -64,7 +64,7 @@ def check_relative_path(text: str) -> PurePosixPath:
     problem = path_problem(text)
     if problem is not None:
         raise ForbiddenPath(f"path {quoted(text)}: {problem}")
-    return PurePosixPath(text) if text else PurePosixPath()
+    return PurePosixPath(text)  # "" is the root, PurePosixPath()
 
 
 def scope_entry_problem(entry: str) -> str | None:

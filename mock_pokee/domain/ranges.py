@@ -33,7 +33,7 @@ def parse_range(header: str) -> list[RangePart]:
     """The parts of a ``bytes`` range; `InvalidRequest` naming the header if malformed."""
     unit, equals, spec = header.partition("=")
     if not equals or unit.strip().lower() != "bytes" or not spec.strip():
-        raise InvalidRequest(f"Range: {quoted(header, 80)} is not a bytes range")
+        raise InvalidRequest(f"Range: {quoted(header)} is not a bytes range")
     pieces = spec.split(",")
     if len(pieces) > MAX_PARTS:
         raise InvalidRequest(f"Range: more than {MAX_PARTS} ranges in one request")
@@ -42,13 +42,11 @@ def parse_range(header: str) -> list[RangePart]:
         start, dash, end = piece.strip().partition("-")
         first, last = _number(start), _number(end)
         if not dash or (start and first is None) or (end and last is None):
-            raise InvalidRequest(f"Range: {quoted(header, 80)} is malformed")
+            raise InvalidRequest(f"Range: {quoted(header)} is malformed")
         if first is None and last is None:
-            raise InvalidRequest(f"Range: {quoted(header, 80)} has a part with no numbers")
+            raise InvalidRequest(f"Range: {quoted(header)} has a part with no numbers")
         if first is not None and last is not None and last < first:
-            raise InvalidRequest(
-                f"Range: {quoted(header, 80)} has a part that ends before it starts"
-            )
+            raise InvalidRequest(f"Range: {quoted(header)} has a part that ends before it starts")
         parts.append(RangePart(first, last))
     return parts
 
