@@ -403,6 +403,31 @@ def test_c5_faults_on_plain_responses_cut_or_mangle_the_body(
     assert len(mangled.content) == len(whole) // 2
 
 
+def test_c5_cut_frame_and_malformed_on_a_download_send_half_of_a_long_body(
+    api: httpx.Client,
+) -> None:
+    """A body sent in many chunks is halved as a whole, not per chunk: ``malformed`` ends
+    it after half the declared length (and declares that), ``cut_frame`` sends the same
+    half and then cuts the connection."""
+    sid = session(api)
+    content = bytes(range(256)) * 4096 * 3  # 3 MiB: several chunks
+    api.put(f"/v1/sessions/{sid}/files/long.bin", content=content)
+    url = f"/v1/sessions/{sid}/files/long.bin"
+    half = api.get(url, headers=one_fault({"type": "malformed"}))
+    assert (half.status_code, half.headers["content-length"]) == (200, str(len(content) // 2))
+    assert half.content == content[: len(content) // 2]
+    received = bytearray()
+
+    def download() -> None:
+        with api.stream("GET", url, headers=one_fault({"type": "cut_frame"})) as response:
+            for chunk in response.iter_raw():
+                received.extend(chunk)
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        download()
+    assert bytes(received) == content[: len(content) // 2]
+
+
 def test_c5_delay_holds_the_answer_in_real_time(api: httpx.Client) -> None:
     with pytest.raises(httpx.ReadTimeout):
         api.get(

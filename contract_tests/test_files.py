@@ -196,6 +196,23 @@ def test_f5_several_ranges_are_multipart_and_unsatisfiable_parts_are_left_out(
 
 
 @pytest.mark.inferred
+def test_f5_a_multipart_boundary_never_occurs_in_the_file(api: httpx.Client) -> None:
+    """F5 [C] (RFC 2046 §5.1.1): a part boundary a file could hold would split that file's
+    part; the boundary is drawn anew, not a fixed word, so text that looks like one
+    (here a few likely spellings) arrives whole."""
+    sid = session(api)
+    content = b"".join(b"\r\n--" + word + b"\r\n" for word in (b"None", b"boundary", b"0"))
+    put(api, sid, "b.txt", content)
+    response = api.get(f"/v1/sessions/{sid}/files/b.txt", headers={"Range": "bytes=0-0,2-"})
+    assert response.status_code == 206
+    size = len(content)
+    assert _parts(response) == [
+        (f"bytes 0-0/{size}", content[:1]),
+        (f"bytes 2-{size - 1}/{size}", content[2:]),
+    ]
+
+
+@pytest.mark.inferred
 @pytest.mark.parametrize(
     ("range_", "status"), [("bytes=abc", 400), ("bytes=²-3", 400), ("bytes=50-", 416)]
 )

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from pydantic import StrictInt
+from pydantic import StrictInt, model_validator
 from starlette.requests import Request
 
 from mock_pokee.api.bodies import MAX_JSON_BODY, query, read_json
@@ -16,6 +16,17 @@ from mock_pokee.domain.strict import StrictBody
 
 class Body(StrictBody):
     count: StrictInt = 0
+
+
+class Pair(StrictBody):
+    low: StrictInt = 0
+    high: StrictInt = 0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Pair:
+        if self.low > self.high:
+            raise ValueError("Low must not be above high")
+        return self
 
 
 def request(body: bytes = b"", query_string: bytes = b"") -> Request:
@@ -56,6 +67,12 @@ def test_a_body_is_read_into_its_model() -> None:
 def test_bad_bodies_are_invalid_requests_naming_the_problem(body: bytes, mention: str) -> None:
     with pytest.raises(InvalidRequest, match=mention):
         read(body)
+
+
+def test_a_problem_of_the_whole_body_is_named_body() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        asyncio.run(read_json(request(b'{"low": 2, "high": 1}'), Pair))
+    assert refused.value.message == "body: low must not be above high"
 
 
 def test_a_body_over_the_limit_is_refused_while_reading() -> None:

@@ -17,6 +17,7 @@ from mock_pokee.domain.errors import InvalidRequest, NoPendingToolCall
 from mock_pokee.domain.sessions import SessionSpec
 from mock_pokee.domain.tenants import Tenant, TenantRules
 from mock_pokee.domain.toolcalls import TOOL_RESULT_TIMEOUT, ToolResult
+from mock_pokee.domain.tools import parse_tools
 from mock_pokee.domain.workspace import Workspace
 from mock_pokee.scenarios.arguments import arguments_for
 from mock_pokee.scenarios.loader import ScenarioBook, ScenarioFileError, load_file
@@ -193,3 +194,21 @@ def test_d_a_bad_client_tool_step_is_refused_at_load(
     path.write_text("name: bad\nsteps:\n" + text)
     with pytest.raises(ScenarioFileError, match=re.escape(complaint)):
         load_file(path)
+
+
+@pytest.mark.parametrize(
+    ("tool", "named"),
+    [
+        ({"description": "\ud800"}, "description: not valid Unicode"),
+        ({"parameters": {"type": "object", "title": "\udfff"}}, "parameters: not valid Unicode"),
+        ({"parameters": {"type": "object", "properties": {"\ud800": {}}}}, "in a key"),
+    ],
+)
+def test_s1b_a_tool_holding_a_lone_surrogate_is_refused_without_http(
+    tool: dict[str, Any], named: str
+) -> None:
+    """S1b: what a session stores must be servable, also when a test makes the session
+    in Python (no JSON parser in between to refuse the surrogate first)."""
+    given = {"type": "function", "name": "lookup", "parameters": {"type": "object"}, **tool}
+    with pytest.raises(InvalidRequest, match=named):
+        parse_tools([given])

@@ -437,6 +437,27 @@ def test_a_trickling_upload_holds_up_a_stop_no_longer_than_the_bound() -> None:
     assert running.errors == []
 
 
+def test_f3_an_upload_that_declares_too_much_is_413_before_its_body_is_sent(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """A Content-Length over the limit is answered at once: a client that waits for an
+    answer before sending (or one sending terabytes) is not left waiting, and the body
+    is never read."""
+    sid = api.post("/v1/sessions", json={"persistent": True}).json()["id"]
+    head = (
+        f"PUT /v1/sessions/{sid}/files/huge.bin HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: {api.headers['authorization']}\r\n"
+        f"Content-Length: {'0' * 40}{10**15}\r\n\r\n"
+    )
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(head.encode())
+        answer = connection.recv(65536)  # no byte of the body sent: a timeout fails this
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b'"payload_too_large"' in answer
+    assert api.get(f"/v1/sessions/{sid}/files/").json() == []
+
+
 # -- 18: idle tenants are forgotten --------------------------------------------------------
 # (driven without HTTP: see tests/test_tenants.py)
 

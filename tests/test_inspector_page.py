@@ -32,6 +32,7 @@ def test_the_page_and_its_assets_are_served_from_the_package(server: MockServer)
     for asset in assets:
         answer = httpx.get(server.url + asset)
         assert answer.status_code == 200
+        assert answer.headers["x-content-type-options"] == "nosniff"
         types[asset.rsplit(".", 1)[1]] = answer.headers["content-type"]
     assert types == {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
     assert not re.search(r"https?://", page.text), "every asset comes from the mock itself"

@@ -26,6 +26,11 @@ def test_a_full_journal_drops_its_oldest_and_counts_them() -> None:
     answer = journal.read(JournalQuery())
     assert [e["n"] for e in answer["entries"]] == [2, 3, 4]
     assert answer["dropped"] == 2
+    for n in range(2):  # entries rendered when read take their room the same way
+        journal.record_lazy(5.0 + n, "request", None, request(f"/v1/{n}"))
+    answer = journal.read(JournalQuery())
+    assert [e["seq"] for e in answer["entries"]] == [5, 6, 7]
+    assert answer["dropped"] == 4
     journal.clear()
     assert journal.read(JournalQuery()) == {"entries": [], "dropped": 0, "last": None}
 

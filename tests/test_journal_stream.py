@@ -125,11 +125,12 @@ def test_c4_the_stream_sends_what_is_kept_then_what_happens(
 def test_c4_each_entry_is_an_sse_event_whose_id_is_its_seq(
     server: MockServer, tenant: TenantHandle
 ) -> None:
-    create(tenant)
+    for _ in range(3):  # kept before the stream opens: sent together, one event each
+        create(tenant)
     with follow(server.url, tenant.key) as stream:
-        (frame,) = stream.until(lambda seen: len(seen) == 1)
-    assert frame.event == "entry"
-    assert frame.id == str(frame.data["seq"])
+        frames = stream.until(lambda seen: len(seen) == 3)
+    assert [frame.event for frame in frames] == ["entry"] * 3
+    assert [frame.id for frame in frames] == [str(frame.data["seq"]) for frame in frames]
 
 
 def test_c4_a_turn_streams_into_the_journal_as_it_happens(
@@ -190,6 +191,16 @@ def test_c4_last_event_id_resumes_where_a_dropped_stream_left(
         create(tenant)
     seqs = [e["seq"] for e in tenant.journal.entries()]
     with follow(server.url, tenant.key, headers={"Last-Event-ID": str(seqs[0])}) as stream:
+        entries = stream.entries(2)
+    assert [e["seq"] for e in entries] == seqs[1:]
+
+
+def test_c4_since_wins_over_last_event_id(server: MockServer, tenant: TenantHandle) -> None:
+    for _ in range(3):
+        create(tenant)
+    seqs = [e["seq"] for e in tenant.journal.entries()]
+    headers = {"Last-Event-ID": str(seqs[1])}
+    with follow(server.url, tenant.key, headers=headers, since=str(seqs[0])) as stream:
         entries = stream.entries(2)
     assert [e["seq"] for e in entries] == seqs[1:]
 

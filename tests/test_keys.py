@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mock_pokee.domain.errors import Unauthorized
-from mock_pokee.domain.keys import KeyPolicy, mask, read_keys_file, tenant_of
+from mock_pokee.domain.keys import KeyPolicy, mask, mask_authorization, read_keys_file, tenant_of
 
 
 def test_shaped_keys_name_their_tenant_and_others_are_their_own() -> None:
@@ -43,6 +43,14 @@ def test_mask_shows_four_characters_only_of_a_long_secret() -> None:
     assert mask("pk_acme_x") == "pk_acme_…"
     assert mask("anything") == "…"
     assert mask("a-long-unshaped-key-1234") == "…1234"
+
+
+def test_an_authorization_header_is_shown_with_its_secret_masked() -> None:
+    """C4: whatever the scheme, the journal never shows the credential."""
+    assert mask_authorization("Bearer pk_acme_0123456789abcdef") == "Bearer pk_acme_…cdef"
+    assert mask_authorization("Basic dXNlcjpwYXNzd29yZA==") == "…"
+    assert mask_authorization("pk_acme_0123456789abcdef") == "…"
+    assert mask_authorization("") == ""
 
 
 def test_keys_file_skips_blanks_and_comments() -> None:

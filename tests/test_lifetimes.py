@@ -15,6 +15,7 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from pydantic import ValidationError
 
 from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import NotFound, RateLimited
@@ -124,3 +125,12 @@ class LifetimeModel(RuleBasedStateMachine):
 
 TestLifetimeModel = LifetimeModel.TestCase
 TestLifetimeModel.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+
+
+@pytest.mark.parametrize("ttl", [True, "60", 60.5, [60]])
+def test_s1_a_ttl_is_an_integer_as_json_schema_means_it(ttl: object) -> None:
+    """``60`` and ``60.0`` are the same JSON number; a bool, a string or a fraction is not
+    an integer, and the message says so in the mock's words."""
+    assert SessionSpec.model_validate({"ttl": 60.0}).ttl == 60
+    with pytest.raises(ValidationError, match="must be an integer"):
+        SessionSpec.model_validate({"ttl": ttl})

@@ -12,6 +12,7 @@ import pytest
 
 from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import RateLimited
+from mock_pokee.domain.journal import JournalQuery
 from mock_pokee.domain.sessions import SessionSpec
 from mock_pokee.domain.tenants import RunnerFactory, SessionEffects, Tenant, TenantRules
 from mock_pokee.domain.turns import Event, StepRunner, Turn
@@ -142,3 +143,53 @@ def test_session_effects_merge_metadata() -> None:
     session = t.create_session(SessionSpec(metadata={"keep": 1}))
     SessionEffects(t, session).merge_metadata({"stage": "two"})
     assert t.get_session(session.id).metadata == {"keep": 1, "stage": "two"}
+
+
+def test_s5_deleting_a_busy_session_cancels_its_turn_free_of_charge_and_says_so() -> None:
+    """S5 and U2: the turn ends cancelled (so it is not billed), the state shows when, and
+    the journal's deletion says the session was busy."""
+
+    async def go() -> None:
+        t = tenant()
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def spends_then_waits(turn: Turn) -> None:
+            turn.usage = {"input_tokens": 5_000, "output_tokens": 50_000}
+            await turn.clock.sleep(60)
+
+        start = t.start_turn(session.id, "x", "test", runner(spends_then_waits))
+        assert start.turn is not None
+        await asyncio.sleep(0)
+        await t.clock.advance(10)
+        t.delete_session(session.id)
+        assert start.turn.status == "cancelled"
+        assert start.turn.log.events[-1].type == "message.cancelled"
+        (ended,) = t.state()["turns"]
+        assert (ended["status"], ended["ended_at"]) == ("cancelled", T0 + 10)
+        assert t.state()["usage"]["credits"]["spent"] == 0
+        deletion = t.journal.read(JournalQuery.parse({"kind": "deletion"}))["entries"]
+        assert [(d["session"], d["by"], d["busy"]) for d in deletion] == [
+            (session.id, "delete", True)
+        ]
+
+    asyncio.run(go())
+
+
+def test_c3_the_state_names_each_pending_tool_call() -> None:
+    async def go() -> None:
+        t = tenant()
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def asks(turn: Turn) -> None:
+            turn.tool_calls.request([("lookup", "{}"), ("fetch", "{}")])
+            await turn.tool_calls.wait(turn.clock)
+
+        start = t.start_turn(session.id, "x", "test", runner(asks))
+        await asyncio.sleep(0)
+        (running,) = t.state()["turns"]
+        assert [call["name"] for call in running["pending"]] == ["lookup", "fetch"]
+        assert all(call["call_id"].startswith("call_") for call in running["pending"])
+        assert start.turn is not None
+        start.turn.end("cancelled")
+
+    asyncio.run(go())

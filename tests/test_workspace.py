@@ -146,6 +146,17 @@ def test_open_file_of_a_folder_is_none_and_under_a_file_is_403(workspace: Worksp
     assert everything(workspace.root) == ["d", "d/a.txt"]
 
 
+def test_a_file_that_leaves_while_its_path_is_opened_under_it_is_still_403(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open fails because ``d/a.txt`` is a file; by the time the mock looks for the
+    culprit, the file is gone. Still a 403 (the path was under a file), never a 404."""
+    workspace.write(p("d/a.txt"), b"a", T)
+    monkeypatch.setattr(Workspace, "_under_a_file", lambda self, path: None)
+    with pytest.raises(ForbiddenPath, match="a parent is not a folder"):
+        workspace.open_file(p("d/a.txt/b"))
+
+
 def test_every_stored_file_is_listed_and_deletable(workspace: Workspace) -> None:
     """F4, F6 (issue 9, 10): no name is reserved for the mock's own use."""
     workspace.write(p(".partial-x"), b"mine", T)
