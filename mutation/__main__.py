@@ -2,7 +2,8 @@
 ``api/``, then the score.
 
 ``run`` draws ``--sample`` mutants with ``--seed`` (``--sample all`` takes every one),
-has mutmut test exactly those, and prints the score; ``report`` prints it again from
+has mutmut test exactly those, tests the import-time survivors against the tests
+docs/testing.md names for them, and prints the score; ``report`` prints it again from
 mutants/ without running anything. Each sampled mutant is tested afresh on every run, so
 a new test counts at once. ``mutmut show NAME`` prints a mutant's diff, ``mutmut browse``
 walks the results.
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mutation.mutants import SAMPLE_FILE, all_mutant_names, sample
-from mutation.score import Score, equivalents, score, statuses
+from mutation.score import Score, confirm, confirmed_before, score, statuses, verdicts
 
 MUTMUT = Path(sys.executable).with_name("mutmut")
 
@@ -57,6 +58,10 @@ def run(size: int | None, seed: int, jobs: int) -> int:
     if done.returncode != 0:
         print(f"mutation: mutmut failed (exit status {done.returncode})", file=sys.stderr)
         return done.returncode
+    given = verdicts()
+    survived = [name for name, status in statuses().items() if status == "survived"]
+    confirmed = confirm([name for name in chosen if name in survived], given)
+    print(f"mutation: {len(confirmed)} import-time mutants killed by the tests named for them")
     return report()
 
 
@@ -66,7 +71,7 @@ def report() -> int:
         return 1
     lines = SAMPLE_FILE.read_text().splitlines()
     chosen = [line for line in lines if line and not line.startswith("#")]
-    result = score(chosen, statuses(), equivalents())
+    result = score(chosen, statuses(), verdicts(), confirmed_before())
     _print(lines[0].lstrip("# "), result)
     return 0
 
@@ -76,6 +81,7 @@ def _print(drawn: str, result: Score) -> None:
     for status, count in sorted(result.by_status.items()):
         print(f"  {status:<12} {count}")
     print(f"  equivalent   {len(result.equivalent)} (named in docs/testing.md)")
+    print(f"  import-time  {len(result.import_time)} of the survivors, killed by the test named")
     print(f"  killed {result.killed} of {result.counted} non-equivalent: {result.percent:.1f}%")
     if result.survivors:
         print("\nsurvivors not named equivalent (mutmut show NAME):")

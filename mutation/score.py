@@ -1,15 +1,27 @@
-"""The score of a run: what mutmut decided for each sampled mutant, less the equivalents.
+"""The score of a run: what mutmut decided for each sampled mutant, with the verdicts
+docs/testing.md gives the survivors.
 
-An equivalent mutant changes no behaviour anyone could observe, so no test can kill it;
-docs/testing.md names each one with the reason, in its survivors table (the second column,
-the verdict, says ``equivalent``). That table is the one list: the score is
-killed / (tested - equivalent), a timeout counting as killed (the mutant hung the suite).
+docs/testing.md's survivors table is the one list of verdicts, a row per mutant:
+
+- ``equivalent``: the mutant changes no behaviour anyone could observe, so no test can
+  kill it; it leaves the score's denominator.
+- ``import-time``: the mutated function runs while its module is imported (a route table
+  built by a helper), so mutmut, which picks a mutant's tests by the calls it saw in a
+  test, runs only the test that happened to import the module. The row names the test
+  that does check it; each run tests the mutant against that test again, and it counts
+  as killed only when that test fails (`confirm`).
+
+The score is killed / (tested - equivalent); a timeout counts as killed (the mutant hung
+the suite).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +29,24 @@ from pathlib import Path
 from mutmut.stats import status_by_exit_code
 
 DOC = Path("docs") / "testing.md"
-_ROW = re.compile(r"^\|\s*`(?P<name>[^`]+__mutmut_\d+)`\s*\|(?P<cells>.*)\|\s*$")
+MUTANTS = Path("mutants")
+CONFIRMED_FILE = MUTANTS / "import-time-confirmed.json"
+_ROW = re.compile(r"^\|\s*`(?P<name>[^`]+__mutmut_\d+)`\s*\|(?P<verdict>[^|]*)\|(?P<why>.*)\|$")
+_TEST_ID = re.compile(r"`(?P<test>(?:tests|contract_tests)/[^`]+)`")
 KILLED = frozenset({"killed", "timeout"})
 UNDECIDED = frozenset({"not checked", "check was interrupted by user", "skipped"})
 
 
-def statuses(root: Path = Path("mutants")) -> dict[str, str]:
+@dataclass(frozen=True)
+class Verdict:
+    """A survivor's row in docs/testing.md: ``equivalent``, or ``import-time`` with the
+    test that kills it."""
+
+    kind: str
+    test: str | None = None
+
+
+def statuses(root: Path = MUTANTS) -> dict[str, str]:
     """Every mutant mutmut has a record of, with its status (``killed``, ``survived`` …)."""
     found: dict[str, str] = {}
     for meta in root.rglob("*.py.meta"):
@@ -31,16 +55,46 @@ def statuses(root: Path = Path("mutants")) -> dict[str, str]:
     return found
 
 
-def equivalents(doc: Path = DOC) -> set[str]:
-    """The mutants docs/testing.md's survivors table calls equivalent."""
+def verdicts(doc: Path = DOC) -> dict[str, Verdict]:
+    """The survivors docs/testing.md gives a verdict."""
     if not doc.exists():
-        return set()
-    named = set()
+        return {}
+    found = {}
     for line in doc.read_text(encoding="utf-8").splitlines():
         row = _ROW.match(line.strip())
-        if row and "equivalent" in row["cells"].split("|")[0].lower():
-            named.add(row["name"])
-    return named
+        if row is None:
+            continue
+        kind = row["verdict"].strip().lower()
+        if kind == "equivalent":
+            found[row["name"]] = Verdict(kind)
+        elif kind == "import-time" and (test := _TEST_ID.search(row["why"])):
+            found[row["name"]] = Verdict(kind, test["test"])
+    return found
+
+
+def confirm(survivors: list[str], given: dict[str, Verdict]) -> list[str]:
+    """The import-time survivors that the test their row names kills, tested now (in
+    mutants/, as mutmut runs them); saved for `report`."""
+    confirmed = []
+    for name in survivors:
+        verdict = given.get(name)
+        if verdict is None or verdict.test is None:
+            continue
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", verdict.test],
+            cwd=MUTANTS,
+            env={**os.environ, "MUTANT_UNDER_TEST": name},
+            capture_output=True,
+            check=False,
+        )
+        if run.returncode == 1:  # tests failed; anything else (no such test) proves nothing
+            confirmed.append(name)
+    CONFIRMED_FILE.write_text(json.dumps(confirmed))
+    return confirmed
+
+
+def confirmed_before() -> set[str]:
+    return set(json.loads(CONFIRMED_FILE.read_text())) if CONFIRMED_FILE.exists() else set()
 
 
 @dataclass
@@ -48,12 +102,13 @@ class Score:
     """The outcome of the sampled mutants of one run."""
 
     by_status: Counter[str] = field(default_factory=Counter)
-    survivors: list[str] = field(default_factory=list)  # not killed and not equivalent
+    survivors: list[str] = field(default_factory=list)  # not killed, no verdict
     equivalent: list[str] = field(default_factory=list)
+    import_time: list[str] = field(default_factory=list)  # killed by the test named
 
     @property
     def killed(self) -> int:
-        return sum(self.by_status[status] for status in KILLED)
+        return sum(self.by_status[status] for status in KILLED) + len(self.import_time)
 
     @property
     def counted(self) -> int:
@@ -66,12 +121,20 @@ class Score:
         return 100.0 * self.killed / self.counted if self.counted else 0.0
 
 
-def score(sampled: list[str], found: dict[str, str], equivalent: set[str]) -> Score:
+def score(
+    sampled: list[str], found: dict[str, str], given: dict[str, Verdict], confirmed: set[str]
+) -> Score:
     result = Score()
     for name in sampled:
         status = found.get(name, "not checked")
         result.by_status[status] += 1
         if status in KILLED or status in UNDECIDED:
             continue
-        (result.equivalent if name in equivalent else result.survivors).append(name)
+        verdict = given.get(name)
+        if verdict is not None and verdict.kind == "equivalent":
+            result.equivalent.append(name)
+        elif name in confirmed:
+            result.import_time.append(name)
+        else:
+            result.survivors.append(name)
     return result
