@@ -212,3 +212,9 @@ def test_s1b_a_tool_holding_a_lone_surrogate_is_refused_without_http(
     given = {"type": "function", "name": "lookup", "parameters": {"type": "object"}, **tool}
     with pytest.raises(InvalidRequest, match=named):
         parse_tools([given])
+
+
+def test_s1b_parameters_of_another_type_are_refused_naming_that_type() -> None:
+    given = {"type": "function", "name": "lookup", "parameters": {"type": "array"}}
+    with pytest.raises(InvalidRequest, match=r'parameters: type: must be "object", not .*array'):
+        parse_tools([given])

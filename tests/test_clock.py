@@ -125,6 +125,14 @@ def test_bad_settings_are_refused_naming_the_field(kwargs: dict[str, object], fi
     assert clock.describe() == {"mode": "virtual", "scale": 1.0, "now": T0}
 
 
+def test_a_refused_number_is_shown_in_the_message() -> None:
+    clock = Clock("virtual", now=T0)
+    with pytest.raises(ClockError, match=r"scale: .* not -2\.5$"):
+        clock.set(mode="scaled", scale=-2.5)
+    with pytest.raises(ClockError, match=r"seconds: .* not -7$"):
+        clock.check_advance(-7)
+
+
 def test_time_runs_back_only_when_nothing_is_scheduled() -> None:
     clock = Clock("virtual", now=T0)
     clock.set(now=T0 - 50)

@@ -166,7 +166,7 @@ def test_a5_bodies_that_could_not_be_served_back_are_refused_naming_the_field(
     deep = "[" * 70 + "]" * 70  # past MAX_DEPTH (64)
     cases = [
         ('{"metadata": {"a": "\\ud800"}}', "metadata.a"),
-        ('{"metadata": {"\\udfff": 1}}', "metadata"),
+        ('{"metadata": {"\\udfff": 1}}', "metadata: the key"),
         ('{"model": "x\\ud800"}', "model"),
         ('{"file_access": {"read": ["out/\\udc00"]}}', "file_access.read.0"),
         ('{"tools": [{"name": "\\ud83d"}]}', "tools.0.name"),

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import NotFound, RateLimited
+from mock_pokee.domain.journal import JournalQuery
 from mock_pokee.domain.sessions import IDLE_TIMEOUT, SessionSpec
 from mock_pokee.domain.tenants import Tenant, TenantRules
 from mock_pokee.domain.workspace import Workspace
@@ -80,6 +81,10 @@ def test_a_full_tenant_gets_rate_limited_until_a_session_expires() -> None:
     with pytest.raises(RateLimited) as refused:
         tenant.create_session(SessionSpec())
     assert refused.value.retry_after == 50
+    tenant.clock.set(now=T0 + 49.5)
+    with pytest.raises(RateLimited) as refused:
+        tenant.create_session(SessionSpec())
+    assert refused.value.retry_after == 1  # A7: never less than a second
     tenant.clock.set(now=T0 + 50)
     tenant.create_session(SessionSpec())
 
@@ -134,3 +139,17 @@ def test_s1_a_ttl_is_an_integer_as_json_schema_means_it(ttl: object) -> None:
     assert SessionSpec.model_validate({"ttl": 60.0}).ttl == 60
     with pytest.raises(ValidationError, match="must be an integer"):
         SessionSpec.model_validate({"ttl": ttl})
+
+
+def test_c4_a_tenant_journals_its_clock_moves_within_its_journal_size() -> None:
+    unused = Workspace(Path(tempfile.gettempdir()) / "mock-pokee-unit-never-written")
+    tenant = Tenant("acme", Clock("virtual", now=T0), TenantRules(journal_size=2), unused)
+    tenant.set_clock(now=T0 + 10)
+    tenant.set_clock(mode="scaled", scale=4.0)
+    asyncio.run(tenant.advance_clock(5))
+    answer = tenant.journal.read(JournalQuery())
+    assert answer["dropped"] == 1
+    moves = [(e["action"], e["mode"], e["scale"], e["from"], e["to"]) for e in answer["entries"]]
+    assert moves[0][:4] == ("set", "scaled", 4.0, T0 + 10)
+    assert moves[1][:3] == ("advance", "scaled", 4.0)
+    assert moves[1][4] - moves[1][3] == pytest.approx(5, abs=0.5)

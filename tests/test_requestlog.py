@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from mock_pokee.requestlog import LINES_PER_TICK, RequestLog
+from mock_pokee.server import ThreadedServer
+from mock_pokee.settings import Settings
 from tests.processes import start_serve
 
 
@@ -39,6 +41,17 @@ def test_a_burst_beyond_a_ticks_share_is_folded_into_one_summary() -> None:
     assert "100 more requests" in summary
     assert "50 × 200" in summary
     assert "50 × 404" in summary
+
+
+def test_the_server_logs_each_request_it_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    """In process (what `serve` without --quiet turns on): the server's own line, with
+    how long the request took."""
+    with ThreadedServer(Settings(port=0, request_log=True)) as server:
+        assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "/health" in line]
+    method, path, status, took, unit = line.split()[1:]
+    assert (method, path, status, unit) == ("GET", "/health", "200", "ms")
+    assert float(took) >= 0
 
 
 @pytest.mark.parametrize("quiet", [False, True])

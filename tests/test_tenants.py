@@ -40,6 +40,7 @@ def test_workspace_folders_are_distinct_even_where_case_is_not() -> None:
     folders = [workspace_folder(name).lower() for name in names]
     assert len(set(folders)) == len(names)
     assert workspace_folder("acme") == "acme"
+    assert workspace_folder("Acme").startswith("acme_")  # reads as its tenant on disk
     assert all(len(folder) < 100 for folder in folders)
 
 

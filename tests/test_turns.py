@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import tempfile
 from pathlib import Path
 
@@ -14,7 +15,13 @@ from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import RateLimited
 from mock_pokee.domain.journal import JournalQuery
 from mock_pokee.domain.sessions import SessionSpec
-from mock_pokee.domain.tenants import RunnerFactory, SessionEffects, Tenant, TenantRules
+from mock_pokee.domain.tenants import (
+    RunnerFactory,
+    SessionEffects,
+    Tenant,
+    TenantRegistry,
+    TenantRules,
+)
 from mock_pokee.domain.turns import Event, StepRunner, Turn
 from mock_pokee.domain.usage import Limits
 from mock_pokee.domain.workspace import Workspace
@@ -193,3 +200,69 @@ def test_c3_the_state_names_each_pending_tool_call() -> None:
         start.turn.end("cancelled")
 
     asyncio.run(go())
+
+
+def test_a_turn_that_reports_no_usage_completes_with_zero_counts_journaled_in_clock_time() -> None:
+    """M4: ``message.completed`` always carries both token counts; C4: each event is
+    journaled at the clock time it was sent."""
+
+    async def go() -> None:
+        t = tenant()
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def says_nothing(turn: Turn) -> None:
+            await turn.clock.sleep(30)
+
+        start = t.start_turn(session.id, "x", "test", runner(says_nothing))
+        await asyncio.sleep(0)
+        await t.clock.advance(30)
+        assert start.turn is not None
+        last = start.turn.log.events[-1]
+        assert last.type == "message.completed"
+        assert json.loads(last.data)["usage"] == {"input_tokens": 0, "output_tokens": 0}
+        events = t.journal.read(JournalQuery.parse({"kind": "event"}))["entries"]
+        assert events[-1]["at"] == T0 + 30
+
+    asyncio.run(go())
+
+
+def test_a_bug_in_a_turn_of_a_registry_tenant_reaches_the_servers_report(tmp_path: Path) -> None:
+    """The registry hands its report (what ThreadedServer.errors reads) to every tenant."""
+    bugs: list[BaseException] = []
+    registry = TenantRegistry(
+        TenantRules(), clock_mode="virtual", workspace_root=tmp_path, report=bugs.append
+    )
+
+    async def go() -> None:
+        t = registry.get("acme")
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def broken(turn: Turn) -> None:
+            raise KeyError("oops")
+
+        t.start_turn(session.id, "x", "test", runner(broken))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    try:
+        asyncio.run(go())
+    finally:
+        registry.close()
+    assert [type(bug) for bug in bugs] == [KeyError]
+
+
+def test_without_a_report_a_bug_is_logged_naming_it(caplog: pytest.LogCaptureFixture) -> None:
+    async def go() -> None:
+        t = Tenant("t", Clock("virtual", now=T0), TenantRules(), Workspace(Path("/nonexistent")))
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def broken(turn: Turn) -> None:
+            raise KeyError("oops")
+
+        t.start_turn(session.id, "x", "test", runner(broken))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    with caplog.at_level(logging.ERROR, logger="mock_pokee"):
+        asyncio.run(go())
+    assert [r.getMessage() for r in caplog.records] == ["mock-pokee bug: KeyError: 'oops'"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 
@@ -155,6 +156,32 @@ def test_a_file_that_leaves_while_its_path_is_opened_under_it_is_still_403(
     monkeypatch.setattr(Workspace, "_under_a_file", lambda self, path: None)
     with pytest.raises(ForbiddenPath, match="a parent is not a folder"):
         workspace.open_file(p("d/a.txt/b"))
+
+
+def test_a_fifo_in_the_folder_is_refused_without_waiting_for_a_writer(
+    workspace: Workspace,
+) -> None:
+    """Someone made a named pipe in a kept ``--workspace``: opening it must not wait for
+    a writer (that would stall every request). Bounded: a blocked open fails the test."""
+    workspace.write(p("d/a.txt"), b"a", T)
+    os.mkfifo(workspace.root / "d" / "pipe")
+    opened: list[BaseException | None] = []
+
+    def open_it() -> None:
+        try:
+            workspace.open_file(p("d/pipe"))
+        except NotFound as refused:
+            opened.append(refused)
+
+    reader = threading.Thread(target=open_it, daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    blocked = reader.is_alive()
+    if blocked:  # release the open before failing
+        os.close(os.open(workspace.root / "d" / "pipe", os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=5)
+    assert not blocked, "opening the FIFO waited for a writer"
+    assert [str(e) for e in opened] == ["path 'd/pipe': not a file or directory"]
 
 
 def test_every_stored_file_is_listed_and_deletable(workspace: Workspace) -> None:
