@@ -3,7 +3,10 @@ tenant. Every test is mock-only and inferred."""
 
 from __future__ import annotations
 
+import socket
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -26,7 +29,9 @@ def test_c4_requests_are_journaled_with_the_key_masked(
     api: httpx.Client, control: httpx.Client, key: str
 ) -> None:
     sid = create(api, persistent=True)["id"]
+    started = time.perf_counter()
     api.get(f"/v1/sessions/{sid}")
+    took_ms = (time.perf_counter() - started) * 1000  # the client's view, sockets included
     api.get("/v1/sessions/sess_000000000000")
     entries = journal(control, kind="request")
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [
@@ -39,6 +44,7 @@ def test_c4_requests_are_journaled_with_the_key_masked(
     assert first["outcome"] == "complete"
     assert 0 <= first["first_byte_ms"] <= first["duration_ms"]
     assert entries[1]["session"] == sid
+    assert 0 <= entries[1]["duration_ms"] <= took_ms  # measured by the server, inside that
     shown = first["headers"]["authorization"]
     assert shown.startswith("Bearer ")
     assert key.rsplit("_", 1)[1] not in shown  # the secret part never shows whole
@@ -75,6 +81,38 @@ def test_c4_a_turn_appears_as_start_events_and_end(
         if e["kind"] == "request" and e["method"] == "POST" and e["path"].endswith("/messages")
     )
     assert request["response_id"] == rid
+
+
+def test_c4_a_faulted_request_names_its_rule_and_a_cut_answer_says_cut(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    rule = control.post("/_mock/faults", json={"fault": {"type": "cut_frame"}}).json()["id"]
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.get("/v1/usage")
+    (entry,) = journal(control, kind="request")
+    assert (entry["status"], entry["outcome"], entry["fault"]) == (200, "cut", rule)
+
+
+def test_c4_a_client_that_leaves_while_sending_its_body_is_journaled_as_a_400(
+    target: Target, api: httpx.Client, control: httpx.Client, key: str
+) -> None:
+    """Nobody hears that answer, but the journal shows what the mock made of the request
+    (and that it was no mock bug)."""
+    sid = create(api, persistent=True)["id"]
+    address = urlsplit(target.url)
+    head = (
+        f"PUT /v1/sessions/{sid}/files/left.bin HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Length: 1000\r\n\r\n"
+    )
+    with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
+        sock.sendall(head.encode() + b"x" * 10)
+    deadline = time.monotonic() + 5  # the server notices the close on its own time
+    while time.monotonic() < deadline:
+        entries = journal(control, kind="request", method="PUT")
+        if entries and entries[0]["status"] is not None:
+            break
+        time.sleep(0.02)
+    assert [(e["status"], e["body_size"]) for e in entries] == [(400, 10)]
 
 
 def test_c4_clock_moves_expiries_and_deletions(api: httpx.Client, control: httpx.Client) -> None:

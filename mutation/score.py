@@ -11,8 +11,8 @@ docs/testing.md's survivors table is the one list of verdicts, a row per mutant:
   that does check it; each run tests the mutant against that test again, and it counts
   as killed only when that test fails (`confirm`).
 
-The score is killed / (tested - equivalent); a timeout counts as killed (the mutant hung
-the suite).
+The score is killed / (tested - equivalent); a timeout or a crash of the test process
+counts as killed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ MUTANTS = Path("mutants")
 CONFIRMED_FILE = MUTANTS / "import-time-confirmed.json"
 _ROW = re.compile(r"^\|\s*`(?P<name>[^`]+__mutmut_\d+)`\s*\|(?P<verdict>[^|]*)\|(?P<why>.*)\|$")
 _TEST_ID = re.compile(r"`(?P<test>(?:tests|contract_tests)/[^`]+)`")
-KILLED = frozenset({"killed", "timeout"})
+# A mutant that hangs the suite (timeout) or crashes its process (segfault: SIGSEGV or
+# SIGKILL) fails the run as surely as a failing test.
+KILLED = frozenset({"killed", "timeout", "segfault"})
 UNDECIDED = frozenset({"not checked", "check was interrupted by user", "skipped"})
 
 

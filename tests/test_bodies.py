@@ -69,6 +69,12 @@ def test_bad_bodies_are_invalid_requests_naming_the_problem(body: bytes, mention
         read(body)
 
 
+def test_every_problem_is_named_in_one_message() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        read(b'{"count": "x", "other": 1}')
+    assert refused.value.message == "count: input should be a valid integer; other: unknown field"
+
+
 def test_a_problem_of_the_whole_body_is_named_body() -> None:
     with pytest.raises(InvalidRequest) as refused:
         asyncio.run(read_json(request(b'{"low": 2, "high": 1}'), Pair))

@@ -138,8 +138,9 @@ def test_m12_the_wait_is_ten_minutes_of_clock_time() -> None:
         assert turn.running
         await t.clock.advance(0.001)
         assert not turn.running
-        with pytest.raises(NoPendingToolCall):
+        with pytest.raises(NoPendingToolCall) as refused:
             t.answer_tool_calls(sid, [ToolResult("call_x", "late")])
+        assert refused.value.message == f"session {sid}: no tool call is waiting for a result"
         return events(turn)
 
     last = asyncio.run(go())[-1]

@@ -125,6 +125,12 @@ def test_bad_settings_are_refused_naming_the_field(kwargs: dict[str, object], fi
     assert clock.describe() == {"mode": "virtual", "scale": 1.0, "now": T0}
 
 
+def test_the_clock_may_be_set_to_the_epoch_itself() -> None:
+    clock = Clock("virtual", now=T0)
+    clock.set(now=0)
+    assert clock.now() == 0
+
+
 def test_a_refused_number_is_shown_in_the_message() -> None:
     clock = Clock("virtual", now=T0)
     with pytest.raises(ClockError, match=r"scale: .* not -2\.5$"):
@@ -214,10 +220,16 @@ def test_the_servers_clocks_report_into_the_errors_the_harness_reads() -> None:
     def broken() -> None:
         raise LookupError("lost")
 
+    def also_broken() -> None:
+        raise KeyError("gone")
+
     clock.call_at(clock.now() + 1, broken)
     asyncio.run(clock.advance(2))
+    server_clock = ctx.tenants.clock  # the keyless one, template of new tenants' clocks
+    server_clock.call_at(server_clock.now() + 1, also_broken)
+    asyncio.run(server_clock.advance(2))
     ctx.tenants.close()
-    assert [type(error) for error in ctx.errors] == [LookupError]
+    assert [type(error) for error in ctx.errors] == [LookupError, KeyError]
 
 
 def test_the_real_clock_runs_at_real_speed(monkeypatch: pytest.MonkeyPatch) -> None:

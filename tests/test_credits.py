@@ -76,6 +76,8 @@ def test_s1a_the_catalog_with_models_of_ones_own() -> None:
     assert catalog.names == ("pokee-isaac-high-reasoning", "pokee-isaac", "acme-llm", "plain")
     assert catalog.rates("acme-llm") == Rates(1, 2)
     assert catalog.rates("plain") == catalog.rates(DEFAULT_MODEL) == Rates(3, 15)
+    with pytest.raises(InvalidRequest, match="; known: pokee-isaac-high-reasoning, pokee-isaac, "):
+        catalog.check("nope")
     with pytest.raises(InvalidRequest, match="model: unknown model 'x" + "x" * 79):
         catalog.check("x" * 1000)  # named, but cut short
 

@@ -64,10 +64,11 @@ def test_every_built_in_declares_what_its_turn_leaves_behind() -> None:
 
 
 def test_the_control_plane_lists_each_scenarios_expectation(tmp_path: Path) -> None:
-    (tmp_path / "plain.yaml").write_text(f"name: plain\n{STEPS}")
+    (tmp_path / "plain.yaml").write_text(f"name: plain\ndescription: says hi\n{STEPS}")
     with ThreadedServer(Settings(port=0, scenario_folders=(tmp_path,))) as server:
         listed = httpx.get(f"{server.url}/_mock/scenarios").json()["scenarios"]
     by_name = {s["name"]: s["expect"] for s in listed}
+    assert {s["name"]: s["description"] for s in listed}["plain"] == "says hi"
     assert by_name["plain"] is None
     assert by_name["turn-error"]["terminal"] == "message.error"
     assert by_name["turn-error"]["error"] == "upstream_model_error"

@@ -79,3 +79,12 @@ def test_a3_a_tenant_is_kept_through_at_least_one_whole_round(registry: TenantRe
     ids = {tenant.id for tenant in registry}
     assert "just-made" in ids
     assert not any(tenant_id.startswith("early") for tenant_id in ids)
+
+
+def test_c2_a_keyless_clock_change_reaches_every_tenants_mode_and_scale(
+    registry: TenantRegistry,
+) -> None:
+    tenant = registry.get("acme")
+    registry.set_clocks(mode="scaled", scale=10.0)
+    assert (tenant.clock.describe()["mode"], tenant.clock.describe()["scale"]) == ("scaled", 10.0)
+    assert registry.get("newcomer").clock.describe()["scale"] == 10.0

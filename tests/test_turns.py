@@ -266,3 +266,23 @@ def test_without_a_report_a_bug_is_logged_naming_it(caplog: pytest.LogCaptureFix
     with caplog.at_level(logging.ERROR, logger="mock_pokee"):
         asyncio.run(go())
     assert [r.getMessage() for r in caplog.records] == ["mock-pokee bug: KeyError: 'oops'"]
+
+
+def test_an_ended_turns_log_takes_no_more_events() -> None:
+    """A mock bug (a step writing after the end) is loud, not a corrupt log."""
+
+    async def go() -> Turn:
+        t = tenant()
+        session = t.create_session(SessionSpec(persistent=True))
+
+        async def quick(turn: Turn) -> None:
+            return None
+
+        start = t.start_turn(session.id, "x", "test", runner(quick))
+        await asyncio.sleep(0)
+        assert start.turn is not None
+        return start.turn
+
+    turn = asyncio.run(go())
+    with pytest.raises(RuntimeError, match=r"^the turn has already ended$"):
+        turn.log.append("text.delta", {"delta": "late"})

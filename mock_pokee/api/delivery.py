@@ -67,7 +67,7 @@ def delivery_for(
     if isinstance(fault, DropFault):
         return LostResponse()
     if isinstance(fault, StallFault):
-        return Stall(connection, receive)
+        return Stall(receive)
     if isinstance(fault, CutFrameFault | MalformedFault):
         return HalfBody(_content_length(start), cut=isinstance(fault, CutFrameFault))
     return None
@@ -81,8 +81,7 @@ class LostResponse:
 class Stall:
     """Nothing is sent; once the client gives up, the connection is closed."""
 
-    def __init__(self, connection: Connection, receive: Receive):
-        self._connection = connection
+    def __init__(self, receive: Receive):
         self._receive = receive
 
     async def send(self, message: Message, send: Send) -> None:

@@ -147,8 +147,8 @@ class JournalQuery:
         )
 
     def matches(self, entry: Entry) -> bool:
-        if entry.seq <= self.since:
-            return False
+        """Whether ``entry`` passes the filters; ``since`` is applied by the callers, which
+        read only newer entries in the first place."""
         if self.kinds is not None and entry.kind not in self.kinds:
             return False
         if self.session is not None and entry.session != self.session:
