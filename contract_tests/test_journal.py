@@ -93,6 +93,20 @@ def test_c4_a_faulted_request_names_its_rule_and_a_cut_answer_says_cut(
     assert (entry["status"], entry["outcome"], entry["fault"]) == (200, "cut", rule)
 
 
+def test_c4_requests_answered_or_not_are_journaled_at_their_clock_time(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    now = freeze(control)
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.get("/v1/usage", headers={"X-Mock-Fault": '{"type": "drop"}'})
+    api.get("/v1/usage")
+    entries = journal(control, kind="request", method="GET")
+    assert [(e["at"], e["status"], e["outcome"]) for e in entries] == [
+        (now, None, "no_response"),
+        (now, 200, "complete"),
+    ]
+
+
 def test_c4_a_client_that_leaves_while_sending_its_body_is_journaled_as_a_400(
     target: Target, api: httpx.Client, control: httpx.Client, key: str
 ) -> None:

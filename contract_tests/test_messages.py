@@ -401,7 +401,7 @@ def test_m9_a_retry_after_eviction_gets_the_replay_note(
     body = retry.json()
     assert body["response_id"] == first.headers["x-response-id"]
     assert body["status"] == "replayed"
-    assert isinstance(body["note"], str)
+    assert body["note"].startswith("this turn has ended and its events are no longer buffered")
 
 
 @pytest.mark.mock_only

@@ -219,3 +219,9 @@ def test_s1b_parameters_of_another_type_are_refused_naming_that_type() -> None:
     given = {"type": "function", "name": "lookup", "parameters": {"type": "array"}}
     with pytest.raises(InvalidRequest, match=r'parameters: type: must be "object", not .*array'):
         parse_tools([given])
+
+
+def test_s1b_a_tool_of_another_type_is_refused_naming_that_type() -> None:
+    given = {"type": "tool", "name": "lookup", "parameters": {"type": "object"}}
+    with pytest.raises(InvalidRequest, match=r'type: must be "function", not .tool.$'):
+        parse_tools([given])

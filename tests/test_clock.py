@@ -137,6 +137,8 @@ def test_a_refused_number_is_shown_in_the_message() -> None:
         clock.set(mode="scaled", scale=-2.5)
     with pytest.raises(ClockError, match=r"seconds: .* not -7$"):
         clock.check_advance(-7)
+    with pytest.raises(ClockError, match=r"not -99999999999… \(401 characters\)$"):
+        clock.check_advance(-int("9" * 400))
 
 
 def test_time_runs_back_only_when_nothing_is_scheduled() -> None:

@@ -155,3 +155,14 @@ def test_u2_keyless_credit_settings_reach_every_tenant_new_ones_and_resets() -> 
         http.post("/_mock/reset")
         assert credits("pk_new_x") == {"enabled": True, "mode": "soft", "balance": 50.0}
         assert server.errors == []
+
+
+def test_u1_tokens_leave_the_window_turn_by_turn_and_the_limit_itself_refuses() -> None:
+    usage = UsageLedger(Limits(tokens_per_hour=1_000))
+    for at, tokens in ((T0, 100), (T0 + 10, 300), (T0 + 20, 600)):
+        usage.end_turn(usage.start_turn(at), tokens, at)
+    with pytest.raises(RateLimited, match="1000 tokens"):  # exactly the limit: refused
+        usage.check(T0 + 30)
+    usage.check(T0 + 3600)  # the first turn's 100 have left: 900
+    hour = usage.report("t", T0 + 3600)["buckets"]["session_turn"]["windows"][0]
+    assert hour["tokens"] == 900

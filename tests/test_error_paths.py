@@ -110,3 +110,25 @@ def test_a_response_start_without_headers_is_not_an_event_stream() -> None:
     assert _content_length({"type": "http.response.start", "status": 200}) is None
     sse = [(b"Content-Type", b"text/event-stream; charset=utf-8")]
     assert is_event_stream({"type": "http.response.start", "status": 200, "headers": sse})
+
+
+def test_a_cut_connection_is_no_error_to_uvicorn() -> None:
+    """A fault's cut closes the transport and waits for the disconnect; nothing escapes to
+    uvicorn, which would print an "Exception in ASGI application" for every cut."""
+    uvicorn_log = Records()
+    with MockServer() as server:
+        logging.getLogger("uvicorn.error").addHandler(uvicorn_log)
+        try:
+            headers = {"Authorization": f"Bearer {new_key()}"}
+            with pytest.raises(httpx.RemoteProtocolError):
+                httpx.get(
+                    f"{server.url}/v1/usage",
+                    headers={**headers, "X-Mock-Fault": '{"type": "cut_frame"}'},
+                )
+            # The server has read the disconnect before it answers this one.
+            assert httpx.get(f"{server.url}/health").status_code == 200
+            errors = list(server.errors)
+        finally:
+            logging.getLogger("uvicorn.error").removeHandler(uvicorn_log)
+    assert [r.getMessage() for r in uvicorn_log.records if r.levelno >= logging.ERROR] == []
+    assert errors == []

@@ -69,5 +69,14 @@ def test_status_values() -> None:
 def test_a_filter_needs_at_least_one_condition() -> None:
     with pytest.raises(InvalidRequest, match="at least one filter"):
         SessionFilter.parse(None, None)
+    with pytest.raises(
+        InvalidRequest, match=r"\(e\.g\. \?status=idle&older_than=1h\); use status=any"
+    ):
+        SessionFilter.parse(None, None)
+    assert SessionFilter(status="idle", older_than=60).describe() == {
+        "status": "idle",
+        "older_than": 60,
+    }
+    assert SessionFilter(older_than=60).describe() == {"older_than": 60}
     assert SessionFilter.parse("idle", None) == SessionFilter(status="idle")
     assert SessionFilter.parse(None, "1m") == SessionFilter(older_than=60)

@@ -38,6 +38,8 @@ def test_examples() -> None:
     assert not PathGlob.compile("/v1/*/a*b*c").matches("/v1/x/aXcYb")
     assert PathGlob.compile("/a/**/b/**/c").matches("/a/b/c")
     assert not PathGlob.compile("/a/**/b").matches("/a/x/c")
+    assert not PathGlob.compile("/**/c/c").matches("/c")  # a run longer than the path
+    assert not PathGlob.compile("/a*b*b").matches("/ab")  # pieces may not overlap
 
 
 @given(

@@ -165,7 +165,8 @@ def test_a5_bodies_that_could_not_be_served_back_are_refused_naming_the_field(
     and by the keyless state."""
     deep = "[" * 70 + "]" * 70  # past MAX_DEPTH (64)
     cases = [
-        ('{"metadata": {"a": "\\ud800"}}', "metadata.a"),
+        ('{"metadata": {"a": "\\ud800"}}', "metadata.a: the text holds a lone surrogate"),
+        ('["\\ud800"]', "0: the text holds a lone surrogate"),  # named before the type
         ('{"metadata": {"\\udfff": 1}}', "metadata: the key"),
         ('{"model": "x\\ud800"}', "model"),
         ('{"file_access": {"read": ["out/\\udc00"]}}', "file_access.read.0"),
@@ -181,6 +182,8 @@ def test_a5_bodies_that_could_not_be_served_back_are_refused_naming_the_field(
     assert_refused(api.post("/_mock/faults", content=rule), 400, "match.session")
     header = {"X-Mock-Fault": '{"type": "status", "status": 503, "message": "\\ud800"}'}
     assert_refused(api.get("/v1/sessions", headers=header), 400, "X-Mock-Fault")
+    root_array = api.post("/v1/sessions", content='["\\ud800"]').json()["message"]
+    assert root_array.startswith("0: ")  # the element, named from the root
     assert stored(api) == before
 
     kept = {"emoji": "\U0001f600", "nested": json.loads("[" * 30 + "]" * 30)}
@@ -437,8 +440,9 @@ def test_a_trickling_upload_holds_up_a_stop_no_longer_than_the_bound() -> None:
     assert running.errors == []
 
 
+@pytest.mark.parametrize("declared", ["0" * 40 + str(10**15), "999999999"])
 def test_f3_an_upload_that_declares_too_much_is_413_before_its_body_is_sent(
-    server: ThreadedServer, api: httpx.Client
+    server: ThreadedServer, api: httpx.Client, declared: str
 ) -> None:
     """A Content-Length over the limit is answered at once: a client that waits for an
     answer before sending (or one sending terabytes) is not left waiting, and the body
@@ -447,7 +451,7 @@ def test_f3_an_upload_that_declares_too_much_is_413_before_its_body_is_sent(
     head = (
         f"PUT /v1/sessions/{sid}/files/huge.bin HTTP/1.1\r\nHost: x\r\n"
         f"Authorization: {api.headers['authorization']}\r\n"
-        f"Content-Length: {'0' * 40}{10**15}\r\n\r\n"
+        f"Content-Length: {declared}\r\n\r\n"  # more digits than the limit, or as many
     )
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as connection:

@@ -20,6 +20,7 @@ from mock_pokee.domain.paths import (
     path_problem,
     scope_entry_problem,
 )
+from mock_pokee.domain.text import shown
 from mock_pokee.domain.workspace import Workspace
 
 # Characters that matter to paths, plus anything at all.
@@ -127,3 +128,12 @@ def test_any_text_gets_an_answer_not_an_exception(text: str) -> None:
     """Whatever a body or a URL holds (lone surrogates too), the rules answer."""
     assert path_problem(text) is None or isinstance(path_problem(text), str)
     assert scope_entry_problem(text) is None or isinstance(scope_entry_problem(text), str)
+
+
+def test_f8_a_scope_entry_from_the_root_says_to_be_relative() -> None:
+    assert scope_entry_problem("/out") == "must be relative to the workspace root (no leading '/')"
+
+
+def test_shown_names_a_huge_number_by_its_digits() -> None:
+    assert shown(10**80) == "a number of 81 digits"
+    assert shown(10**79) == repr(10**79)

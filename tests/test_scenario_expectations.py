@@ -68,7 +68,7 @@ def test_the_control_plane_lists_each_scenarios_expectation(tmp_path: Path) -> N
     with ThreadedServer(Settings(port=0, scenario_folders=(tmp_path,))) as server:
         listed = httpx.get(f"{server.url}/_mock/scenarios").json()["scenarios"]
     by_name = {s["name"]: s["expect"] for s in listed}
-    assert {s["name"]: s["description"] for s in listed}["plain"] == "says hi"
+    assert {s["name"]: (s["description"], s["steps"]) for s in listed}["plain"] == ("says hi", 1)
     assert by_name["plain"] is None
     assert by_name["turn-error"]["terminal"] == "message.error"
     assert by_name["turn-error"]["error"] == "upstream_model_error"

@@ -3,8 +3,9 @@ tenants that hold nothing forgotten once many keys have come and gone."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -79,6 +80,25 @@ def test_a3_a_tenant_is_kept_through_at_least_one_whole_round(registry: TenantRe
     ids = {tenant.id for tenant in registry}
     assert "just-made" in ids
     assert not any(tenant_id.startswith("early") for tenant_id in ids)
+
+
+def test_a_scaled_start_gives_the_server_and_every_tenant_that_scale(tmp_path: Path) -> None:
+    scaled = TenantRegistry(TenantRules(), clock_mode="scaled", scale=10.0, workspace_root=tmp_path)
+    try:
+        assert scaled.clock.describe()["scale"] == 10.0
+        assert scaled.get("acme").clock.describe()["scale"] == 10.0
+    finally:
+        scaled.close()
+
+
+def test_closing_twice_or_after_the_temporary_folder_went_is_quiet() -> None:
+    registry = TenantRegistry(TenantRules())  # its own temporary workspace root
+    registry.get("acme").workspace.write(PurePosixPath("a.txt"), b"a", 0.0)
+    root = registry.get("acme").workspace.root.parent
+    shutil.rmtree(root)  # a temp cleaner got there first
+    registry.close()
+    registry.close()
+    assert not root.exists()
 
 
 def test_c2_a_keyless_clock_change_reaches_every_tenants_mode_and_scale(

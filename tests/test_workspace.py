@@ -71,7 +71,7 @@ def test_a_commit_after_a_reset_is_refused(workspace: Workspace) -> None:
             workspace.clear()
             workspace.commit(p("new/x.txt"), staged, T)
 
-    with pytest.raises(NotFound, match="reset"):
+    with pytest.raises(NotFound, match=r"reset while the body was sent; nothing was stored$"):
         asyncio.run(go())
     assert not workspace.root.exists()
     assert everything(workspace.staging) == []
@@ -193,3 +193,11 @@ def test_every_stored_file_is_listed_and_deletable(workspace: Workspace) -> None
     assert workspace.files() == []
     with pytest.raises(NotFound):
         workspace.delete(p(".partial-x"), T)
+
+
+def test_a_listing_skips_symlinks_and_shows_everything_else(workspace: Workspace) -> None:
+    for n in range(20):
+        workspace.write(p(f"d/f{n:02}.txt"), b"x", T)
+    (workspace.root / "d" / "link").symlink_to(workspace.root / "d" / "f00.txt")
+    listed = [entry["name"] for entry in workspace.listing(p("d"), FULL)]
+    assert sorted(listed) == [f"f{n:02}.txt" for n in range(20)]

@@ -86,8 +86,7 @@ def _split_runs(
 
 
 def _run_matches(run: list[tuple[str, ...]], parts: list[str], start: int) -> bool:
-    if start < 0 or start + len(run) > len(parts):
-        return False
+    """Whether ``run`` matches ``parts`` from ``start``; callers keep it within ``parts``."""
     return all(_segment_matches(p, parts[start + i]) for i, p in enumerate(run))
 
 
