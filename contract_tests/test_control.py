@@ -201,7 +201,9 @@ def test_c3_keyless_state_lists_tenants(
 ) -> None:
     """C3: without a key, state covers every tenant."""
     sid = create(api)["id"]
-    tenants = {t["tenant"]: t for t in server_wide.get("/_mock/state").json()["tenants"]}
+    state = server_wide.get("/_mock/state").json()
+    assert set(state["clock"]) == {"mode", "scale", "now"}  # the server's own clock
+    tenants = {t["tenant"]: t for t in state["tenants"]}
     assert [s["id"] for s in tenants[key.split("_")[1]]["sessions"]] == [sid]
 
 

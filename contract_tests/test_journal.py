@@ -91,6 +91,17 @@ def test_c4_a_faulted_request_names_its_rule_and_a_cut_answer_says_cut(
         api.get("/v1/usage")
     (entry,) = journal(control, kind="request")
     assert (entry["status"], entry["outcome"], entry["fault"]) == (200, "cut", rule)
+    (fired,) = journal(control, kind="fault")
+    assert (fired["rule"], fired["method"], fired["path"]) == (rule, "GET", "/v1/usage")
+
+
+def test_c4_a_fault_on_a_session_is_journaled_under_that_session(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    sid = str(create(api, persistent=True)["id"])
+    api.get(f"/v1/sessions/{sid}", headers={"X-Mock-Fault": '{"type": "status", "status": 503}'})
+    (fired,) = journal(control, kind="fault", session=sid)
+    assert (fired["rule"], fired["type"], fired["method"]) == ("header", "status", "GET")
 
 
 def test_c4_requests_answered_or_not_are_journaled_at_their_clock_time(

@@ -69,6 +69,13 @@ def test_bad_bodies_are_invalid_requests_naming_the_problem(body: bytes, mention
         read(body)
 
 
+def test_a_body_that_is_no_object_is_named_by_its_json_type() -> None:
+    for body, named in ((b"true", "a boolean"), (b"null", "null"), (b"[]", "an array")):
+        with pytest.raises(InvalidRequest) as refused:
+            read(body)
+        assert refused.value.message == f"body: must be a JSON object, not {named}"
+
+
 def test_every_problem_is_named_in_one_message() -> None:
     with pytest.raises(InvalidRequest) as refused:
         read(b'{"count": "x", "other": 1}')

@@ -202,7 +202,10 @@ def test_d_a_bad_client_tool_step_is_refused_at_load(
     [
         ({"description": "\ud800"}, "description: not valid Unicode"),
         ({"parameters": {"type": "object", "title": "\udfff"}}, "parameters: not valid Unicode"),
-        ({"parameters": {"type": "object", "properties": {"\ud800": {}}}}, "in a key"),
+        (
+            {"parameters": {"type": "object", "properties": {"\ud800": {}}}},
+            r"not valid Unicode \(a lone surrogate in a key\)",
+        ),
     ],
 )
 def test_s1b_a_tool_holding_a_lone_surrogate_is_refused_without_http(

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mock_pokee.cli import parser, settings_from
-from mock_pokee.domain.credits import CreditLedger, CreditTerms
+from mock_pokee.domain.credits import CreditLedger, CreditTerms, check_balance
 from mock_pokee.domain.errors import InvalidRequest, PaymentRequired, RateLimited
 from mock_pokee.domain.models import DEFAULT_MODEL, ModelCatalog, Rates
 from mock_pokee.domain.usage import DAY, Limits, UsageLedger
@@ -155,6 +155,11 @@ def test_u2_keyless_credit_settings_reach_every_tenant_new_ones_and_resets() -> 
         http.post("/_mock/reset")
         assert credits("pk_new_x") == {"enabled": True, "mode": "soft", "balance": 50.0}
         assert server.errors == []
+
+
+def test_u2_a_negative_balance_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"^must be a number of dollars, at least 0, not -1$"):
+        check_balance(-1)
 
 
 def test_u1_tokens_leave_the_window_turn_by_turn_and_the_limit_itself_refuses() -> None:

@@ -40,6 +40,8 @@ def test_examples() -> None:
     assert not PathGlob.compile("/a/**/b").matches("/a/x/c")
     assert not PathGlob.compile("/**/c/c").matches("/c")  # a run longer than the path
     assert not PathGlob.compile("/a*b*b").matches("/ab")  # pieces may not overlap
+    assert not PathGlob.compile("/ab*bc").matches("/abc")
+    assert not PathGlob.compile("/a/**/b/**").matches("/a/x/y")
 
 
 @given(

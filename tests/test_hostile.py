@@ -214,6 +214,7 @@ def test_a5_deep_bodies_and_huge_or_odd_numbers_are_400(
     for value in (huge, "²", "-1"):
         headers = {b"Last-Event-ID": value.encode()}
         assert_refused(api.get(events, headers=headers), 400, "Last-Event-ID")
+        assert api.get(events, headers=headers).json()["message"].startswith("Last-Event-ID:")
         assert_refused(api.get(events, params={"last_event_id": value}), 400, "last_event_id")
         assert_refused(api.get("/_mock/journal", params={"since": value}), 400, "since")
     assert stored(api) == before

@@ -68,6 +68,8 @@ def test_visible_just_before_the_deadline_and_gone_at_it() -> None:
     session = tenant.create_session(SessionSpec(persistent=True, ttl=100))
     tenant.clock.set(now=T0 + 100 - 1e-6)
     assert tenant.get_session(session.id) is session
+    (shown,) = tenant.state()["sessions"]
+    assert (shown["expired"], shown["expires_by"], shown["deadline"]) == (False, "ttl", T0 + 100)
     tenant.clock.set(now=T0 + 100)  # no timer has run: the check alone decides
     with pytest.raises(NotFound, match=session.id):
         tenant.get_session(session.id)

@@ -18,6 +18,7 @@ from mock_pokee.domain.paths import (
     check_relative_path,
     entry_segments,
     path_problem,
+    quoted,
     scope_entry_problem,
 )
 from mock_pokee.domain.text import shown
@@ -137,3 +138,9 @@ def test_f8_a_scope_entry_from_the_root_says_to_be_relative() -> None:
 def test_shown_names_a_huge_number_by_its_digits() -> None:
     assert shown(10**80) == "a number of 81 digits"
     assert shown(10**79) == repr(10**79)
+
+
+def test_messages_quote_long_text_cut_short() -> None:
+    assert quoted("x" * 300) == repr("x" * 200) + "…"
+    assert quoted("x" * 200) == repr("x" * 200)
+    assert path_problem("/etc") == "must be relative to the workspace root (no leading '/')"

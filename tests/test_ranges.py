@@ -87,6 +87,11 @@ def test_any_header_is_refused_cleanly_or_gives_spans_inside_the_file(
         assert after is None or after[0] > last + 1
 
 
+def test_as_many_parts_as_allowed_are_read() -> None:
+    header = "bytes=" + ",".join(f"{n}-{n}" for n in range(0, 2 * MAX_PARTS, 2))
+    assert len(satisfiable(parse_range(header), 2 * MAX_PARTS)) == MAX_PARTS
+
+
 def test_parts_keep_what_was_asked() -> None:
     assert parse_range("bytes=1-2,5-,-3") == [
         RangePart(1, 2),

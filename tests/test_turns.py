@@ -171,6 +171,7 @@ def test_s5_deleting_a_busy_session_cancels_its_turn_free_of_charge_and_says_so(
         t.delete_session(session.id)
         assert start.turn.status == "cancelled"
         assert start.turn.log.events[-1].type == "message.cancelled"
+        assert json.loads(start.turn.log.events[-1].data)["id"] == start.turn.id
         (ended,) = t.state()["turns"]
         assert (ended["status"], ended["ended_at"]) == ("cancelled", T0 + 10)
         assert t.state()["usage"]["credits"]["spent"] == 0
@@ -222,6 +223,8 @@ def test_a_turn_that_reports_no_usage_completes_with_zero_counts_journaled_in_cl
         assert json.loads(last.data)["usage"] == {"input_tokens": 0, "output_tokens": 0}
         events = t.journal.read(JournalQuery.parse({"kind": "event"}))["entries"]
         assert events[-1]["at"] == T0 + 30
+        (started,) = t.journal.read(JournalQuery.parse({"kind": "turn.start"}))["entries"]
+        assert started["at"] == T0
 
     asyncio.run(go())
 
