@@ -229,6 +229,18 @@ def test_a_turn_that_reports_no_usage_completes_with_zero_counts_journaled_in_cl
     asyncio.run(go())
 
 
+async def run_a_turn_that_raises(t: Tenant) -> None:
+    """Start a turn whose step raises ``KeyError('oops')``, and let it end."""
+    session = t.create_session(SessionSpec(persistent=True))
+
+    async def broken(turn: Turn) -> None:
+        raise KeyError("oops")
+
+    t.start_turn(session.id, "x", "test", runner(broken))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
 def test_a_bug_in_a_turn_of_a_registry_tenant_reaches_the_servers_report(tmp_path: Path) -> None:
     """The registry hands its report (what ThreadedServer.errors reads) to every tenant."""
     bugs: list[BaseException] = []
@@ -236,38 +248,17 @@ def test_a_bug_in_a_turn_of_a_registry_tenant_reaches_the_servers_report(tmp_pat
         TenantRules(), clock_mode="virtual", workspace_root=tmp_path, report=bugs.append
     )
 
-    async def go() -> None:
-        t = registry.get("acme")
-        session = t.create_session(SessionSpec(persistent=True))
-
-        async def broken(turn: Turn) -> None:
-            raise KeyError("oops")
-
-        t.start_turn(session.id, "x", "test", runner(broken))
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-
     try:
-        asyncio.run(go())
+        asyncio.run(run_a_turn_that_raises(registry.get("acme")))
     finally:
         registry.close()
     assert [type(bug) for bug in bugs] == [KeyError]
 
 
 def test_without_a_report_a_bug_is_logged_naming_it(caplog: pytest.LogCaptureFixture) -> None:
-    async def go() -> None:
-        t = Tenant("t", Clock("virtual", now=T0), TenantRules(), Workspace(Path("/nonexistent")))
-        session = t.create_session(SessionSpec(persistent=True))
-
-        async def broken(turn: Turn) -> None:
-            raise KeyError("oops")
-
-        t.start_turn(session.id, "x", "test", runner(broken))
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-
+    t = Tenant("t", Clock("virtual", now=T0), TenantRules(), Workspace(Path("/nonexistent")))
     with caplog.at_level(logging.ERROR, logger="mock_pokee"):
-        asyncio.run(go())
+        asyncio.run(run_a_turn_that_raises(t))
     assert [r.getMessage() for r in caplog.records] == ["mock-pokee bug: KeyError: 'oops'"]
 
 
