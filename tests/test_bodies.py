@@ -70,7 +70,12 @@ def test_bad_bodies_are_invalid_requests_naming_the_problem(body: bytes, mention
 
 
 def test_a_body_that_is_no_object_is_named_by_its_json_type() -> None:
-    for body, named in ((b"true", "a boolean"), (b"null", "null"), (b"[]", "an array")):
+    for body, named in (
+        (b"true", "a boolean"),
+        (b"null", "null"),
+        (b"[]", "an array"),
+        (b'"x"', "a string"),
+    ):
         with pytest.raises(InvalidRequest) as refused:
             read(body)
         assert refused.value.message == f"body: must be a JSON object, not {named}"

@@ -125,6 +125,11 @@ def test_bad_settings_are_refused_naming_the_field(kwargs: dict[str, object], fi
     assert clock.describe() == {"mode": "virtual", "scale": 1.0, "now": T0}
 
 
+def test_a_clock_cannot_be_made_with_a_bad_scale() -> None:
+    with pytest.raises(ClockError, match="scale"):
+        Clock("scaled", scale=0)
+
+
 def test_the_clock_may_be_set_to_the_epoch_itself() -> None:
     clock = Clock("virtual", now=T0)
     clock.set(now=0)

@@ -21,6 +21,9 @@ import httpx
 import pytest
 
 from mock_pokee.cli import main
+from mock_pokee.domain import inputs
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.inputs import whole_number
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
 from mock_pokee.testing import new_key
@@ -499,3 +502,15 @@ def test_a5_repeated_headers_and_explicit_nulls_are_refused(
     assert_refused(api.post("/v1/sessions", json={"metadata": None}), 400, "metadata")
     assert stored(api) == before
     assert_still_serving(server.url)
+
+
+def test_a5_limits_hold_exactly_at_their_bound(api: httpx.Client) -> None:
+    """Objects count toward the nesting limit like arrays; 18 digits are a whole number,
+    19 are not; a refused value is quoted whole up to 40 characters."""
+    nested = '{"metadata": ' + '{"a": ' * 70 + "1" + "}" * 70 + "}"
+    assert_refused(api.post("/v1/sessions", content=nested), 400, "nested")
+    assert whole_number("9" * 18, "n") == 10**18 - 1
+    with pytest.raises(InvalidRequest):
+        whole_number("9" * 19, "n")
+    assert inputs.shown("x" * 40) == repr("x" * 40)
+    assert inputs.shown("x" * 41) == repr("x" * 40) + "… (41 characters)"

@@ -155,3 +155,16 @@ def test_c4_a_tenant_journals_its_clock_moves_within_its_journal_size() -> None:
     assert moves[0][:4] == ("set", "scaled", 4.0, T0 + 10)
     assert moves[1][:3] == ("advance", "scaled", 4.0)
     assert moves[1][4] - moves[1][3] == pytest.approx(5, abs=0.5)
+
+
+def test_c4_an_expiry_is_journaled_with_its_reason_deadline_and_busy() -> None:
+    tenant = new_tenant()
+    session = tenant.create_session(SessionSpec(persistent=True, ttl=100))
+    asyncio.run(tenant.advance_clock(100))
+    (expiry,) = tenant.journal.read(JournalQuery.parse({"kind": "expiry"}))["entries"]
+    assert (expiry["session"], expiry["reason"], expiry["deadline"], expiry["busy"]) == (
+        session.id,
+        "ttl",
+        T0 + 100,
+        False,
+    )

@@ -101,6 +101,12 @@ def test_closing_twice_or_after_the_temporary_folder_went_is_quiet() -> None:
     assert not root.exists()
 
 
+def test_u2_keyless_credit_terms_reach_tenants_to_come(registry: TenantRegistry) -> None:
+    registry.set_credits(enabled=False, balance=5.0)
+    terms = registry.get("newcomer").credits.terms
+    assert (terms.enabled, terms.balance) == (False, 5.0)
+
+
 def test_c2_a_keyless_clock_change_reaches_every_tenants_mode_and_scale(
     registry: TenantRegistry,
 ) -> None:
