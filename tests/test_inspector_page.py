@@ -94,3 +94,8 @@ def test_c7_serve_announces_the_inspector_beside_the_api(
     shown = "  inspector: http://127.0.0.1:8000/_mock/ui" in printed
     assert shown is control
     assert "export POKEE_API=http://127.0.0.1:8000" in printed
+
+
+def test_a5_an_unknown_assets_long_name_is_quoted_cut_short(server: MockServer) -> None:
+    message = httpx.get(f"{server.url}/_mock/ui/{'a' * 300}").json()["message"]
+    assert message.startswith(f"inspector asset {'a' * 100!r}: not found; known: ")

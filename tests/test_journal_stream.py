@@ -195,6 +195,11 @@ def test_c4_last_event_id_resumes_where_a_dropped_stream_left(
     assert [e["seq"] for e in entries] == seqs[1:]
 
 
+def test_c4_a_last_event_id_of_eighteen_digits_is_a_seq(server: MockServer) -> None:
+    with follow(server.url, headers={"Last-Event-ID": "9" * 18}) as stream:
+        assert stream.response.status_code == 200  # nothing is that new: it waits
+
+
 def test_c4_since_wins_over_last_event_id(server: MockServer, tenant: TenantHandle) -> None:
     for _ in range(3):
         create(tenant)
