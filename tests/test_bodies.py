@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import StrictInt, model_validator
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from mock_pokee.api.bodies import MAX_JSON_BODY, query, read_json
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
@@ -96,6 +96,30 @@ def test_a_problem_of_the_whole_body_is_named_body() -> None:
 def test_a_body_over_the_limit_is_refused_while_reading() -> None:
     with pytest.raises(PayloadTooLarge, match=str(MAX_JSON_BODY)):
         read(b" " * (MAX_JSON_BODY + 1))
+
+
+def test_a_body_in_several_messages_is_read_whole() -> None:
+    # 4,096 bytes a message: the number is split across two of them.
+    body = b'{"count": ' + b" " * 4090 + b"1234}"
+    assert read(body).count == 1234
+
+
+def test_a_body_exactly_at_the_limit_is_read() -> None:
+    assert read(b"{}" + b" " * (MAX_JSON_BODY - 2)) == Body()
+
+
+def test_a_client_that_leaves_while_its_body_is_read_is_a_disconnect() -> None:
+    messages = [
+        {"type": "http.request", "body": b'{"cou', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    scope = {"type": "http", "method": "POST", "headers": [], "query_string": b""}
+    with pytest.raises(ClientDisconnect):
+        asyncio.run(read_json(Request(scope, receive), Body))
 
 
 def test_query_accepts_only_known_parameters_once() -> None:

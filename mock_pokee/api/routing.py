@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, request_response
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from mock_pokee.api.bodies import query
@@ -49,13 +49,18 @@ class Endpoint:
 
 
 class _ByMethod:
-    """An ASGI app (so Starlette's Route lets every method through to it)."""
+    """An ASGI app (so Starlette's Route lets every method through to it).
+
+    It calls its handler itself rather than through Starlette's ``request_response``: that
+    wrapper catches exceptions with the same app-wide handlers as the app's own
+    ``ExceptionMiddleware`` does one layer out, and the second layer cost about 5% of a
+    session read.
+    """
 
     def __init__(self, endpoints: Mapping[str, Endpoint]):
         self.endpoints = dict(endpoints)
         methods = [*endpoints, "HEAD"] if "GET" in endpoints else list(endpoints)
         self.allowed = ", ".join(methods)
-        self.app = request_response(self.dispatch)
 
     async def dispatch(self, request: Request) -> Response:
         endpoint = self.endpoints.get("GET" if request.method == "HEAD" else request.method)
@@ -77,7 +82,8 @@ class _ByMethod:
         return await endpoint.handler(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+        response = await self.dispatch(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 def refuse_other_sites(request: Request) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Any
 
 from mock_pokee.domain.errors import InvalidRequest
@@ -56,10 +57,24 @@ class _Refused:
 
 
 class _Reader:
-    """One `json.loads`, noting whether anything was refused or could be a problem."""
+    """A JSON decoder noting whether its last document had anything refused.
+
+    Building a decoder costs more than reading a small body, so each thread keeps one
+    (see `_reader`) and resets it per document; a decoder's hooks never parse JSON
+    themselves, so one document is read at a time per thread.
+    """
 
     def __init__(self) -> None:
         self.refused = False
+        self.decoder = json.JSONDecoder(
+            parse_constant=self.read_constant,
+            parse_float=self.read_float,
+            parse_int=self.read_int,
+        )
+
+    def decode(self, text: str) -> Any:
+        self.refused = False
+        return self.decoder.decode(text)
 
     def refuse(self, reason: str) -> _Refused:
         self.refused = True
@@ -81,6 +96,16 @@ class _Reader:
         return int(text)
 
 
+_per_thread = threading.local()
+
+
+def _reader() -> _Reader:
+    reader: _Reader | None = getattr(_per_thread, "reader", None)
+    if reader is None:
+        reader = _per_thread.reader = _Reader()
+    return reader
+
+
 def parse_json(raw: bytes | bytearray | str, where: str) -> Any:
     """The JSON value of ``raw`` within the limits above; ``where`` names it in messages
     (``"body"``, or a header's name)."""
@@ -90,14 +115,9 @@ def parse_json(raw: bytes | bytearray | str, where: str) -> Any:
         byte = exc.object[exc.start]
         message = f"{where}: invalid JSON (not UTF-8: byte {exc.start} is {byte:#x})"
         raise InvalidRequest(message) from None
-    reader = _Reader()
+    reader = _reader()
     try:
-        value = json.loads(
-            text,
-            parse_constant=reader.read_constant,
-            parse_float=reader.read_float,
-            parse_int=reader.read_int,
-        )
+        value = reader.decode(text)
     except RecursionError:
         raise InvalidRequest(f"{where}: nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
