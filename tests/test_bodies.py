@@ -109,7 +109,7 @@ def test_a_body_exactly_at_the_limit_is_read() -> None:
 
 
 def test_a_client_that_leaves_while_its_body_is_read_is_a_disconnect() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"type": "http.request", "body": b'{"cou', "more_body": True},
         {"type": "http.disconnect"},
     ]
