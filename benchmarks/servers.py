@@ -1,7 +1,8 @@
 """The two servers the benchmarks compare, run with identical uvicorn settings.
 
-``python -m benchmarks.servers mock|bare PORT [mock-pokee options]``: the mock app, or a
-bare Starlette app with JSON endpoints shaped like a session read and a session create.
+``python -m benchmarks.servers mock|bare|raw PORT [mock-pokee options]``: the mock app, a
+bare Starlette app with JSON endpoints shaped like a session read and a session create, or
+the same two answers from a plain ASGI function with no framework at all.
 Access logs are off for both: the benchmark measures the app, not the terminal. (What
 users run, `mock-pokee serve` with its own logging, is measured in benchmarks.compare.)
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import AsyncIterator
+from typing import Literal
 
 import uvicorn
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -18,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_pokee.app import create_app
 from mock_pokee.cli import parser, settings_from
@@ -84,10 +87,39 @@ def bare_app() -> Starlette:
     )
 
 
+async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """The bare answers without Starlette: the most one uvicorn process serves here, so a
+    ceiling for any Python app on this machine, whatever its framework."""
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    status = 200
+    if scope["path"] == "/health":
+        answer: dict[str, object] = {"status": "ok"}
+    elif scope["method"] == "POST":
+        sid = f"sess_{len(_created):012x}"
+        answer = {**RECORD, "id": sid, "persistent": json.loads(body).get("persistent", False)}
+        _created[sid] = answer
+        status = 201
+    else:
+        answer = RECORD
+    content = json.dumps(answer, separators=(",", ":")).encode()  # as Starlette writes it
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(content))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
+
+
 def main(argv: list[str]) -> None:
     kind, port, *options = argv
+    lifespan: Literal["auto", "off"] = "auto"
+    app: ASGIApp
     if kind == "bare":
         app, date_header = bare_app(), True
+    elif kind == "raw":
+        app, date_header, lifespan = raw_app, True, "off"
     else:
         # --quiet: this launcher measures the app alone; `mock-pokee serve` as users run
         # it, request log and all, is measured in the side-by-side table.
@@ -100,6 +132,7 @@ def main(argv: list[str]) -> None:
         log_level="warning",
         access_log=False,
         date_header=date_header,
+        lifespan=lifespan,
     )
 
 

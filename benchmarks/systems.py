@@ -145,7 +145,8 @@ def has_quiet() -> bool:
 
 
 def own_systems() -> list[System]:
-    """Bare Starlette (the limit), and mock-pokee as users run it."""
+    """Bare Starlette (the limit), uvicorn with no framework (the ceiling), and mock-pokee
+    as users run it."""
     serve = [sys.executable, "-m", "mock_pokee", "serve"]
     limit = ["--max-sessions", str(MAX_SESSIONS)]
     systems = [
@@ -164,6 +165,15 @@ def own_systems() -> list[System]:
             _prepare_mock,
         ),
     ]
+    systems.append(
+        System(
+            "uvicorn alone",
+            "the bare answers from a plain ASGI function, no framework, same uvicorn "
+            "settings: `python -m benchmarks.servers raw` (the ceiling of one Python process)",
+            lambda port: [sys.executable, "-m", "benchmarks.servers", "raw", str(port)],
+            _prepare_bare,
+        )
+    )
     if has_quiet():
         systems.append(
             System(
