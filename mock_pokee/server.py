@@ -40,6 +40,7 @@ def _config(app: Starlette, settings: Settings, log_level: str) -> uvicorn.Confi
         access_log=False,  # the mock's own request log replaces it (`mock_pokee.requestlog`)
         date_header=False,
         server_header=False,
+        proxy_headers=False,  # nothing in the mock reads the client's address
         lifespan="on",
         http=MockHttpProtocol,
         timeout_keep_alive=settings.keep_alive_timeout,
