@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from mock_pokee.api.bodies import MAX_JSON_BODY, query, read_json
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
+from mock_pokee.domain.inputs import _reader, parse_json
 from mock_pokee.domain.strict import StrictBody
 
 
@@ -106,6 +108,44 @@ def test_a_body_in_several_messages_is_read_whole() -> None:
 
 def test_a_body_exactly_at_the_limit_is_read() -> None:
     assert read(b"{}" + b" " * (MAX_JSON_BODY - 2)) == Body()
+
+
+def test_a_missing_body_is_named_with_what_to_send() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        read(b"")
+    assert refused.value.message == "body: missing; send a JSON object"
+
+
+def test_messages_may_leave_out_body_and_more_body() -> None:
+    # ASGI: both keys are optional (b"" and False); a message after the last would be
+    # the client leaving.
+    messages: list[dict[str, Any]] = [{"type": "http.request"}, {"type": "http.disconnect"}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    scope = {"type": "http", "method": "POST", "headers": [], "query_string": b""}
+    assert asyncio.run(read_json(Request(scope, receive), Body, optional=True)) == Body()
+
+
+def test_each_thread_reads_with_a_decoder_of_its_own_held_to_the_same_limits() -> None:
+    def in_a_new_thread() -> object:
+        reader = _reader()
+        assert _reader() is reader  # kept for the thread's later documents
+        for document, problem in [
+            (b'{"n": 1e999}', "n: the number 1e999 is out of range"),
+            (b'{"n": 1' + b"0" * 100 + b"}", "n: an integer of 101 digits; at most 100"),
+            (b'{"n": NaN}', "n: NaN is not valid JSON"),
+        ]:
+            with pytest.raises(InvalidRequest) as refused:
+                parse_json(document, "body")
+            assert refused.value.message == problem
+        assert parse_json(b'{"n": 1.5, "m": 2}', "body") == {"n": 1.5, "m": 2}
+        return reader
+
+    with ThreadPoolExecutor(1) as one, ThreadPoolExecutor(1) as other:
+        first, second = one.submit(in_a_new_thread).result(), other.submit(in_a_new_thread).result()
+    assert first is not second
 
 
 def test_a_client_that_leaves_while_its_body_is_read_is_a_disconnect() -> None:

@@ -82,7 +82,7 @@ class _ByMethod:
         return await endpoint.handler(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.dispatch(Request(scope, receive, send))
+        response = await self.dispatch(Request(scope, receive))  # no handler pushes
         await response(scope, receive, send)
 
 

@@ -64,8 +64,9 @@ class _Reader:
     themselves, so one document is read at a time per thread.
     """
 
+    refused: bool  # set by `decode`, before the hooks run
+
     def __init__(self) -> None:
-        self.refused = False
         self.decoder = json.JSONDecoder(
             parse_constant=self.read_constant,
             parse_float=self.read_float,
