@@ -6,6 +6,13 @@ scenario pauses all ask a `Clock`. Three modes:
 - ``real``: wall time.
 - ``scaled``: wall time sped up ``scale`` times from the moment the mode was set.
 - ``virtual``: frozen; it moves only when told (`advance`, or `set(now=…)`).
+- ``autojump``: virtual, except that while a client waits on a turn that is only sleeping
+  on the clock (a scenario pause, a tool's duration) and nothing else is awake, the clock
+  jumps to that turn's wake-up, firing everything due on the way in order, as an
+  `advance` would. This is the test clock that cannot deadlock: a blocking client reading
+  a deck's stream sees it to the end, while nothing moves for a client that is not
+  waiting (trio's autojump clock works the same way; here the waiting party is a client
+  outside the event loop, so "waiting" is what the turn's readers say, see `watching`).
 
 Future events are timers on a heap. `advance` fires every timer that falls due, in time
 order, with the clock showing each timer's own time while it runs, and lets the tasks those
@@ -23,21 +30,27 @@ import asyncio
 import heapq
 import itertools
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 from mock_pokee.domain.errors import BugReport, ClockError, log_bug
 
 __all__ = ["CLOCK_MODES", "Clock", "ClockError", "ClockMode", "Timer"]
 
-ClockMode = Literal["real", "scaled", "virtual"]
+ClockMode = Literal["real", "scaled", "virtual", "autojump"]
 CLOCK_MODES: tuple[ClockMode, ...] = get_args(ClockMode)
+FROZEN_MODES = frozenset({"virtual", "autojump"})  # clocks that move only when something moves them
 
 # How long `advance` waits (in real seconds) for woken tasks to settle before it gives up
 # on them; a task that waits on something other than the clock would otherwise hang it.
 SETTLE_TIMEOUT = 5.0
 DRIVER_RESTART = 0.1  # real seconds before a crashed driver starts again
+# Real seconds a client must have waited, with nothing else awake, before the autojump
+# clock jumps: long enough for the server to hear of a client that hung up at once.
+AUTOJUMP_AFTER = 0.02
 
 # The clock's range: from the epoch to the last second an HTTP date can show
 # (9999-12-31T23:59:59Z), so every time the mock shows can be written out.
@@ -111,6 +124,13 @@ class Clock:
         self._advancing = asyncio.Lock()
         self._driver: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
+        # autojump: tasks sleeping on the clock alone (→ their wake time), tasks a client
+        # is waiting on (→ how many readers), the jump under way, and who hears of jumps
+        self._sleepers: dict[asyncio.Task[Any], float] = {}
+        self._watched: Counter[asyncio.Task[Any]] = Counter()
+        self._jump: asyncio.Task[None] | None = None
+        self._jump_soon: asyncio.TimerHandle | None = None
+        self.on_jump: Callable[[float, float], None] | None = None
 
     # -- reading -----------------------------------------------------------------------
 
@@ -122,9 +142,14 @@ class Clock:
     def scale(self) -> float:
         return self._scale
 
+    @property
+    def frozen(self) -> bool:
+        """True in the modes where wall time does not move the clock."""
+        return self._mode in FROZEN_MODES
+
     def now(self) -> float:
         """Clock time in epoch seconds."""
-        if self._mode == "virtual":
+        if self.frozen:
             return self._anchor_clock
         rate = self._scale if self._mode == "scaled" else 1.0
         return self._anchor_clock + (time.monotonic() - self._anchor_wall) * rate
@@ -136,9 +161,9 @@ class Clock:
     def real_seconds(self, clock_seconds: float) -> float:
         """How much wall time a stretch of clock time takes in the current mode.
 
-        Cosmetic pacing (C1) uses this: zero under the virtual clock.
+        Cosmetic pacing (C1) uses this: zero under the virtual and autojump clocks.
         """
-        if self._mode == "virtual":
+        if self.frozen:
             return 0.0
         return clock_seconds / (self._scale if self._mode == "scaled" else 1.0)
 
@@ -216,6 +241,87 @@ class Clock:
             self._kick_driver()
             return self.now()
 
+    # -- autojump ----------------------------------------------------------------------
+
+    @contextmanager
+    def watching(self, task: asyncio.Task[Any] | None) -> Iterator[None]:
+        """Mark ``task`` as waited on by a client for as long as the block runs (a reader
+        of a turn's stream waiting for its next event). Under the autojump clock, a task
+        that is waited on and only sleeping on the clock is jumped to."""
+        if task is None or task.done():
+            yield
+            return
+        self._watched[task] += 1
+        self._consider_jump()
+        try:
+            yield
+        finally:
+            self._watched[task] -= 1
+            if self._watched[task] <= 0:
+                del self._watched[task]
+            if self._jump_soon is not None:  # a client left: its wait no longer counts
+                self._jump_soon.cancel()
+                self._jump_soon = None
+                self._consider_jump()
+
+    async def jump_for(self, task: asyncio.Task[Any] | None) -> bool:
+        """A client polled and found ``task`` where it left it: under the autojump clock,
+        if the task is sleeping on the clock and nothing else is awake, move to its
+        wake-up now (firing everything due on the way) and let it run to its next wait.
+        True if the clock moved."""
+        if self._mode != "autojump" or task is None or task not in self._sleepers:
+            return False
+        async with self._advancing:
+            return await self._jump_to(self._sleepers.get(task))
+
+    def _consider_jump(self) -> None:
+        """Look again whether to jump, once the waiting has lasted `AUTOJUMP_AFTER`: a
+        client that hung up is a reader until the server hears of it, and that takes
+        the event loop a moment."""
+        if (
+            self._mode == "autojump"
+            and self._jump is None
+            and self._jump_soon is None
+            and self._watched
+            and self._sleepers
+        ):
+            loop = asyncio.get_running_loop()
+            self._jump_soon = loop.call_later(AUTOJUMP_AFTER, self._start_jump)
+
+    def _start_jump(self) -> None:
+        self._jump_soon = None
+        if self._jump is None and self._jump_target() is not None:
+            self._jump = asyncio.get_running_loop().create_task(self._jump_once())
+
+    def _jump_target(self) -> float | None:
+        """The earliest wake-up of a watched sleeping task, if nothing else is awake."""
+        if self._mode != "autojump" or self._awake:
+            return None
+        due = [when for task, when in self._sleepers.items() if task in self._watched]
+        return min(due, default=None)
+
+    async def _jump_once(self) -> None:
+        try:
+            async with self._advancing:
+                await self._jump_to(self._jump_target())
+        except Exception as exc:  # a bug in the mock: reported; the clock stays usable
+            self._report(exc)
+        finally:
+            self._jump = None
+        self._consider_jump()  # the turn may be sleeping again, its reader waiting
+
+    async def _jump_to(self, target: float | None) -> bool:
+        if target is None or self._awake:
+            return False
+        before = self.now()
+        target = max(target, before)
+        if self.on_jump is not None:  # told first, so that it reads before what follows
+            self.on_jump(before, target)
+        await self._fire_due(until=target)
+        if target > self.now():
+            self._anchor(target)
+        return True
+
     # -- scheduling --------------------------------------------------------------------
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
@@ -233,9 +339,19 @@ class Clock:
         """Wait until the clock reaches ``when``.
 
         The waiting task is tracked: once a timer wakes it, `advance` waits for it to
-        settle (wait on the clock again, or finish) before it returns.
+        settle (wait on the clock again, or finish) before it returns. It is also a
+        sleeper: under the autojump clock, a client waiting on it moves the clock.
         """
-        await self.wait_until(asyncio.Event(), when)
+        task = asyncio.current_task()
+        if task is None:
+            await self.wait_until(asyncio.Event(), when)
+            return
+        self._sleepers[task] = when
+        self._consider_jump()
+        try:
+            await self.wait_until(asyncio.Event(), when)
+        finally:
+            self._sleepers.pop(task, None)
 
     async def wait_until(self, event: asyncio.Event, when: float) -> bool:
         """Wait for ``event``, or until the clock reaches ``when``; True if the event came.
@@ -289,6 +405,12 @@ class Clock:
         if self._driver is not None:
             self._driver.cancel()
             self._driver = None
+        if self._jump is not None:
+            self._jump.cancel()
+            self._jump = None
+        if self._jump_soon is not None:
+            self._jump_soon.cancel()
+            self._jump_soon = None
 
     # -- internals ---------------------------------------------------------------------
 
@@ -318,7 +440,7 @@ class Clock:
         """Let woken tasks run until they wait on the clock again. Only the virtual clock
         waits for that: under a real or scaled clock a turn's cosmetic pacing takes real
         time, and an advance must not wait it out; woken tasks take one step."""
-        if self._mode != "virtual":
+        if not self.frozen:
             await asyncio.sleep(0)
             return
         try:
@@ -339,10 +461,11 @@ class Clock:
         self._awake.discard(cast("asyncio.Task[object]", task))
         if not self._awake:
             self._settled.set()
+            self._consider_jump()
 
     def _kick_driver(self) -> None:
         """Make the real-time driver notice a change (new earliest timer, mode, scale)."""
-        if self._mode == "virtual" or not self._timers:
+        if self.frozen or not self._timers:
             return
         try:
             asyncio.get_running_loop()
@@ -361,7 +484,7 @@ class Clock:
             asyncio.get_running_loop().call_later(DRIVER_RESTART, self._kick_driver)
 
     async def _drive_timers(self) -> None:
-        while self._mode != "virtual" and self._timers:
+        while not self.frozen and self._timers:
             self._wakeup.clear()
             delay = self.real_seconds(self._timers[0][0] - self.now())
             if delay > 0:

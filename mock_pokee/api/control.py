@@ -9,7 +9,7 @@ server when it does not (C2).
 from __future__ import annotations
 
 import asyncio
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 from pydantic import StrictBool, StrictFloat, StrictInt, field_validator
 from starlette.requests import Request
@@ -20,6 +20,7 @@ from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import context, optional_tenant_for
 from mock_pokee.api.routing import Endpoint, Handler, route
+from mock_pokee.clock import ClockMode
 from mock_pokee.domain.credits import CreditMode, check_balance
 from mock_pokee.domain.strict import StrictBody
 
@@ -29,7 +30,7 @@ Number: TypeAlias = StrictInt | StrictFloat
 class ClockUpdate(StrictBody):
     """``PUT /_mock/clock``: any of mode, scale, now (their ranges: `Clock.validate`)."""
 
-    mode: Literal["real", "scaled", "virtual"] | None = None
+    mode: ClockMode | None = None
     scale: Number | None = None
     now: Number | None = None
 

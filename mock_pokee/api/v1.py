@@ -46,7 +46,7 @@ async def delete_sessions(request: Request) -> Response:
 async def get_session(request: Request) -> Response:
     """S4."""
     tenant = tenant_for(request)
-    return JSONResponse(tenant.get_session(request.path_params["session_id"]).record())
+    return JSONResponse((await tenant.poll_session(request.path_params["session_id"])).record())
 
 
 async def delete_session(request: Request) -> Response:

@@ -99,10 +99,15 @@ def workspace_folder(tenant_id: str) -> str:
     return f"{tenant_id.lower()}_{digest}"
 
 
-def _journal_clock(journal: Journal, clock: Clock, action: str, before: float) -> None:
-    """C4: a clock move, from where to where."""
+def _journal_clock(
+    journal: Journal, clock: Clock, action: str, before: float, after: float | None = None
+) -> None:
+    """C4: a clock move, from where to where; journaled where it ended unless ``after``
+    is given (an autojump is journaled as it starts, before what it sets off)."""
     fields = {"action": action, "mode": clock.mode, "scale": clock.scale}
-    journal.record(clock.now(), "clock", None, **fields, **{"from": before, "to": clock.now()})
+    at = clock.now() if after is None else before
+    to = clock.now() if after is None else after
+    journal.record(at, "clock", None, **fields, **{"from": before, "to": to})
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ class Tenant:
         self.turns = TurnBook(clock)
         self._sessions: dict[str, Session] = {}
         self._expiries = DeadlineQueue(clock, self._expire_if_due)
+        clock.on_jump = self._journal_jump
         self.generation = 0  # the registry's forgetting rounds before this tenant was made
 
     # -- sessions (S1–S9) -------------------------------------------------------------
@@ -168,6 +174,24 @@ class Tenant:
             session = None
         if session is None:
             raise NotFound(f"session {session_id}: not found (never created, deleted or expired)")
+        return session
+
+    def _journal_jump(self, before: float, after: float) -> None:
+        _journal_clock(self.journal, self.clock, "jump", before, after)
+
+    async def poll_session(self, session_id: str) -> Session:
+        """S4 as a client waiting for a turn asks it (M5's recovery: poll until ``busy``
+        is false). Under the autojump clock (C1), a poll that finds the running turn where
+        the previous poll left it (same clock time, same events) is a client waiting on
+        it: the clock jumps to the turn's next wake-up before the answer."""
+        session = self.get_session(session_id)
+        turn = self.turns.running(session_id)
+        if turn is None or self.clock.mode != "autojump":
+            return session
+        if turn.polled == (self.clock.now(), len(turn.log.events)):
+            await self.clock.jump_for(turn.task)
+            session = self.get_session(session_id)  # its ttl may have passed on the way
+        turn.polled = (self.clock.now(), len(turn.log.events))
         return session
 
     def list_sessions(self) -> list[Session]:

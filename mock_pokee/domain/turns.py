@@ -103,6 +103,7 @@ class TurnLog:
         self.closed = False
         self.deliveries = Deliveries()
         self._waiters: set[asyncio.Event] = set()
+        self.producer: asyncio.Task[None] | None = None  # the turn's task, which readers await
 
     def append(self, type_: str, data: dict[str, Any]) -> Event:
         if self.closed:
@@ -156,7 +157,8 @@ class TurnLog:
         woken = asyncio.Event()
         self._waiters.add(woken)
         try:
-            return await self._clock.wait_until(woken, until)
+            with self._clock.watching(self.producer):  # a client waits on the turn (autojump)
+                return await self._clock.wait_until(woken, until)
         finally:
             self._waiters.discard(woken)
 
@@ -193,6 +195,7 @@ class Turn:
         self._on_event = on_event
         self._report = report
         self._task: asyncio.Task[None] | None = None
+        self.polled: tuple[float, int] | None = None  # (clock time, events) at the last poll
         self.tool_calls = ToolCalls(self.emit)  # M12: client tool calls awaiting results
         self._append(
             "message.created",
@@ -205,7 +208,13 @@ class Turn:
 
     def start(self, run: StepRunner) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(run))
+        self.log.producer = self._task
         self.clock.track(self._task)
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The task running the scenario (None before `start`)."""
+        return self._task
 
     async def _run(self, run: StepRunner) -> None:
         try:
