@@ -2,7 +2,7 @@
 
 The fault comes from the request's own ``X-Mock-Fault`` header, else from the fault rules
 of the caller's tenant and then those added without a key (every rule counts the
-attempt; see `mock_pokee.domain.faults`). A status reply and a delay act here; the faults
+attempt; see `mock_pokee.domain.faults`). A status reply, a stub and a delay act here; the faults
 that shape the bytes on the wire are left in the scope for the turn stream and the
 delivery layer. Nothing is decided for the control plane, or when it is switched off.
 """
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.bodies import describe
 from mock_pokee.api.context import (
     CONTEXT_SCOPE_KEY,
@@ -34,7 +35,9 @@ from mock_pokee.domain.faults import (
     EventFault,
     FaultOnly,
     Hit,
+    RespondFault,
     StatusFault,
+    fault_json,
 )
 from mock_pokee.domain.inputs import parse_json
 from mock_pokee.domain.tenants import Tenant
@@ -83,15 +86,26 @@ async def act(request: Request, hit: Hit) -> Response | None:
         type=hit.type,
         method=request.method,
         path=request.scope["path"],
-        fault=hit.fault.model_dump(exclude_none=True),
+        fault=fault_json(hit.fault),
     )
+    request.scope[FAULT_SCOPE_KEY] = hit  # the request's journal entry names the rule
     if isinstance(hit.fault, StatusFault):
         return injected_status_response(request, hit.fault, hit.rule)
+    if isinstance(hit.fault, RespondFault):
+        return stub_response(hit.fault)
     if isinstance(hit.fault, DelayFault):
         await asyncio.sleep(hit.fault.seconds)  # real time: the client's timeouts are real
-        return None
-    request.scope[FAULT_SCOPE_KEY] = hit
     return None
+
+
+def stub_response(fault: RespondFault) -> Response:
+    """C5's ``respond`` fault: the status, headers and body the rule gives; text is
+    ``text/plain`` unless the rule names its own ``Content-Type``."""
+    if "json_body" in fault.model_fields_set:
+        return JSONResponse(fault.json_body, fault.status, fault.headers)
+    named = any(name.lower() == "content-type" for name in fault.headers)
+    media = None if named or fault.body is None else "text/plain"
+    return Response(fault.body or "", fault.status, fault.headers, media_type=media)
 
 
 def _from_header(header: bytes) -> Hit:

@@ -99,8 +99,41 @@ class AbortDownloadFault(_Strict):
     after_bytes: Count
 
 
+HeaderName = Annotated[StrictStr, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")]
+HeaderValue = Annotated[StrictStr, Field(pattern=r"^[\t\x20-\x7e]{0,4096}$")]
+MAX_STUB_HEADERS = 50
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+
+
+class RespondFault(_Strict):
+    """A one-off stub: answer with this status, these headers and this body instead of
+    handling the request, for an answer the scenarios do not give. ``json`` (any JSON
+    value) or ``body`` (text), not both; neither is an empty body."""
+
+    type: Literal["respond"]
+    status: Annotated[StrictInt, Field(ge=200, le=599)]
+    headers: Annotated[dict[HeaderName, HeaderValue], Field(max_length=MAX_STUB_HEADERS)] = Field(
+        default_factory=dict
+    )
+    json_body: Any = Field(default=None, alias="json")
+    body: Annotated[StrictStr, Field(max_length=1_048_576)] | None = None
+
+    @model_validator(mode="after")
+    def _one_body(self) -> RespondFault:
+        given = self.model_fields_set & {"json_body", "body"}
+        if len(given) > 1:
+            raise ValueError("give json or body, not both")
+        framing = sorted(n for n in self.headers if n.lower() in _FRAMING_HEADERS)
+        if framing:
+            raise ValueError(f"headers: {framing} are set by the mock from the body")
+        if given and self.status in (204, 304):
+            raise ValueError(f"status {self.status} has no body; leave out json and body")
+        return self
+
+
 Fault: TypeAlias = Annotated[
     StatusFault
+    | RespondFault
     | DelayFault
     | DropFault
     | CutFrameFault
@@ -167,6 +200,12 @@ class RuleSpec(_Strict):
     schedule: Schedule = Field(default_factory=Schedule)
 
 
+def fault_json(fault: Any) -> dict[str, Any]:
+    """A fault as its rule was written (``json``, not the field's Python name)."""
+    shown: dict[str, Any] = fault.model_dump(exclude_none=True, by_alias=True)
+    return shown
+
+
 class Attempt(NamedTuple):
     """What a fault rule can match a request on (a tuple: made on every request)."""
 
@@ -228,7 +267,7 @@ class Rule:
         return {
             "id": self.id,
             "match": self.spec.match.model_dump(exclude_none=True),
-            "fault": self.spec.fault.model_dump(exclude_none=True),
+            "fault": fault_json(self.spec.fault),
             "schedule": schedule,
             "hits": self.hits,
             "matched": self.matched,
