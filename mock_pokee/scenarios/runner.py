@@ -40,6 +40,23 @@ from mock_pokee.scenarios.schema import (
     WriteStep,
 )
 
+WRITE_TOOL = "write_file"  # the tool a ``write`` step shows in the stream
+
+
+def _start_tool(turn: Turn, name: str, tool_input: Any) -> str:
+    """M4: a tool call's first three events; returns its id."""
+    tool_id = "toolu_" + secrets.token_hex(12)
+    turn.emit("tool_use.start", name=name, id=tool_id)
+    turn.emit("tool_use.input_delta", content=json.dumps(tool_input))
+    turn.emit("tool_use.executing", name=name, id=tool_id, input=tool_input)
+    return tool_id
+
+
+def _end_tool(turn: Turn, tool_id: str, content: str, is_error: bool) -> None:
+    turn.emit("tool_use.stop")
+    turn.emit("tool_result", id=tool_id, content=content, is_error=is_error)
+
+
 # Deltas emitted between two chances for other requests to run: a 1 MB message echoed in
 # 8-character deltas must not hold every tenant's requests for seconds. The turn still
 # completes without the clock moving (C1); an advance, even of 0 s, waits for it.
@@ -154,20 +171,16 @@ class ScenarioRun:
 
     async def _tool(self, turn: Turn, step: ToolStep, template: Template) -> None:
         call = step.tool
-        tool_id = "toolu_" + secrets.token_hex(12)
-        tool_input = template.render_all(call.input)
-        turn.emit("tool_use.start", name=call.name, id=tool_id)
-        turn.emit("tool_use.input_delta", content=json.dumps(tool_input))
-        turn.emit("tool_use.executing", name=call.name, id=tool_id, input=tool_input)
+        tool_id = _start_tool(turn, call.name, template.render_all(call.input))
         if call.duration:
             await turn.clock.sleep(call.duration)
-        turn.emit("tool_use.stop")
-        turn.emit(
-            "tool_result", id=tool_id, content=template.render(call.result), is_error=call.is_error
-        )
+        _end_tool(turn, tool_id, template.render(call.result), call.is_error)
 
     async def _write(self, write: FileWrite, turn: Turn, template: Template) -> None:
+        """A file the agent writes, seen in the stream as its ``write_file`` tool (M4)
+        naming the path: that is how a client tells its turn's files from others'."""
         path = template.render(write.path) or template.render(write.fallback_path or "")
+        tool_id = _start_tool(turn, WRITE_TOOL, {"path": path})
         title = template.render(write.title)
         count = asked.requested_count(turn.message)
         if write.document == "pptx":
@@ -179,6 +192,7 @@ class ScenarioRun:
         else:
             data = template.render(write.content or "").encode()
         self.effects.write_file(path, data)
+        _end_tool(turn, tool_id, f"wrote {path} ({len(data)} bytes)", False)
 
     async def _client_tools(self, turn: Turn, calls: list[ClientCall], template: Template) -> None:
         """M12: request the calls at once, wait on the clock for every result, and make
