@@ -84,6 +84,9 @@ if TYPE_CHECKING:
     from pokee_client.running import (
         RunResult,
     )
+    from pokee_client.signals import (
+        Terminated,
+    )
     from pokee_client.sync import (
         Files,
         Messages,
@@ -116,6 +119,7 @@ _HOMES = {
     "Credits": "pokee_client.records",
     "TurnOutcome": "pokee_client.turns",
     "RunResult": "pokee_client.running",
+    "Terminated": "pokee_client.signals",
     "Progress": "pokee_client.progress",
     "Event": "pokee_client.events",
     "UnknownEvent": "pokee_client.events",
@@ -193,6 +197,7 @@ __all__ = [
     "SessionBusyError",
     "Sessions",
     "StoredFile",
+    "Terminated",
     "TextDelta",
     "TextStart",
     "TextStop",

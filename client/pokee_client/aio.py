@@ -44,6 +44,7 @@ from pokee_client.records import FileEntry, Session, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
 from pokee_client.retrying import RetryPolicy
 from pokee_client.running import RunResult, run
+from pokee_client.signals import sigterm_cancels
 from pokee_client.turns import TurnOutcome, TurnReader, stream_turn
 
 T = TypeVar("T")
@@ -368,7 +369,8 @@ class AsyncPokeeClient:
         scenario: str | None = None,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> RunResult:
-        """The cookbook flow in one call; see `PokeeClient.run`."""
+        """The cookbook flow in one call; see `PokeeClient.run`. SIGTERM cancels it
+        (turn cancelled, session deleted unless ``keep``) and raises `Terminated`."""
         flow = run(
             self._core,
             message,
@@ -380,7 +382,8 @@ class AsyncPokeeClient:
             scenario=scenario,
             on_progress=on_progress,
         )
-        return await self._driver.run(flow)
+        async with sigterm_cancels():
+            return await self._driver.run(flow)
 
     async def aclose(self) -> None:
         await self._http.aclose()

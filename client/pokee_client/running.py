@@ -3,13 +3,16 @@
 Create a persistent session; send the message and stream the turn (resuming through drops,
 falling back to polling, see `pokee_client.turns`); poll the metadata beside the stream for
 progress; then download what the turn wrote and delete the session unless asked to keep
-it. The session is deleted on failure too (and on Ctrl-C), so a failed run leaves nothing
-running and nothing billed.
+it. The session is deleted on failure too, so a failed run leaves nothing running and
+nothing billed; interrupted (Ctrl-C, SIGTERM, a cancelled task) it also cancels its turn
+first (M8), kept session or not.
 
-What the turn wrote is found by comparing the workspace before and after it (name, size,
-modification time): the contract has no list of a turn's files, and files outlive sessions
-(F1), so older files are left alone. Another client writing to the same workspace during
-the turn would have its files downloaded too.
+Which files the turn wrote takes two witnesses, since files outlive sessions (F1) and one
+key's sessions share a workspace: the workspace before and after the turn (name, size,
+modification time) says what changed, and the turn's own events say which of those it
+wrote (each of its tools names the path it writes in its input's ``path``, M4). A changed
+file that no event of this turn named may be another session's: it is not downloaded but
+reported as ``unattributed``, so the caller can tell instead of getting a guess.
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from pokee_client.base import ClientCore
 from pokee_client.downloads import download
 from pokee_client.effects import Flow, Unwatch, Watch, observe
 from pokee_client.errors import NotFoundError, PokeeError, ProtocolError
-from pokee_client.operations import create_session, delete_session, get_session, list_files
+from pokee_client.events import Event, ToolUseExecuting
+from pokee_client.operations import (
+    cancel,
+    create_session,
+    delete_session,
+    get_session,
+    list_files,
+)
 from pokee_client.progress import Progress, ProgressTracker
 from pokee_client.records import Session
 from pokee_client.requests import new_idempotency_key
@@ -33,17 +43,24 @@ from pokee_client.retrying import NO_RETRIES
 from pokee_client.turns import OutcomeStatus, TurnOutcome, TurnReader, stream_turn
 
 Snapshot = dict[str, tuple[int, float]]  # workspace path → (size, modified)
+# Where the agent sees the workspace (the report cookbook's "write it to
+# /opt/sandbox/workspace/report.md"); a tool may name a path either way.
+AGENT_WORKSPACE = "/opt/sandbox/workspace/"
 
 
 @dataclass(frozen=True)
 class RunResult:
     """``session`` is the record as the turn left it (final metadata, M5); ``files`` the
-    local paths of the files the turn wrote; ``kept`` whether the session still exists."""
+    local paths of the files the turn wrote; ``unattributed`` the workspace paths that
+    changed during the turn but that no event of it named (another session's, or this
+    turn's if its events were lost), not downloaded; ``kept`` whether the session still
+    exists."""
 
     outcome: TurnOutcome
     session: Session
     files: tuple[Path, ...]
     kept: bool
+    unattributed: tuple[str, ...] = ()
 
     @property
     def status(self) -> OutcomeStatus:
@@ -79,13 +96,16 @@ def run(
         core, persistent=options.persistent, ttl=options.ttl, metadata=options.metadata
     )
     progress.session(session)
+    reader = TurnReader(session.id)
     try:
-        result = yield from _turn(core, session, message, options, progress)
+        result = yield from _turn(core, reader, message, options, progress)
     except GeneratorExit:
         raise
-    except BaseException:
+    except BaseException as failure:
+        if not isinstance(failure, Exception) and reader.response_id is not None:
+            yield from _quietly(cancel(core, session.id, reader.response_id))  # interrupted
         if not options.keep:
-            yield from _delete_quietly(core, session.id)
+            yield from _quietly(delete_session(core, session.id))
         raise
     if not options.keep:
         progress.phase("cleaning up")
@@ -96,41 +116,60 @@ def run(
 
 def _turn(
     core: ClientCore,
-    session: Session,
+    reader: TurnReader,
     message: str,
     options: RunOptions,
     progress: ProgressTracker,
 ) -> Flow[RunResult]:
-    before = yield from snapshot(core, session.id)
-    reader = TurnReader(session.id)
+    session_id = reader.session_id
+    before = yield from snapshot(core, session_id)
     request = core.requests.send_message(
-        session.id, message, new_idempotency_key(), options.scenario
+        session_id, message, new_idempotency_key(), options.scenario
     )
     watcher = dataclasses.replace(core, policy=NO_RETRIES)  # a missed poll is no failure
-    handle = yield Watch(lambda: _refresh(watcher, session.id, progress), core.watch_interval)
+    handle = yield Watch(lambda: _refresh(watcher, session_id, progress), core.watch_interval)
     progress.phase("running")
+    named: set[str] = set()
+
+    def seen(event: Event) -> None:
+        named.update(paths_named(event))
+        progress.event(event)
+
     outcome = yield from observe(
-        stream_turn(core, reader, request, on_session=progress.polled), progress.event
+        stream_turn(core, reader, request, on_session=progress.polled), seen
     )
     yield Unwatch(handle)
-    final = yield from get_session(core, session.id)
+    final = yield from get_session(core, session_id)
     progress.session(final)
-    after = yield from snapshot(core, session.id)
+    after = yield from snapshot(core, session_id)
+    changed = written(before, after)
     files = []
-    for path in written(before, after):
+    for path in (path for path in changed if path in named):
         progress.phase("downloading", file=path)
-        files.append((yield from download(core, session.id, path, local_path(options.out, path))))
-    return RunResult(outcome, final, tuple(files), kept=options.keep)
+        files.append((yield from download(core, session_id, path, local_path(options.out, path))))
+    others = tuple(path for path in changed if path not in named)
+    return RunResult(outcome, final, tuple(files), kept=options.keep, unattributed=others)
 
 
 def _refresh(core: ClientCore, session_id: str, progress: ProgressTracker) -> Flow[None]:
     progress.session((yield from get_session(core, session_id)))
 
 
-def _delete_quietly(core: ClientCore, session_id: str) -> Flow[None]:
+def _quietly(step: Flow[object]) -> Flow[None]:
     """Clean up after a failure without hiding it behind a second one."""
     with contextlib.suppress(PokeeError):
-        yield from delete_session(core, session_id)
+        yield from step
+
+
+def paths_named(event: Event) -> list[str]:
+    """The workspace path a tool of the turn names in its input (``path``), as a
+    workspace-relative path; the agent's own view (`AGENT_WORKSPACE`) is accepted too."""
+    if not isinstance(event, ToolUseExecuting) or not isinstance(event.input, dict):
+        return []
+    path = event.input.get("path")
+    if not isinstance(path, str):
+        return []
+    return [path.removeprefix(AGENT_WORKSPACE)]
 
 
 def snapshot(core: ClientCore, session_id: str) -> Flow[Snapshot]:

@@ -44,6 +44,7 @@ from pokee_client.records import FileEntry, Session, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
 from pokee_client.retrying import RetryPolicy
 from pokee_client.running import RunResult, run
+from pokee_client.signals import sigterm_raises
 from pokee_client.turns import TurnOutcome, TurnReader, stream_turn
 
 T = TypeVar("T")
@@ -197,7 +198,8 @@ class TurnStream:
         if self._reader.response_id is None:
             raise RuntimeError("the turn has no response id yet: read its first event first")
         flow = operations.cancel(self._core, self._reader.session_id, self._reader.response_id)
-        return self._driver.run(flow)
+        with sigterm_raises():
+            return self._driver.run(flow)
 
     def close(self) -> None:
         self._events.close()
@@ -379,7 +381,10 @@ class PokeeClient:
     ) -> RunResult:
         """The cookbook flow in one call (see `pokee_client.running`): the outcome, the
         final session record and the paths of the files the turn wrote, saved under
-        ``out``. The session is deleted afterwards unless ``keep``."""
+        ``out`` (``unattributed`` lists changed files that may be another session's).
+        The session is deleted afterwards unless ``keep``. Interrupted (Ctrl-C, or SIGTERM,
+        which raises `Terminated` here unless the program handles it), the turn is
+        cancelled and the session deleted unless ``keep``."""
         flow = run(
             self._core,
             message,
@@ -391,7 +396,8 @@ class PokeeClient:
             scenario=scenario,
             on_progress=on_progress,
         )
-        return self._driver.run(flow)
+        with sigterm_raises():
+            return self._driver.run(flow)
 
     def close(self) -> None:
         self._http.close()

@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +257,77 @@ def test_a_turns_outcome_decides_the_exit_status(status: str, code: int) -> None
     err = io.StringIO()
     assert _verdict(Output(False, io.StringIO(), err), status, "boom") == code
     assert len(err.getvalue().splitlines()) == (0 if code == 0 else 1)
+
+
+def _wait_for(condition: Any, what: str, bound: float = 10.0) -> None:
+    """Poll ``condition`` (real time, bounded): a subprocess is doing its part."""
+    deadline = time.monotonic() + bound
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
+
+
+def _running_turns(control: httpx.Client) -> list[dict[str, Any]]:
+    return [t for t in control.get("/_mock/state").json()["turns"] if t["status"] == "in_progress"]
+
+
+def test_two_concurrent_runs_on_one_key_each_save_only_their_own_file(
+    shell: Shell, control: httpx.Client, tmp_path: Path
+) -> None:
+    """F1: one key's sessions share a workspace; each run keeps only the files its own
+    turn's events named. Both turns are held at their first pause until both run."""
+    runs = {
+        topic: subprocess.Popen(
+            [POKEE, "run", f"Build a deck on {topic}", "--json", "--out", str(tmp_path / topic)],
+            env=shell.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for topic in ("tides", "waves")
+    }
+    try:
+        _wait_for(lambda: len(_running_turns(control)) == 2, "both turns to start")
+        control.put("/_mock/clock", json={"mode": "autojump"})  # both waiting: both go on
+        answers = {topic: run.communicate(timeout=30) for topic, run in runs.items()}
+    finally:
+        for run in runs.values():
+            run.kill()
+    for topic, (stdout, stderr) in answers.items():
+        assert runs[topic].returncode == 0, stderr
+        result = json.loads(stdout)
+        other = "waves" if topic == "tides" else "tides"
+        assert result["files"] == [str(tmp_path / topic / "output" / f"{topic}.pptx")]
+        assert set(result["unattributed"]) <= {f"output/{other}.pptx"}
+        saved = [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.pptx")]
+        assert f"{topic}/output/{topic}.pptx" in saved
+        assert f"{topic}/output/{other}.pptx" not in saved
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_sigterm_ends_a_run_as_ctrl_c_does(
+    shell: Shell, control: httpx.Client, tmp_path: Path, keep: bool
+) -> None:
+    """What a CI timeout sends: the turn is cancelled (M8), the session deleted unless
+    kept, and the command exits 143, saying so in one line."""
+    args = [POKEE, "run", "Build a deck on tides", "--out", str(tmp_path)]
+    run = subprocess.Popen(
+        [*args, *(["--keep"] if keep else [])],
+        env=shell.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: bool(_running_turns(control)), "the turn to start")
+        run.send_signal(signal.SIGTERM)
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode == 143
+    assert stderr.strip().splitlines()[-1] == "pokee: terminated"
+    assert "Traceback" not in stderr
+    (ended,) = [e for e in control.get("/_mock/journal?kind=turn.end").json()["entries"]]
+    assert ended["status"] == "cancelled"
+    sessions = control.get("/v1/sessions").json()
+    assert [s["busy"] for s in sessions] == ([False] if keep else [])

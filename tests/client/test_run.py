@@ -3,6 +3,10 @@ on the virtual clock (the test moves time only while the client is caught up).""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +15,16 @@ import httpx
 import pytest
 
 from mock_pokee.server import ThreadedServer
-from pokee_client import NotFoundError, PokeeClient, RunResult
+from pokee_client import (
+    NotFoundError,
+    PokeeClient,
+    RunResult,
+    Terminated,
+    TextDelta,
+    ToolUseExecuting,
+)
+from pokee_client.running import AGENT_WORKSPACE as AGENT
+from pokee_client.running import paths_named
 from tests.client.helpers import EventCount, Sleeper, advance, drive_clock
 
 DECK = "Build a Temasek-style PPT on Q3 NVIDIA performance."
@@ -32,13 +45,13 @@ EXPECTED = {
         "completed",
         files=("output/q3-nvidia-performance.pptx",),
         metadata={"temasek_status": "completed"},
-        tools=("web_search",),
+        tools=("web_search", "write_file"),
     ),
     "report": Expected(
         "completed",
         files=("output/report.md",),
         metadata={"task_status": "done"},
-        tools=("web_search",),
+        tools=("web_search", "write_file"),
     ),
     "quick-answer": Expected("completed"),
     "tool-error": Expected("completed", tools=("fetch_url",)),
@@ -48,6 +61,7 @@ EXPECTED = {
         files=("output/dropped-stream.txt",),
         metadata={"progress": "finished"},
         resumes=1,
+        tools=("write_file",),
     ),
     "slow-stream": Expected("completed"),
     # run() creates its session without tools, so these end at their first step (M12).
@@ -151,7 +165,7 @@ def test_an_evicted_log_falls_back_to_polling(
     client: PokeeClient, control: httpx.Client, sleeper: Sleeper, tmp_path: Path
 ) -> None:
     """M7 after 120 s: the log is gone (404), so the client polls S4 until idle and
-    reports the outcome from metadata and files."""
+    reports the outcome from metadata, and the files that changed as unattributed."""
 
     def on_progress(progress: Any) -> None:
         # The stream is cut right after text.stop (the scenario's drop). Before the client
@@ -166,8 +180,10 @@ def test_an_evicted_log_falls_back_to_polling(
     assert result.outcome.polled
     assert result.outcome.metadata == {"progress": "finished"}
     assert result.outcome.text == "Working on it"  # what was seen before the drop
-    (saved,) = result.files
-    assert saved.read_text().startswith("Written after the stream was dropped")
+    # The write_file event was lost with the log: the client cannot tell the file is
+    # this turn's, so it names it instead of guessing.
+    assert result.files == ()
+    assert result.unattributed == ("output/dropped-stream.txt",)
     assert sleeper.calls == []  # the session was already idle at the first poll
 
 
@@ -218,3 +234,121 @@ def test_the_async_client_runs_the_same_flow(
     assert result.status == "completed"
     assert result.outcome.resumes == 1
     assert [p.name for p in result.files] == ["dropped-stream.txt"]
+
+
+def _terminate_once_busy(control: httpx.Client) -> threading.Thread:
+    """SIGTERM to this process as soon as the tenant has a running turn, as a CI job's
+    timeout would send it; the turn is paused on the virtual clock until then."""
+
+    def wait_then_kill() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            turns = control.get("/_mock/state").json()["turns"]
+            if any(turn["status"] == "in_progress" for turn in turns):
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=wait_then_kill, name="ci-timeout")
+    thread.start()
+    return thread
+
+
+def _cancelled_and_gone(control: httpx.Client, *, kept: bool) -> None:
+    (ended,) = control.get("/_mock/journal?kind=turn.end").json()["entries"]
+    assert ended["status"] == "cancelled"
+    assert [s["busy"] for s in control.get("/v1/sessions").json()] == ([False] if kept else [])
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_sigterm_cancels_the_turn_and_deletes_the_session(
+    client: PokeeClient, control: httpx.Client, tmp_path: Path, keep: bool
+) -> None:
+    killer = _terminate_once_busy(control)
+    with pytest.raises(Terminated):
+        client.run(DECK, scenario="presentation", out=tmp_path, keep=keep)
+    killer.join()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
+    _cancelled_and_gone(control, kept=keep)
+
+
+def test_sigterm_cancels_the_async_run_too(
+    mock: ThreadedServer, key: str, control: httpx.Client, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from pokee_client import AsyncPokeeClient
+
+    async def go() -> RunResult:
+        async with AsyncPokeeClient(mock.url, key, watch_interval=0.02) as pokee:
+            return await pokee.run(DECK, scenario="presentation", out=tmp_path)
+
+    killer = _terminate_once_busy(control)
+    with pytest.raises(Terminated):
+        asyncio.run(go())
+    killer.join()
+    _cancelled_and_gone(control, kept=False)
+
+
+def test_a_program_that_handles_sigterm_itself_keeps_its_handler(
+    client: PokeeClient, tmp_path: Path
+) -> None:
+    def own(signum: int, frame: Any) -> None:
+        raise AssertionError("not called")
+
+    seen: list[Any] = []
+    previous = signal.signal(signal.SIGTERM, own)
+    try:
+        client.run(
+            "hello",
+            scenario="quick-answer",
+            out=tmp_path,
+            on_progress=lambda _: seen.append(signal.getsignal(signal.SIGTERM)),
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen
+    assert set(seen) == {own}
+
+
+def test_a_file_another_session_writes_during_the_turn_is_named_not_saved(
+    client: PokeeClient, control: httpx.Client, tmp_path: Path
+) -> None:
+    """F1: one workspace for the key's sessions. A file that changed during the turn but
+    that none of the turn's events named is reported (``unattributed``), not saved."""
+    other = client.sessions.create(persistent=True)
+    progress = EventCount()
+
+    def on_progress(report: Any) -> None:
+        progress(report)
+        if report.event is not None and report.event.type == "message.created":
+            client.files.upload(other.id, "elsewhere/notes.txt", b"another session's file")
+
+    result = drive_clock(
+        control,
+        lambda: client.run(DECK, scenario="presentation", out=tmp_path, on_progress=on_progress),
+        progress,
+    )
+    assert [p.relative_to(tmp_path).as_posix() for p in result.files] == [
+        "output/q3-nvidia-performance.pptx"
+    ]
+    assert result.unattributed == ("elsewhere/notes.txt",)
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize(
+    ("event", "paths"),
+    [
+        (ToolUseExecuting(3, "tool_use.executing", {"input": {"path": "out/a.md"}}), ["out/a.md"]),
+        (
+            ToolUseExecuting(3, "tool_use.executing", {"input": {"path": AGENT + "r.md"}}),
+            ["r.md"],
+        ),
+        (ToolUseExecuting(3, "tool_use.executing", {"input": {"query": "tides"}}), []),
+        (ToolUseExecuting(3, "tool_use.executing", {"input": {"path": 7}}), []),
+        (ToolUseExecuting(3, "tool_use.executing", {"input": "out/a.md"}), []),
+        (TextDelta(3, "text.delta", {"content": "path"}), []),
+    ],
+)
+def test_the_paths_a_turns_tools_name(event: Any, paths: list[str]) -> None:
+    assert paths_named(event) == paths

@@ -4,7 +4,8 @@ Only the standard library is imported here, so that ``pokee --help`` answers at 
 client (httpx) and the progress display (rich) are imported by the command that runs.
 Every failure ends as one line on stderr and a non-zero exit status, never a traceback:
 1 when the call or the turn failed, 2 when the command line or configuration is wrong,
-130 on Ctrl-C (after a running ``pokee run`` has cancelled its turn and deleted its session).
+130 on Ctrl-C and 143 on SIGTERM (after a running ``pokee run`` has cancelled its turn and
+deleted its session).
 With ``--json``, stdout carries one JSON document (JSON lines for ``send``), errors included.
 """
 

@@ -11,6 +11,7 @@ from pokee_client.cli.live import display_for
 from pokee_client.cli.output import Output, when
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
+from pokee_client.signals import EXIT_STATUS, Terminated
 from pokee_client.sync import PokeeClient
 
 
@@ -24,6 +25,9 @@ def execute(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         output.note("interrupted")
         return 130
+    except Terminated:
+        output.note("terminated")
+        return EXIT_STATUS
     except (PokeeError, OSError) as exc:
         # A file command names the path as typed: the server's message quotes it as sent.
         where = f"{args.path!r}: " if args.command == "files" and args.path else ""
@@ -51,6 +55,7 @@ def run(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
                 "response_id": outcome.response_id,
                 "kept": result.kept,
                 "files": result.files,
+                "unattributed": result.unattributed,
                 "metadata": result.session.metadata,
                 "usage": outcome.usage,
                 "events": outcome.events,
@@ -64,6 +69,12 @@ def run(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
             output.line(outcome.text)
         for path in result.files:
             output.line(f"saved: {path}")
+        if result.unattributed:
+            output.note(
+                f"{len(result.unattributed)} other file(s) changed in the workspace during "
+                "the turn, but no event of this turn named them (another session's?), so "
+                f"they were not saved: {', '.join(result.unattributed)}"
+            )
         if result.kept:
             output.line(f"session kept: {result.session.id}")
     return _verdict(output, outcome.status, outcome.error)
