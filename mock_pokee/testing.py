@@ -18,10 +18,12 @@ handle without a key acts on the whole server (C2). The pytest plugin
 from __future__ import annotations
 
 import json
+import re
 import secrets
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 
@@ -36,9 +38,19 @@ TIMEOUT = httpx.Timeout(30.0)  # an advance may run a long stretch of turns
 Json = dict[str, Any]
 
 
-def new_key(label: str = "test") -> str:
-    """A key of a tenant nobody else uses (A3 shape)."""
-    return f"pk_t{secrets.token_hex(6)}_{label}"
+_JOB = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
+def new_key(job: str = "test") -> str:
+    """A key of a tenant nobody else uses: ``pk_<job>-<12 hex>_<token>`` (A3).
+
+    The tenant is everything between ``pk_`` and the second ``_``, so the random part
+    must sit there: ``pk_ci_job1`` and ``pk_ci_job2`` would both be the tenant ``ci``.
+    ``job`` (letters, digits and ``-``) is kept readable in the tenant's name.
+    """
+    if not _JOB.fullmatch(job):
+        raise ValueError(f"job: 1 to 40 letters, digits or '-', not {job!r}")
+    return f"pk_{job}-{secrets.token_hex(6)}_{secrets.token_hex(8)}"
 
 
 class ControlError(AssertionError):
@@ -129,6 +141,62 @@ class Faults:
         return {"X-Mock-Fault": json.dumps(fault)}
 
 
+class Requests(Sequence[Json]):
+    """The requests a tenant's journal (C4) holds that match a filter, oldest first, with
+    the assertions of a test double (unittest.mock's names): `assert_called`,
+    `assert_called_once`, `assert_called_times`, `assert_not_called`. A failed assertion
+    names what was asked and lists what the mock did receive."""
+
+    def __init__(self, entries: list[Json], wanted: str, seen: list[Json]):
+        self._entries = entries
+        self._wanted = wanted
+        self._seen = seen
+
+    @overload
+    def __getitem__(self, index: int) -> Json: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Json]: ...
+    def __getitem__(self, index: int | slice) -> Json | Sequence[Json]:
+        return self._entries[index]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Json]:
+        return iter(self._entries)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} × {self._wanted}>"
+
+    @property
+    def call_count(self) -> int:
+        return len(self._entries)
+
+    def assert_called(self) -> None:
+        if not self._entries:
+            self._fail("at least once")
+
+    def assert_called_once(self) -> None:
+        self.assert_called_times(1)
+
+    def assert_called_times(self, times: int) -> None:
+        if len(self._entries) != times:
+            self._fail("once" if times == 1 else f"{times} times")
+
+    def assert_not_called(self) -> None:
+        if self._entries:
+            self._fail("never")
+
+    def _fail(self, expected: str) -> None:
+        shown = [f"  {e['method']} {e['path']} → {e['status']}" for e in self._seen[-20:]]
+        more = len(self._seen) - len(shown)
+        received = "\n".join(([f"  … {more} earlier"] if more > 0 else []) + shown) or "  none"
+        raise AssertionError(
+            f"expected {self._wanted} {expected}, it was called {len(self._entries)} times; "
+            f"requests the mock received:\n{received}"
+        )
+
+
 @dataclass
 class Journal:
     """C4: this tenant's timeline."""
@@ -169,12 +237,34 @@ class Journal:
         self.last = 0
 
 
+class SharedTransport(httpx.BaseTransport):
+    """One connection pool for many handles: making an `httpx.Client` builds a TLS
+    context (about 30 ms), which a test should not pay to talk plain HTTP to a mock.
+    Closing a client that uses it leaves the pool open; `close_pool` closes it."""
+
+    def __init__(self) -> None:
+        self._pool = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pool.handle_request(request)
+
+    def close(self) -> None:
+        """Its clients' ``close``: the pool is shared, so it stays open."""
+
+    def close_pool(self) -> None:
+        self._pool.close()
+
+
 @dataclass
 class TenantHandle:
-    """One tenant of a running mock (or, with ``key=None``, the whole server)."""
+    """One tenant of a running mock (or, with ``key=None``, the whole server).
+
+    ``transport`` lets many handles share one connection pool (`SharedTransport`).
+    """
 
     url: str
     key: str | None
+    transport: httpx.BaseTransport | None = None
     http: httpx.Client = field(init=False)
     clock: Clock = field(init=False)
     faults: Faults = field(init=False)
@@ -182,7 +272,9 @@ class TenantHandle:
 
     def __post_init__(self) -> None:
         headers = {"Authorization": f"Bearer {self.key}"} if self.key is not None else {}
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=TIMEOUT)
+        self.http = httpx.Client(
+            base_url=self.url, headers=headers, timeout=TIMEOUT, transport=self.transport
+        )
         self.clock = Clock(self.http)
         self.faults = Faults(self.http)
         self.journal = Journal(self.http)
@@ -195,10 +287,27 @@ class TenantHandle:
     @cached_property
     def client(self) -> PokeeClient:
         """The reference client (`pokee_client`) for this tenant, made on first use and
-        closed with the handle."""
+        closed with the handle. Every wait it decides on (backoff, ``Retry-After``,
+        polling) moves the mock's clock instead of sleeping: a ``Retry-After: 3`` costs
+        a test no real time."""
         from pokee_client import PokeeClient
 
-        return PokeeClient(self.url, self.key)
+        return PokeeClient(self.url, self.key, sleep=self.sleep, transport=self.transport)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on the mock's clock (C1): advance it, running what falls due.
+        Hand it to a client under test as its sleep function."""
+        if seconds > 0:
+            self.clock.advance(seconds)
+
+    def requests(self, *, method: str | None = None, path: str | None = None) -> Requests:
+        """The requests the mock received from this tenant (C4), filtered by method and
+        path glob, with `Requests`'s assertions: ``pokee.requests(method="POST",
+        path="/v1/sessions").assert_called_once()``."""
+        seen = self.journal.requests()
+        entries = self.journal.requests(method=method, path=path)
+        wanted = f"{method or 'any method'} {path or 'any path'}"
+        return Requests(entries, wanted, seen)
 
     def reset(self) -> None:
         """C3: sessions, turns, files, usage, fault rules and journal, all emptied."""
@@ -228,12 +337,21 @@ class MockServer(ThreadedServer):
     """
 
     def __init__(self, settings: Settings | None = None, **options: Any):
-        defaults: Json = {"port": 0, "clock_mode": "virtual"}
+        defaults: Json = {"port": 0, "clock_mode": "autojump"}
         super().__init__(settings or Settings(**{**defaults, **options}))
 
     def tenant(self, key: str | None = None) -> TenantHandle:
         """A handle on a tenant: a fresh one unless ``key`` names it."""
-        return TenantHandle(self.url, key or new_key())
+        return TenantHandle(self.url, key or new_key(), self._transport)
+
+    @cached_property
+    def _transport(self) -> SharedTransport:
+        return SharedTransport()
+
+    def stop(self) -> None:
+        super().stop()
+        if "_transport" in self.__dict__:
+            self._transport.close_pool()
 
     def whole(self) -> TenantHandle:
         """A handle without a key: the whole server (C2)."""

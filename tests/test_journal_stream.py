@@ -119,7 +119,7 @@ def test_c4_the_stream_sends_what_is_kept_then_what_happens(
         (live,) = stream.entries(1)
     assert (live["path"], live["session"]) == ("/v1/sessions", second)
     assert live["seq"] > kept["seq"]
-    assert live["headers"]["authorization"] == "Bearer pk_" + tenant.key.split("_")[1] + "_…"
+    assert live["headers"]["authorization"] == f"Bearer pk_{tenant_id(tenant)}_…{tenant.key[-4:]}"
 
 
 def test_c4_each_entry_is_an_sse_event_whose_id_is_its_seq(
