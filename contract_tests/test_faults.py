@@ -442,6 +442,65 @@ def test_c5_delay_holds_the_answer_in_real_time(api: httpx.Client) -> None:
 # -- scope and isolation (C2) ------------------------------------------------------------
 
 
+def unobserved(api: httpx.Client) -> httpx.Client:
+    """``api`` without the hook that holds every answer to the OpenAPI document: a stub
+    answers what the test wrote, not what the mock does."""
+    return httpx.Client(base_url=api.base_url, headers=api.headers, timeout=api.timeout)
+
+
+def test_c5_respond_stubs_an_answer_with_its_status_headers_and_json(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    """A one-off stub for an answer no scenario gives; the request is not processed."""
+    stub = {"id": "sess_stubbed", "busy": True, "metadata": {"é": ["ü", 1.5]}}
+    rule = add_rule(
+        control,
+        {"type": "respond", "status": 200, "headers": {"X-Stub": "yes"}, "json": stub},
+        match={"method": "POST", "path": "/v1/sessions"},
+        schedule={"times": 1},
+    )
+    with unobserved(api) as plain:
+        answer = plain.post("/v1/sessions", json={})
+    assert (answer.status_code, answer.json(), answer.headers["x-stub"]) == (200, stub, "yes")
+    assert answer.headers["content-type"] == "application/json"
+    assert api.get("/v1/sessions").json() == []  # nothing was created
+    assert api.post("/v1/sessions", json={}).status_code == 201  # times: 1
+    assert rules(control)[rule["id"]]["fault"]["json"] == stub  # listed as written
+    entries = control.get("/_mock/journal", params={"kind": "request"}).json()["entries"]
+    assert [e.get("fault") for e in entries[:2]] == [rule["id"], None]
+
+
+@pytest.mark.parametrize(
+    ("fault", "content_type", "body"),
+    [
+        (
+            {"type": "respond", "status": 418, "body": "teapot"},
+            "text/plain; charset=utf-8",
+            b"teapot",
+        ),
+        (
+            {
+                "type": "respond",
+                "status": 502,
+                "body": "<h1>Bad gateway</h1>",
+                "headers": {"Content-Type": "text/html"},
+            },
+            "text/html",
+            b"<h1>Bad gateway</h1>",
+        ),
+        ({"type": "respond", "status": 204}, None, b""),
+    ],
+)
+def test_c5_respond_with_text_or_nothing(
+    api: httpx.Client, fault: dict[str, Any], content_type: str | None, body: bytes
+) -> None:
+    with unobserved(api) as plain:
+        answer = plain.get("/v1/usage", headers=one_fault(fault))
+    assert answer.status_code == fault["status"]
+    assert answer.headers.get("content-type") == content_type
+    assert answer.content == body
+
+
 def test_c5_rules_belong_to_their_tenant(target: Target, api: httpx.Client) -> None:
     with client_for(target, new_key()) as other:
         add_rule(other, {"type": "status", "status": 503})
@@ -487,6 +546,16 @@ def test_c5_a_reset_removes_the_tenants_rules(api: httpx.Client, control: httpx.
         ({"fault": {"type": "drop"}, "match": {"scenario": "nope"}}, "nope"),
         ({"fault": {"type": "drop", "extra": 1}}, "extra"),
         ({"match": {}}, "fault"),
+        ({"fault": {"type": "respond", "status": 200, "json": 1, "body": "x"}}, "not both"),
+        ({"fault": {"type": "respond", "status": 204, "body": "x"}}, "has no body"),
+        ({"fault": {"type": "respond", "status": 101}}, "status"),
+        ({"fault": {"type": "respond", "status": 200, "headers": {"a b": "c"}}}, "headers"),
+        ({"fault": {"type": "respond", "status": 200, "headers": {"X": "a\r\nB: c"}}}, "X"),
+        (
+            {"fault": {"type": "respond", "status": 200, "headers": {"Content-Length": "9"}}},
+            "Content-Length",
+        ),
+        ({"fault": {"type": "respond", "status": 200, "json": None}}, "json"),
     ],
 )
 def test_c5_malformed_rules_are_400_naming_the_problem(
