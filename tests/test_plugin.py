@@ -198,12 +198,22 @@ def test_the_fixtures_work_from_an_installed_package(project: pytest.Pytester) -
 def test_parallel_workers_sharing_one_server_never_see_each_other(
     project: pytest.Pytester,
 ) -> None:
+    """Every test's key names a tenant of its own, and the key carries the worker's name,
+    so workers sharing one mock cannot draw the same tenant (A3: pk_<tenant>_<token>)."""
+    project.makepyfile(test_tenants=TENANT_TESTS)
     with MockServer() as server:
         result = project.runpytest_subprocess(
             *QUIET, "-n", "2", f"--pokee-url={server.url}", timeout=BOUND
         )
         assert server.errors == []
-    result.assert_outcomes(passed=USER_TEST_COUNT)
+    result.assert_outcomes(passed=USER_TEST_COUNT + TENANT_TEST_COUNT)
+    (folder,) = project.path.parent.glob("**/tenants")
+    seen = {path.name: path.read_text().split() for path in folder.iterdir()}
+    assert set(seen) == {"gw0", "gw1"}
+    every = [tenant for tenants in seen.values() for tenant in tenants]
+    assert len(every) == len(set(every)) == TENANT_TEST_COUNT
+    for worker, tenants in seen.items():
+        assert all(tenant.startswith(f"pytest-{worker}-") for tenant in tenants)
 
 
 STRICT_TESTS = """
@@ -230,7 +240,7 @@ def test_strict_mode_fails_a_test_on_an_error_it_did_not_inject(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_strict=STRICT_TESTS)
-    result = pytester.runpytest_subprocess(*QUIET, timeout=BOUND)
+    result = pytester.runpytest_inprocess(*QUIET)
     result.assert_outcomes(passed=2, failed=1, errors=1)  # the error is at a passed test's end
     result.stdout.fnmatch_lines(
         [
@@ -247,17 +257,18 @@ def test_strict_mode_can_be_every_tests_default(pytester: pytest.Pytester) -> No
         test_strict="def test_it(pokee):\n    pokee.http.get('/v1/sessions/sess_0')\n"
     )
     pytester.makeini("[pytest]\npokee_strict = true\n")
-    result = pytester.runpytest_subprocess(*QUIET, timeout=BOUND)
+    result = pytester.runpytest_inprocess(*QUIET)
     result.assert_outcomes(passed=1, errors=1)  # the error is at the passed test's end
 
 
+TENANT_TEST_COUNT = 40
 TENANT_TESTS = """
 import os
 
 import pytest
 
 
-@pytest.mark.parametrize("n", range(20))
+@pytest.mark.parametrize("n", range(40))
 def test_record_my_tenant(pokee, n, tmp_path_factory):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     tenant = pokee.state()["tenant"]
@@ -266,21 +277,3 @@ def test_record_my_tenant(pokee, n, tmp_path_factory):
     with open(folder / worker, "a") as seen:
         seen.write(tenant + "\\n")
 """
-
-
-def test_two_workers_never_share_a_tenant(pytester: pytest.Pytester) -> None:
-    """Every test's key names a tenant of its own, and the key carries the worker's name,
-    so workers sharing one mock cannot draw the same tenant (A3: pk_<tenant>_<token>)."""
-    pytester.makepyfile(test_tenants=TENANT_TESTS)
-    with MockServer() as server:
-        result = pytester.runpytest_subprocess(
-            *QUIET, "-n", "2", f"--pokee-url={server.url}", timeout=BOUND
-        )
-    result.assert_outcomes(passed=20)
-    (folder,) = pytester.path.parent.glob("**/tenants")
-    seen = {path.name: path.read_text().split() for path in folder.iterdir()}
-    assert set(seen) == {"gw0", "gw1"}
-    every = [tenant for tenants in seen.values() for tenant in tenants]
-    assert len(every) == len(set(every)) == 20
-    for worker, tenants in seen.items():
-        assert all(tenant.startswith(f"pytest-{worker}-") for tenant in tenants)

@@ -75,6 +75,14 @@ def parser() -> argparse.ArgumentParser:
     sessions = commands.add_parser("sessions", parents=[common], help="list, show, delete")
     what = sessions.add_subparsers(dest="action", required=True, metavar="ACTION")
     what.add_parser("list", parents=[common], help="the tenant's sessions, oldest first")
+    create = what.add_parser("create", parents=[common], help="create a session (S1)")
+    create.add_argument(
+        "--persistent",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="survive idleness (default: no, it ends 5 min after its last turn)",
+    )
+    create.add_argument("--ttl", type=_duration, help="hard lifetime, e.g. 4h, 90m, 3600")
     what.add_parser("show", parents=[common], help="one session's record").add_argument("session")
     what.add_parser("rm", parents=[common], help="delete sessions").add_argument(
         "session", nargs="+"

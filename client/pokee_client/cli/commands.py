@@ -11,6 +11,7 @@ from pokee_client.cli.live import display_for
 from pokee_client.cli.output import Output, when
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
+from pokee_client.records import Session
 from pokee_client.signals import EXIT_STATUS, Terminated
 from pokee_client.sync import PokeeClient
 
@@ -135,8 +136,16 @@ def sessions_list(client: PokeeClient, args: argparse.Namespace, output: Output)
     return 0
 
 
+def sessions_create(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
+    session = client.sessions.create(persistent=args.persistent, ttl=args.ttl)
+    return _show_session(session, output)
+
+
 def sessions_show(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
-    session = client.sessions.get(args.session)
+    return _show_session(client.sessions.get(args.session), output)
+
+
+def _show_session(session: Session, output: Output) -> int:
     if output.as_json:
         output.document(session)
         return 0
@@ -234,6 +243,7 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("send", "send"): send,
     ("usage", "usage"): usage,
     ("sessions", "list"): sessions_list,
+    ("sessions", "create"): sessions_create,
     ("sessions", "show"): sessions_show,
     ("sessions", "rm"): sessions_rm,
     ("sessions", "clean"): sessions_clean,
