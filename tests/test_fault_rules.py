@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from mock_pokee.domain.errors import InvalidRequest, NotFound
-from mock_pokee.domain.faults import MAX_RULES, Attempt, FaultBook, RuleSpec
+from mock_pokee.domain.faults import MAX_RULES, Attempt, FaultBook, RuleSpec, StatusFault
 
 GET_USAGE = Attempt("GET", "/v1/usage")
 
@@ -111,7 +111,10 @@ def test_a_book_holds_a_bounded_number_of_rules() -> None:
         {"fault": {"type": "status", "status": 503}, "schedule": {"every": 0}},
         {"fault": {"type": "status", "status": 503}, "schedule": {"probability": 0}},
         {"fault": {"type": "status", "status": 503}, "schedule": {"probability": 1.5}},
-        {"fault": {"type": "status", "status": 503}, "schedule": {"nth": [1.0]}},
+        {"fault": {"type": "status", "status": 503}, "schedule": {"nth": [1.5]}},
+        {"fault": {"type": "delay", "seconds": "1"}},  # a number as JSON writes one
+        {"fault": {"type": "delay", "seconds": True}},
+        {"fault": {"type": "drip", "bytes_per_second": "200"}},
         {"fault": {"type": "status", "status": 503, "retry_after": float("inf")}},
         {"fault": {"type": "delay", "seconds": float("nan")}},
         {"fault": {"type": "drop", "after_events": True}},
@@ -121,6 +124,16 @@ def test_a_book_holds_a_bounded_number_of_rules() -> None:
 def test_impossible_rules_are_refused(body: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         RuleSpec.model_validate(body)
+
+
+def test_whole_numbers_are_read_as_json_schema_reads_them() -> None:
+    """``2.0`` is an integer (as ``ttl`` reads it, S1), stored and shown as 2."""
+    rule = RuleSpec.model_validate(
+        {"fault": {"type": "status", "status": 503.0}, "schedule": {"nth": [2.0, 3]}}
+    )
+    assert rule.schedule.nth == [2, 3]
+    assert isinstance(rule.fault, StatusFault)
+    assert type(rule.fault.status) is int
 
 
 def test_describe_shows_the_rule_as_given_with_its_counts() -> None:

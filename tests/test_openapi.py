@@ -3,6 +3,7 @@ Schemathesis against a running mock with every check on."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,9 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
+from contract_tests.observed import operation
 from mock_pokee.api import control, v1
+from mock_pokee.api.control_openapi import control_openapi_document
 from mock_pokee.app import create_app, openapi_document
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
@@ -90,6 +93,155 @@ def test_the_server_serves_the_document() -> None:
         response = httpx.get(f"{server.url}/openapi.json")
     assert response.status_code == 200
     assert response.json() == openapi_document()
+
+
+def test_the_control_document_is_valid_and_describes_every_control_route() -> None:
+    document = control_openapi_document()
+    validate(document)
+    served = {
+        (method.lower(), path)
+        for path, handlers in control.ENDPOINTS.items()
+        for method in handlers
+    }
+    described = {
+        (m, path) for path, item in document["paths"].items() for m in HTTP_METHODS if m in item
+    }
+    assert served - {("get", "/_mock/openapi.json")} == described
+
+
+def test_the_server_serves_the_control_document_with_its_scenarios() -> None:
+    with ThreadedServer() as server:
+        response = httpx.get(f"{server.url}/_mock/openapi.json")
+        names = {s["name"] for s in httpx.get(f"{server.url}/_mock/scenarios").json()["scenarios"]}
+    assert response.status_code == 200
+    served = response.json()
+    assert served["paths"] == control_openapi_document()["paths"]
+    scenario = served["components"]["schemas"]["Match"]["properties"]["scenario"]
+    assert set(scenario["enum"]) == names
+    # The bodies are the models' own schemas, with null refused as the server refuses it.
+    for body in ("ClockUpdate", "ClockAdvance", "CreditsUpdate", "RuleSpec", "StatusFault"):
+        assert "null" not in json.dumps(served["components"]["schemas"][body]), body
+
+
+def schemathesis(
+    tmp_path: Path, url: str, key: str, config: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    st = Path(sys.executable).with_name("st")
+    config_file = tmp_path / "schemathesis.toml"
+    config_file.write_text(config)
+    return subprocess.run(
+        [
+            str(st),
+            "--config-file",
+            str(config_file),
+            "run",
+            url,
+            "--header",
+            f"Authorization: Bearer {key}",
+            "--no-color",
+            "--request-timeout",
+            "30",
+            *options,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def operations_in(har: Path) -> set[tuple[str, str]]:
+    """The documented operations the requests of a HAR report called."""
+    called = set()
+    for entry in json.loads(har.read_text())["log"]["entries"]:
+        url = httpx.URL(entry["request"]["url"])
+        found = operation(entry["request"]["method"], url.path)
+        if found is not None:
+            called.add(found)
+    return called
+
+
+@pytest.mark.timeout(300)  # its own subprocess timeout (240 s a run) bounds it
+def test_the_stateful_phase_reaches_every_operation(tmp_path: Path) -> None:
+    """The links (createSession → the session's operations, sendMessage's X-Response-Id →
+    resume and cancel, uploadFile's path → download and delete, and on to usage, bulk
+    deletion and health) let Schemathesis chain calls with real ids, with every check on.
+    Its stateful phase draws its sequences at random, so two seeded runs are made; between
+    them they call every operation, and neither finds a failure."""
+    settings = Settings(
+        port=0, keys=frozenset({SCHEMATHESIS_KEY}), clock_mode="scaled", clock_scale=1000
+    )
+    hooks = Path(__file__).with_name("schemathesis_hooks.py")
+    called: set[tuple[str, str]] = set()
+    with ThreadedServer(settings) as server:
+        for seed in ("20261128", "4"):
+            reports = tmp_path / seed
+            run = schemathesis(
+                tmp_path,
+                f"{server.url}/openapi.json",
+                SCHEMATHESIS_KEY,
+                SCHEMATHESIS_CONFIG.format(hooks=hooks),
+                "--phases",
+                "stateful",
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "ensure_resource_availability",
+                "--max-examples",
+                "100",
+                "--seed",
+                seed,
+                "--report",
+                "har",
+                "--report-dir",
+                str(reports),
+            )
+            assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+            (har,) = reports.glob("*.json")
+            called |= operations_in(har)
+        assert server.errors == []
+    assert called == documented_operations()
+
+
+# A control request valid by the schema can still be refused for what came before it: an
+# advance past the clock's end (year 9999), `now` moved back while timers are pending.
+CONTROL_CONFIG = """
+[[operations]]
+include-operation-id = "advanceClock"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
+
+[[operations]]
+include-operation-id = "setClock"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
+"""
+
+
+@pytest.mark.timeout(300)
+def test_schemathesis_finds_the_control_document_true(tmp_path: Path) -> None:
+    """Every phase against /_mock/openapi.json, with a key (one tenant) and every check:
+    the document says what the control plane accepts, refuses and answers. The journal's
+    stream is left out: it follows the journal until the client leaves, so every call of
+    it would last the request timeout (its frames are checked in test_journal_stream.py)."""
+    with ThreadedServer(Settings(port=0, clock_mode="virtual")) as server:
+        run = schemathesis(
+            tmp_path,
+            f"{server.url}/_mock/openapi.json",
+            "pk_control_schemathesis",
+            CONTROL_CONFIG,
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "ensure_resource_availability,ignored_auth",
+            "--exclude-operation-id",
+            "followJournal",
+            "--max-examples",
+            "15",
+            "--seed",
+            "20261128",
+        )
+        assert server.errors == []
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
 
 
 @pytest.mark.timeout(300)  # its own subprocess timeout (240 s) bounds it

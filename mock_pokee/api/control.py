@@ -9,9 +9,7 @@ server when it does not (C2).
 from __future__ import annotations
 
 import asyncio
-from typing import TypeAlias
 
-from pydantic import StrictBool, StrictFloat, StrictInt, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,39 +17,9 @@ from mock_pokee.api import fault_routes, inspector, journal_routes, journal_stre
 from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import context, optional_tenant_for
+from mock_pokee.api.control_bodies import ClockAdvance, ClockUpdate, CreditsUpdate
+from mock_pokee.api.control_openapi import control_openapi
 from mock_pokee.api.routing import Endpoint, Handler, route
-from mock_pokee.clock import ClockMode
-from mock_pokee.domain.credits import CreditMode, check_balance
-from mock_pokee.domain.strict import StrictBody
-
-Number: TypeAlias = StrictInt | StrictFloat
-
-
-class ClockUpdate(StrictBody):
-    """``PUT /_mock/clock``: any of mode, scale, now (their ranges: `Clock.validate`)."""
-
-    mode: ClockMode | None = None
-    scale: Number | None = None
-    now: Number | None = None
-
-
-class ClockAdvance(StrictBody):
-    """``POST /_mock/clock/advance`` (its range: `Clock.check_advance`)."""
-
-    seconds: Number
-
-
-class CreditsUpdate(StrictBody):
-    """``PUT /_mock/credits``: any of enabled, mode, balance (U2)."""
-
-    enabled: StrictBool | None = None
-    mode: CreditMode | None = None
-    balance: Number | None = None
-
-    @field_validator("balance")
-    @classmethod
-    def _balance(cls, value: float | None) -> float | None:
-        return None if value is None else check_balance(value)
 
 
 async def get_clock(request: Request) -> Response:
@@ -169,6 +137,7 @@ ENDPOINTS: dict[str, dict[str, Endpoint]] = {
             journal_stream.stream, query=journal_routes.FILTERS, auth="optional", faults="never"
         )
     },
+    "/_mock/openapi.json": {"GET": Endpoint(control_openapi, auth="none", faults="never")},
     "/_mock/ui": {"GET": Endpoint(inspector.page, query=("key",), auth="none", faults="never")},
     "/_mock/ui/{asset}": {"GET": Endpoint(inspector.asset, auth="none", faults="never")},
 }

@@ -37,10 +37,10 @@ KEEP_ALIVE = 15  # real seconds between comments while nothing is recorded
 async def stream(request: Request) -> Response:
     tenant = optional_tenant_for(request)
     given = dict(params(request))
-    if "since" not in given and (last := request.headers.get("last-event-id")) is not None:
+    if (last := request.headers.get("last-event-id")) is not None:  # checked even if unused
         if not (last.isascii() and last.isdigit() and len(last) <= 18):
             raise InvalidRequest(f"Last-Event-ID: must be an entry's seq, not {last!r}")
-        given["since"] = last
+        given.setdefault("since", last)  # ?since= wins over a reconnecting client's header
     query = JournalQuery.parse(given)
     tenants = context(request).tenants
     follower = (

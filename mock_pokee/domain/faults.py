@@ -20,18 +20,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NamedTuple, TypeAlias
 
-from pydantic import ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import ConfigDict, Field, StrictStr, model_validator
 
 from mock_pokee.domain.errors import InvalidRequest, NotFound
 from mock_pokee.domain.globs import MAX_PATTERN, PathGlob
-from mock_pokee.domain.strict import StrictBody
+from mock_pokee.domain.strict import JsonInt, JsonNumber, StrictBody
 
 MAX_DELAY = 600.0  # seconds; a longer delay is a hang, not a delay
 MAX_RULES = 1_000  # per tenant (and for the server)
 _CACHE_SIZE = 4_096  # distinct (method, path) pairs remembered per book
 
-Seconds = Annotated[float, Field(ge=0, le=MAX_DELAY, allow_inf_nan=False, strict=False)]
-Count = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+Seconds = Annotated[JsonNumber, Field(ge=0, le=MAX_DELAY)]
+Count = Annotated[JsonInt, Field(ge=0, le=1_000_000_000)]
+Attempts = Annotated[JsonInt, Field(ge=1, le=1_000_000_000)]
 
 
 class _Strict(StrictBody):
@@ -42,7 +43,7 @@ class StatusFault(_Strict):
     """Answer with this status and an A5 body; the request is not processed."""
 
     type: Literal["status"]
-    status: Annotated[StrictInt, Field(ge=400, le=599)]
+    status: Annotated[JsonInt, Field(ge=400, le=599)]
     retry_after: Seconds | None = None
     message: Annotated[StrictStr, Field(max_length=1_000)] | None = None
 
@@ -81,7 +82,7 @@ class DripFault(_Strict):
     """The response body, slowly."""
 
     type: Literal["drip"]
-    bytes_per_second: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)]
+    bytes_per_second: Attempts
 
 
 class MalformedFault(_Strict):
@@ -110,11 +111,22 @@ class RespondFault(_Strict):
     handling the request, for an answer the scenarios do not give. ``json`` (any JSON
     value) or ``body`` (text), not both; neither is an empty body."""
 
-    type: Literal["respond"]
-    status: Annotated[StrictInt, Field(ge=200, le=599)]
-    headers: Annotated[dict[HeaderName, HeaderValue], Field(max_length=MAX_STUB_HEADERS)] = Field(
-        default_factory=dict
+    # What `_one_body` refuses, said to the control plane's OpenAPI document too.
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "not": {"required": ["json", "body"]},
+            "if": {"properties": {"status": {"enum": [204, 304]}}},
+            "then": {"not": {"anyOf": [{"required": ["json"]}, {"required": ["body"]}]}},
+        },
     )
+
+    type: Literal["respond"]
+    status: Annotated[JsonInt, Field(ge=200, le=599)]
+    headers: Annotated[
+        dict[HeaderName, HeaderValue],
+        Field(max_length=MAX_STUB_HEADERS, json_schema_extra={"additionalProperties": False}),
+    ] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json")
     body: Annotated[StrictStr, Field(max_length=1_048_576)] | None = None
 
@@ -158,7 +170,13 @@ class Match(_Strict):
     """All optional; what is given must all match."""
 
     method: Annotated[StrictStr, Field(pattern=r"^[A-Za-z]{1,16}$")] | None = None
-    path: Annotated[StrictStr, Field(min_length=1, max_length=MAX_PATTERN)] | None = None
+    path: (
+        Annotated[
+            StrictStr,
+            Field(min_length=1, max_length=MAX_PATTERN, json_schema_extra={"pattern": "^/"}),
+        ]
+        | None
+    ) = None
     session: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
     scenario: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
 
@@ -173,11 +191,11 @@ class Schedule(_Strict):
     """Exactly one of ``nth``, ``times``, ``every``, ``probability`` (with ``seed``);
     none given: every matching attempt."""
 
-    nth: Annotated[list[Annotated[StrictInt, Field(ge=1)]], Field(min_length=1)] | None = None
-    times: Annotated[StrictInt, Field(ge=1)] | None = None
-    every: Annotated[StrictInt, Field(ge=1)] | None = None
-    probability: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
-    seed: Annotated[StrictInt, Field(ge=0, le=2**63)] | None = None
+    nth: Annotated[list[Attempts], Field(min_length=1)] | None = None
+    times: Attempts | None = None
+    every: Attempts | None = None
+    probability: Annotated[JsonNumber, Field(gt=0, le=1)] | None = None
+    seed: Annotated[JsonInt, Field(ge=0, le=2**63)] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Schedule:

@@ -137,6 +137,11 @@ class JournalQuery:
         path = params.get("path")
         if path is not None and len(path) > MAX_PATTERN:
             raise InvalidRequest(f"path: a pattern of at most {MAX_PATTERN} characters")
+        if path is not None and not path.startswith("/"):  # as a fault rule's path (C5)
+            raise InvalidRequest(f"path: a request path starts with '/', not {shown(path)}")
+        method = params.get("method")
+        if method is not None and not (method.isascii() and method.isalpha() and len(method) <= 16):
+            raise InvalidRequest(f"method: an HTTP method (1 to 16 letters), not {shown(method)}")
         since = whole_number(params.get("since", "0"), "since")
         return cls(
             kinds=kinds,

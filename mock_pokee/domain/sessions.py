@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -22,7 +21,7 @@ from pydantic import (
 )
 
 from mock_pokee.domain.paths import entry_segments, quoted, scope_entry_problem
-from mock_pokee.domain.strict import StrictBody
+from mock_pokee.domain.strict import JsonInt, StrictBody
 from mock_pokee.domain.tools import ClientTool
 
 DEFAULT_TTL = 14_400  # S1: four hours
@@ -30,18 +29,6 @@ MAX_TTL = 604_800  # S1 [C]: one week
 IDLE_TIMEOUT = 300.0  # S7: a non-persistent session lives 5 minutes past its last activity
 
 ExpiryReason = Literal["ttl", "idle"]
-
-
-def _json_integer(value: object) -> object:
-    """An integer as JSON Schema means it: ``813`` or ``813.0``, never ``true`` or ``"813"``."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("must be an integer")
-    return value
-
-
-JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 
 # Ids need to be unique and unguessable across tenants, not secret: a generator seeded

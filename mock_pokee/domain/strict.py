@@ -7,9 +7,10 @@ as the schema says, never a silent default. One rule for every body, so no model
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 # The error type `mock_pokee.api.bodies.describe` names the null field by.
@@ -31,3 +32,27 @@ class StrictBody(BaseModel):
                     {"fields": nulls},
                 )
         return data
+
+
+def _json_integer(value: object) -> object:
+    """An integer as JSON Schema means it: ``813`` or ``813.0``, never ``true`` or ``"813"``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer")
+    return value
+
+
+def _json_number(value: object) -> object:
+    """A JSON number: ``1`` or ``1.5``, never ``true``, ``"1"``, NaN or infinity."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+# Numbers in bodies, as JSON Schema reads them (``14400.0`` is an integer) and no further:
+# pydantic's lax mode would take ``true`` for 1 and ``"1"`` for 1.
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+JsonNumber = Annotated[float, BeforeValidator(_json_number)]

@@ -1,0 +1,51 @@
+"""``mock-pokee contract``: the contract suite, installed with the package, run against a
+deployment (or, without ``--api``, against a mock in this process) with no checkout.
+
+The suite is ``mock_pokee.contract_tests`` (``contract_tests/`` in the repository); pytest
+runs it with the configuration it ships (``contract.ini``), so nothing of the caller's
+own pytest configuration applies, and no cache folder is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+
+
+def suite_folder() -> Path:
+    return Path(str(files("mock_pokee.contract_tests")))
+
+
+def pytest_arguments(
+    *,
+    allow_destructive: bool,
+    junitxml: Path | None,
+    clause_report: Path | None,
+    select: str | None,
+    extra: Sequence[str],
+) -> list[str]:
+    suite = suite_folder()
+    args = [str(suite), "-c", str(suite / "contract.ini"), "--rootdir", str(suite)]
+    if allow_destructive:
+        args.append("--allow-destructive")
+    if junitxml is not None:
+        args += ["--junitxml", str(junitxml)]
+    if clause_report is not None:
+        args += ["--clause-report", str(clause_report)]
+    if select is not None:
+        args += ["-k", select]
+    return [*args, *extra]
+
+
+def run(api: str | None, key: str | None, arguments: list[str]) -> int:
+    """Run the suite; its exit status (0: every test passed or differs only where the
+    contract left a choice open)."""
+    import pytest  # imported late: `mock-pokee --help` stays fast
+
+    if api is not None:
+        os.environ["POKEE_API"] = api
+    if key is not None:
+        os.environ["POKEE_KEY"] = key
+    return int(pytest.main(arguments))
