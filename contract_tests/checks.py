@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+
+from .cleanup import LEDGER
 
 SESSION_FIELDS = {
     "id",
@@ -32,11 +35,48 @@ def assert_error(response: httpx.Response, status: int, error: str, *mentions: s
     assert "Traceback" not in response.text
 
 
+SESSION_LIMIT = 10  # S9: the sessions a tenant may have at once, unless its limit says otherwise
+
+
 def create(api: httpx.Client, **fields: object) -> dict[str, object]:
-    response = api.post("/v1/sessions", json=fields)
+    return created(api, api.post("/v1/sessions", json=fields))
+
+
+def created(api: httpx.Client, response: httpx.Response) -> dict[str, object]:
+    """S2: the record of a create that must succeed (see `skip_if_the_tenant_is_full`)."""
+    if response.status_code == 429:
+        skip_if_the_tenant_is_full(api)
     assert response.status_code == 201, response.text
     record: dict[str, object] = response.json()
     return record
+
+
+def skip_if_the_tenant_is_full(api: httpx.Client) -> None:
+    """S9: a create was refused for the tenant's session limit. If sessions this test did
+    not create take up room (on a deployment, the tenant's own), the test cannot run there
+    without deleting them, so it is skipped, saying so; otherwise the 429 is the target's
+    doing and the caller fails on it."""
+    mine = set(LEDGER.sessions)
+    others = [sid for sid in session_ids(api) if sid not in mine]
+    if others:
+        pytest.skip(
+            f"S9: the tenant is at its session limit, {len(others)} of its sessions not this "
+            "test's; the test deletes no session it did not create, so it needs a tenant "
+            "with more room"
+        )
+
+
+def room_for_sessions(api: httpx.Client, count: int) -> list[str]:
+    """S9, read before it is relied on: the ids the tenant lists now; skips the test
+    unless ``count`` more sessions fit under the default limit beside them."""
+    existing = session_ids(api)
+    if len(existing) + count > SESSION_LIMIT:
+        pytest.skip(
+            f"S9: the tenant already has {len(existing)} sessions; this test needs {count} "
+            f"more under the default limit of {SESSION_LIMIT} and deletes no session it did "
+            "not create, so it needs a tenant with fewer"
+        )
+    return existing
 
 
 def session_ids(api: httpx.Client) -> list[str]:
@@ -51,6 +91,36 @@ def exists(api: httpx.Client, session_id: object) -> bool:
     status = api.get(f"/v1/sessions/{session_id}").status_code
     assert status in (200, 404)
     return status == 200
+
+
+def skip_if_the_tenant_cannot_start_turns(api: httpx.Client, status: int) -> None:
+    """M11/U1 and U2: a message was refused with ``status`` (429, 402). If the tenant's own
+    usage explains it (a 429 with a turn window at its limit; a 402 with credits in hard
+    mode, which refuse a turn once the balance is under its minimum), the test cannot
+    start a turn there now and is skipped, saying so; otherwise the refusal is the
+    target's doing and the caller fails on it."""
+    usage = api.get("/v1/usage")
+    if usage.status_code != 200:
+        return
+    body = usage.json()
+    windows = body["rate_limit"]["buckets"]["session_turn"]["windows"]
+    full = [
+        f"{w['name']}: {w['turns']}/{w['max_turns']} turns, {w['tokens']}/{w['max_tokens']} tokens"
+        for w in windows
+        if w.get("enabled", True)
+        and (w["turns"] >= w["max_turns"] or w["tokens"] >= w["max_tokens"])
+    ]
+    if status == 429 and full:
+        pytest.skip(
+            f"M11/U1: the tenant's turn window is full ({'; '.join(full)}); the test needs "
+            "to start a turn: run it when the window has room"
+        )
+    credits = body.get("credits") or {}
+    if status == 402 and credits.get("enabled") and credits.get("mode") == "hard":
+        pytest.skip(
+            f"U2: the tenant's credits are in hard mode with a balance of "
+            f"{credits.get('balance')}, too little for a turn; the test needs to start one"
+        )
 
 
 def turn_windows(api: httpx.Client) -> dict[str, dict[str, Any]]:

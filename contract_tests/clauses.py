@@ -1,4 +1,4 @@
-"""The clause ids of docs/contract.md, and which ids a test cites.
+"""The clause ids of the contract (mock_pokee/contract.md), and which ids a test cites.
 
 A test cites a clause in its name (``test_s6_…``, ``test_m7_m8_…``) or in its docstring
 (``"S6 [C]: …"``, ``"M5 and M7"``, ``"S1–S8"`` for every numbered clause between); the
@@ -13,9 +13,10 @@ import ast
 import re
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
-CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "contract.md"
+CONTRACT = Path(str(files("mock_pokee") / "contract.md"))  # installed with the package
 TESTS = Path(__file__).resolve().parent
 
 # "- **S6 [D]** …", "- **C1** Clock. …", "- **D** A scenario …"
@@ -38,11 +39,13 @@ class Clause:
 
 @cache
 def clauses() -> tuple[Clause, ...]:
-    """Every clause of docs/contract.md, in the document's order."""
+    """Every clause of the contract (mock_pokee/contract.md), in the document's order."""
     found = [Clause(m[1], m[2] or "") for m in _HEADING.finditer(CONTRACT.read_text("utf-8"))]
     ids = [c.id for c in found]
     duplicates = {i for i in ids if ids.count(i) > 1}
-    assert not duplicates, f"docs/contract.md defines these clause ids twice: {duplicates}"
+    assert not duplicates, (
+        f"the contract (mock_pokee/contract.md) defines these clause ids twice: {duplicates}"
+    )
     return tuple(found)
 
 

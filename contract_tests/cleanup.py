@@ -25,6 +25,7 @@ from urllib.parse import unquote
 import httpx
 
 _FILE = re.compile(r"/v1/sessions/[^/]+/files/(.+)")
+_MESSAGES = re.compile(r"/v1/sessions/[^/]+/messages")
 
 
 def unique_folder() -> str:
@@ -33,26 +34,55 @@ def unique_folder() -> str:
 
 
 @dataclass
+class Tally:
+    """What the whole run made and spent on the target, for its closing summary: sessions
+    and files created, the folders the files went in (empty folders stay: the API cannot
+    delete one), turns started, ``/v1/responses`` calls answered, and what cleaning up
+    could not remove."""
+
+    sessions: int = 0
+    files: int = 0
+    folders: set[str] = field(default_factory=set)
+    turns: set[str] = field(default_factory=set)  # response ids: a replay is not a new turn
+    responses: set[str] = field(default_factory=set)
+    left_behind: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Ledger:
     """What this test created, by the Authorization header that created it."""
 
     sessions: dict[str, str | None] = field(default_factory=dict)  # id -> authorization
     files: dict[tuple[str | None, str], None] = field(default_factory=dict)  # ordered set
+    tally: Tally = field(default_factory=Tally)  # the whole run's, never taken
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, response: httpx.Response) -> None:
         """An httpx response hook."""
         request = response.request
+        path = request.url.path
+        answered = response.headers.get("x-response-id")
+        if request.method == "POST" and response.status_code == 200 and answered:
+            with self._lock:
+                if _MESSAGES.fullmatch(path):
+                    self.tally.turns.add(answered)
+                elif path == "/v1/responses":
+                    self.tally.responses.add(answered)
         if response.status_code != 201:
             return
         authorization = request.headers.get("authorization")
-        if request.method == "POST" and request.url.path == "/v1/sessions":
+        if request.method == "POST" and path == "/v1/sessions":
             response.read()
             with self._lock:
                 self.sessions[str(response.json()["id"])] = authorization
-        elif request.method == "PUT" and (match := _FILE.fullmatch(request.url.path)):
+                self.tally.sessions += 1
+        elif request.method == "PUT" and (match := _FILE.fullmatch(path)):
+            stored = unquote(match[1])
             with self._lock:
-                self.files[(authorization, unquote(match[1]))] = None
+                self.files[(authorization, stored)] = None
+                self.tally.files += 1
+                if "/" in stored:
+                    self.tally.folders.add(stored.split("/", 1)[0])
 
     def take(self) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
         with self._lock:
@@ -94,6 +124,7 @@ def clean_up(url: str, verify: ssl.SSLContext, ledger: Ledger = LEDGER) -> list[
     finally:
         for each in clients.values():
             each.close()
+    ledger.tally.left_behind += problems
     return problems
 
 

@@ -25,11 +25,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract_tests import sse
-from contract_tests.cleanup import LEDGER, clean_up, unique_folder
-from contract_tests.coverage import ClauseCoverage, is_contract_test
-from contract_tests.observed import undocumented
-from contract_tests.target import (
+from mock_pokee.server import ThreadedServer
+from mock_pokee.settings import Settings
+
+from . import sse
+from .cleanup import LEDGER, clean_up, unique_folder
+from .coverage import ClauseCoverage, is_contract_test
+from .observed import undocumented
+from .target import (
     OWN_SCENARIOS,
     Target,
     client_for,
@@ -37,8 +40,6 @@ from contract_tests.target import (
     new_key,
     tls,
 )
-from mock_pokee.server import ThreadedServer
-from mock_pokee.settings import Settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,7 +84,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+MARKERS = (
+    "mock_only: needs the mock's control plane (/_mock); skipped against other targets",
+    "inferred: checks a [C] clause; against a deployment a failure reads 'inferred clause differs'",
+    "destructive: deletes sessions it did not create or depends on the tenant's limits; "
+    "skipped against POKEE_API unless --allow-destructive",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
     if not config.pluginmanager.has_plugin("contract-clause-coverage"):
         coverage = ClauseCoverage(config.getoption("--clause-report"), config)
         config.pluginmanager.register(coverage, "contract-clause-coverage")
@@ -114,8 +125,20 @@ def pytest_runtest_makereport(
     report = yield
     if report.failed and "inferred" in item.keywords and external_target() is not None:
         report.outcome = "skipped"
-        report.wasxfail = "inferred clause differs on this deployment"
+        report.wasxfail = f"inferred clause differs on this deployment: {_finding(report)}"
     return report
+
+
+FINDING_LIMIT = 500  # characters of the assertion a "differs" carries into the summary
+
+
+def _finding(report: pytest.TestReport) -> str:
+    """What was expected and what came back: the failed assertion's message, on one line
+    (the terminal's summary and JUnit's skipped message show it)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    line = " ".join(text.split())
+    return line if len(line) <= FINDING_LIMIT else line[: FINDING_LIMIT - 1] + "…"
 
 
 @pytest.fixture(scope="session")
@@ -139,6 +162,57 @@ def _every_status_is_documented(mock_server: ThreadedServer | None) -> Iterator[
         assert not missing, "statuses the server gave that openapi.yaml does not list:\n" + (
             "\n".join(missing)
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _what_the_run_spent(
+    request: pytest.FixtureRequest, mock_server: ThreadedServer | None
+) -> Iterator[None]:
+    """On a deployment, the tenant's credit balance before and after the run (U2), for
+    the closing summary."""
+    external = external_target() if mock_server is None else None
+    if external is not None:
+        SPENT["before"] = _balance(external)
+    yield
+    if external is not None:
+        SPENT["after"] = _balance(external)
+
+
+SPENT: dict[str, float | None] = {}
+
+
+def _balance(target: Target) -> float | None:
+    with client_for(target, target.key) as api:
+        answer = api.get("/v1/usage")
+    try:
+        return float(answer.json()["credits"]["balance"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the run made on the target, what it left there and what it spent."""
+    if hasattr(terminalreporter.config, "workerinput"):
+        return  # an xdist worker: its tally is a part
+    tally = LEDGER.tally
+    if not (tally.sessions or tally.files or tally.turns):
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("what the run did to the target")
+    write(
+        f"created {tally.sessions} sessions and {tally.files} files, started {len(tally.turns)} "
+        f"turns, made {len(tally.responses)} /v1/responses calls"
+    )
+    if tally.left_behind:
+        write(f"left behind ({len(tally.left_behind)}): {'; '.join(tally.left_behind)}", red=True)
+    else:
+        write("left behind: no session and no file")
+    if tally.folders:
+        shown = ", ".join(sorted(tally.folders)[:5]) + (", …" if len(tally.folders) > 5 else "")
+        write(f"empty folders left (the API cannot delete a folder): {len(tally.folders)}: {shown}")
+    before, after = SPENT.get("before"), SPENT.get("after")
+    if before is not None and after is not None:
+        write(f"credits: {before:,.4f} before, {after:,.4f} after: spent {before - after:,.4f}")
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,17 @@
-"""Clause coverage: which tests checked which clause of docs/contract.md, and how they did.
+"""Clause coverage: which tests checked which clause of the contract, and how they did.
 
 At collection every contract test gets a ``clauses`` user property (the ids it cites, see
 `contract_tests.clauses`), so the ids travel with its reports: to pytest-xdist's
 controller, and into ``--junitxml`` as a ``<property name="clauses">`` per test case.
 At the end of the run a table says, for every clause, how many tests checked it and how
 many passed, failed, were skipped, or (``inferred`` tests on a deployment) differ (with
-``-v``, each test under its clauses); with ``--clause-report PATH`` the same goes to a
-JSON file:
+``-v``, each test under its clauses), then each test that differs with the assertion that
+failed; with ``--clause-report PATH`` the same goes to a JSON file:
 
     {"clauses": {"S6": {"tag": "D", "tests": {"<nodeid>": "passed", …},
                         "passed": 9, "failed": 0, "skipped": 2, "differs": 0}, …},
-     "failed_clauses": ["S9"]}
+     "failed_clauses": ["S9"],
+     "differs": {"<nodeid>": "inferred clause differs on this deployment: assert …"}}
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.clauses import TESTS, cited, clauses
+from .clauses import TESTS, cited, clauses
 
 PROPERTY = "clauses"
 OUTCOMES = ("passed", "failed", "skipped", "differs")
@@ -46,6 +47,7 @@ class ClauseCoverage:
         self.verbose = config.option.verbose > 0
         self.cited: dict[str, list[str]] = {}  # nodeid -> clause ids
         self.outcome: dict[str, str] = {}  # nodeid -> passed / failed / skipped / differs
+        self.findings: dict[str, str] = {}  # nodeid -> what differed (see conftest)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -66,6 +68,8 @@ class ClauseCoverage:
         elif report.skipped:
             differs = hasattr(report, "wasxfail")
             self.outcome[report.nodeid] = "differs" if differs else "skipped"
+            if differs:
+                self.findings[report.nodeid] = report.wasxfail
         elif report.when == "call":
             self.outcome[report.nodeid] = "passed"
 
@@ -82,6 +86,7 @@ class ClauseCoverage:
         return {
             "clauses": table,
             "failed_clauses": [c for c, row in table.items() if row["failed"]],
+            "differs": dict(self.findings),
         }
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -107,5 +112,7 @@ class ClauseCoverage:
             if self.verbose:
                 for nodeid, outcome in row["tests"].items():
                     write(f"            {outcome:<8} {nodeid}")
+        for nodeid, finding in self.findings.items():
+            write(f"differs: {nodeid}: {finding}", yellow=True)
         if self.report_path is not None:
             write(f"clause report: {self.report_path}")

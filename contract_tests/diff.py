@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from contract_tests.sse import read
+from .sse import read
 
 _IDS = re.compile(r"\b(sess|msg|toolu|call)_[0-9a-f]{12,24}\b")
 _VOLATILE = {"created_at", "last_activity", "modified"}

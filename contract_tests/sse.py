@@ -25,6 +25,8 @@ from typing import Any
 
 import httpx
 
+from .checks import skip_if_the_tenant_cannot_start_turns
+
 TERMINAL = {"message.completed", "message.error", "message.cancelled"}
 EVENT_TYPES = TERMINAL | {
     "message.created",
@@ -332,13 +334,15 @@ def send(
     stop_after: int | None = None,
     check: bool = True,
 ) -> Stream:
-    """M1: post a message (C6: forcing a scenario) and read its stream."""
+    """M1: post a message (C6: forcing a scenario) and read its stream. A refusal the
+    tenant's own usage explains (its turn window full, its credits spent) skips the test
+    (`checks.skip_if_the_tenant_cannot_start_turns`)."""
     headers = {}
     if scenario is not None:
         headers["X-Mock-Scenario"] = scenario
     if key is not None:
         headers["Idempotency-Key"] = key
-    return read(
+    stream = read(
         api,
         "POST",
         f"/v1/sessions/{session_id}/messages",
@@ -347,6 +351,9 @@ def send(
         stop_after=stop_after,
         check=check,
     )
+    if stream.status in (402, 429):
+        skip_if_the_tenant_cannot_start_turns(api, stream.status)
+    return stream
 
 
 def resume(

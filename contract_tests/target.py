@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from contract_tests.cleanup import LEDGER
-from contract_tests.observed import observe
+from .cleanup import LEDGER
+from .observed import observe
 
 TIMEOUT = httpx.Timeout(10.0)
 # Scenarios of the suite's own (the over-time turn of M10), loaded by the in-process mock.

@@ -1,4 +1,5 @@
-"""The suite's own contract: every clause of docs/contract.md is checked by some test.
+"""The suite's own contract: every clause of the contract (mock_pokee/contract.md) is
+checked by some test.
 
 Citations are read from the source of contract_tests/test_*.py (see `clauses.cited`), so
 the check holds for the whole suite even when a run selects only a few tests. These tests
@@ -7,7 +8,7 @@ touch no target.
 
 from __future__ import annotations
 
-from contract_tests.clauses import citations_in_source, clause_ids, clauses
+from .clauses import citations_in_source, clause_ids, clauses
 
 
 def _cited_here() -> set[str]:
@@ -21,7 +22,8 @@ def test_every_clause_is_cited_by_a_test() -> None:
 
 
 def test_no_test_cites_a_clause_the_contract_lacks() -> None:
-    """A citation of an id docs/contract.md does not define is a typo or a stale id."""
+    """A citation of an id the contract (mock_pokee/contract.md) does not define is a typo
+    or a stale id."""
     wrong = [
         f"{c.where} cites {sorted(c.ids - clause_ids())}"
         for c in citations_in_source()

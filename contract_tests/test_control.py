@@ -10,8 +10,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 import pytest
 
-from contract_tests.checks import advance, assert_error, create, exists, freeze
-from contract_tests.target import Target, client_for, new_key
+from .checks import advance, assert_error, create, exists, freeze
+from .target import Target, client_for, new_key
 
 pytestmark = [pytest.mark.mock_only, pytest.mark.inferred]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_tests.checks import assert_error, create, freeze, run_to_end
-from contract_tests.sse import resume, send
+from .checks import assert_error, create, freeze, run_to_end
+from .sse import resume, send
 
 RATES = {  # U2: dollars per million input / output tokens
     "pokee-isaac-high-reasoning": (3.0, 15.0),

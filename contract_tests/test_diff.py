@@ -10,8 +10,8 @@ import os
 import httpx
 import pytest
 
-from contract_tests.diff import compare
-from contract_tests.target import Target, client_for, tls
+from .diff import compare
+from .target import Target, client_for, tls
 
 DIFF_KEY_ENV = "POKEE_DIFF_KEY"  # URL's key; this run's key if unset
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from pptx import Presentation
 
-from contract_tests.checks import create, freeze, run_to_end
-from contract_tests.sse import send
+from .checks import create, freeze, run_to_end
+from .sse import send
 
 
 def run(api: httpx.Client, control: httpx.Client, message: str) -> str:

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from contract_tests.checks import assert_error, create, freeze, run_to_end
-from contract_tests.sse import read, resume, send
-from contract_tests.target import Target, client_for, new_key
+from .checks import assert_error, create, freeze, run_to_end
+from .sse import read, resume, send
+from .target import Target, client_for, new_key
 
 pytestmark = [pytest.mark.mock_only, pytest.mark.inferred]
 

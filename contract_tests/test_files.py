@@ -1,5 +1,8 @@
 """Section F: the tenant's workspace — upload, list, download with ranges, delete, and
-paths that must never leave the workspace. Over real sockets."""
+paths that must never leave the workspace. Over real sockets.
+
+Every file a test stores is in its own folder (``folder``, ``ct-<hex>/``): on a deployment
+the workspace holds the tenant's own files, which a test must neither read nor replace."""
 
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ from email.utils import formatdate, parsedate_to_datetime
 import httpx
 import pytest
 
-from contract_tests.checks import advance, assert_error, create, freeze
-from contract_tests.target import Target, client_for, new_key
-from contract_tests.workspace import put, raw_request, session, tree
+from .checks import advance, assert_error, create, freeze
+from .target import Target, client_for, new_key
+from .workspace import put, raw_request, session, tree
 
 LIMIT = 100 * 1024 * 1024  # F3: the default upload limit
 
@@ -26,19 +29,20 @@ def raw_get(target: Target, key: str, path: str) -> tuple[int, dict[str, str]]:
     return status, json.loads(body or b"{}")
 
 
-def test_f3_upload_overwrite_and_parents(api: httpx.Client) -> None:
+def test_f3_upload_overwrite_and_parents(api: httpx.Client, folder: str) -> None:
     """F3: 201 {path, size, modified}; parents created; an overwrite is 201 too."""
     sid = session(api)
-    first = put(api, sid, "deep/er/notes.txt", b"one")
+    notes = f"{folder}deep/er/notes.txt"
+    first = put(api, sid, notes, b"one")
     assert first.status_code == 201
     body = first.json()
-    assert body["path"] == "deep/er/notes.txt"
+    assert body["path"] == notes
     assert body["size"] == 3
     assert isinstance(body["modified"], float)
-    second = put(api, sid, "deep/er/notes.txt", b"second")
+    second = put(api, sid, notes, b"second")
     assert second.status_code == 201
     assert second.json()["size"] == 6
-    assert api.get(f"/v1/sessions/{sid}/files/deep/er/notes.txt").content == b"second"
+    assert api.get(f"/v1/sessions/{sid}/files/{notes}").content == b"second"
 
 
 def _body(size: int, chunk: int = 1 << 20) -> Iterator[bytes]:
@@ -88,7 +92,7 @@ def test_f4_listing(api: httpx.Client, folder: str) -> None:
     assert_error(missing, 404, "not_found", "nope")
 
 
-def test_f5_download_headers(api: httpx.Client) -> None:
+def test_f5_download_headers(api: httpx.Client, folder: str) -> None:
     """F5: Content-Length, Content-Type by extension (Office and markdown always known),
     Accept-Ranges, ETag and Last-Modified; a directory path returns its listing."""
     sid = session(api)
@@ -98,9 +102,9 @@ def test_f5_download_headers(api: httpx.Client) -> None:
         "data.bin": "application/octet-stream",
     }
     for name in types:
-        put(api, sid, f"out/{name}", b"0123456789")
+        put(api, sid, f"{folder}out/{name}", b"0123456789")
     for name, media_type in types.items():
-        response = api.get(f"/v1/sessions/{sid}/files/out/{name}")
+        response = api.get(f"/v1/sessions/{sid}/files/{folder}out/{name}")
         assert response.status_code == 200
         assert response.content == b"0123456789"
         assert response.headers["content-length"] == "10"
@@ -108,7 +112,7 @@ def test_f5_download_headers(api: httpx.Client) -> None:
         assert response.headers["accept-ranges"] == "bytes"
         assert response.headers["etag"]
         parsedate_to_datetime(response.headers["last-modified"])
-    listing = api.get(f"/v1/sessions/{sid}/files/out")
+    listing = api.get(f"/v1/sessions/{sid}/files/{folder}out")
     assert sorted(e["name"] for e in listing.json()) == sorted(types)
 
 
@@ -122,40 +126,40 @@ def test_f5_download_headers(api: httpx.Client) -> None:
     ],
 )
 def test_f5_single_ranges(
-    api: httpx.Client, range_: str, status: int, content: bytes, content_range: str
+    api: httpx.Client, folder: str, range_: str, status: int, content: bytes, content_range: str
 ) -> None:
     """F5: a single Range → 206 with Content-Range."""
     sid = session(api)
-    put(api, sid, "r.bin", b"0123456789")
-    response = api.get(f"/v1/sessions/{sid}/files/r.bin", headers={"Range": range_})
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    response = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin", headers={"Range": range_})
     assert response.status_code == status
     assert response.content == content
     assert response.headers["content-range"] == content_range
 
 
-def test_f5_the_smallest_ranges(api: httpx.Client) -> None:
+def test_f5_the_smallest_ranges(api: httpx.Client, folder: str) -> None:
     """F5: ``bytes=0-0`` is the first byte; a suffix range on a 1-byte file, however long,
     is that byte."""
     sid = session(api)
-    put(api, sid, "ten.bin", b"0123456789")
-    put(api, sid, "one.bin", b"!")
-    first = api.get(f"/v1/sessions/{sid}/files/ten.bin", headers={"Range": "bytes=0-0"})
+    put(api, sid, f"{folder}ten.bin", b"0123456789")
+    put(api, sid, f"{folder}one.bin", b"!")
+    first = api.get(f"/v1/sessions/{sid}/files/{folder}ten.bin", headers={"Range": "bytes=0-0"})
     assert (first.status_code, first.content) == (206, b"0")
     assert first.headers["content-range"] == "bytes 0-0/10"
     assert first.headers["content-length"] == "1"
     for suffix in ("bytes=-1", "bytes=-5"):
-        response = api.get(f"/v1/sessions/{sid}/files/one.bin", headers={"Range": suffix})
+        response = api.get(f"/v1/sessions/{sid}/files/{folder}one.bin", headers={"Range": suffix})
         assert (response.status_code, response.content) == (206, b"!")
         assert response.headers["content-range"] == "bytes 0-0/1"
 
 
 @pytest.mark.inferred
 @pytest.mark.parametrize("range_", ["bytes=abc", "bytes=-", "bytes=", "items=0-1", "bytes=5-2"])
-def test_f5_malformed_range_is_400(api: httpx.Client, range_: str) -> None:
+def test_f5_malformed_range_is_400(api: httpx.Client, folder: str, range_: str) -> None:
     """F5 [C]: a malformed Range is 400 naming the header (A5), not the whole file."""
     sid = session(api)
-    put(api, sid, "r.bin", b"0123456789")
-    response = api.get(f"/v1/sessions/{sid}/files/r.bin", headers={"Range": range_})
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    response = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin", headers={"Range": range_})
     assert_error(response, 400, "invalid_request", "Range")
 
 
@@ -180,12 +184,13 @@ def _parts(response: httpx.Response) -> list[tuple[str, bytes]]:
 @pytest.mark.inferred
 def test_f5_several_ranges_are_multipart_and_unsatisfiable_parts_are_left_out(
     api: httpx.Client,
+    folder: str,
 ) -> None:
     """F5 [C] (RFC 9110 §14): several ranges → 206 multipart/byteranges, one part each
     with its Content-Range; a part past the end is left out, the others served."""
     sid = session(api)
-    put(api, sid, "r.txt", b"0123456789")
-    url = f"/v1/sessions/{sid}/files/r.txt"
+    put(api, sid, f"{folder}r.txt", b"0123456789")
+    url = f"/v1/sessions/{sid}/files/{folder}r.txt"
     response = api.get(url, headers={"Range": "bytes=0-1,4-5,50-60"})
     assert response.status_code == 206
     assert int(response.headers["content-length"]) == len(response.content)
@@ -196,14 +201,14 @@ def test_f5_several_ranges_are_multipart_and_unsatisfiable_parts_are_left_out(
 
 
 @pytest.mark.inferred
-def test_f5_a_multipart_boundary_never_occurs_in_the_file(api: httpx.Client) -> None:
+def test_f5_a_multipart_boundary_never_occurs_in_the_file(api: httpx.Client, folder: str) -> None:
     """F5 [C] (RFC 2046 §5.1.1): a part boundary a file could hold would split that file's
     part; the boundary is drawn anew, not a fixed word, so text that looks like one
     (here a few likely spellings) arrives whole."""
     sid = session(api)
     content = b"".join(b"\r\n--" + word + b"\r\n" for word in (b"None", b"boundary", b"0"))
-    put(api, sid, "b.txt", content)
-    response = api.get(f"/v1/sessions/{sid}/files/b.txt", headers={"Range": "bytes=0-0,2-"})
+    put(api, sid, f"{folder}b.txt", content)
+    response = api.get(f"/v1/sessions/{sid}/files/{folder}b.txt", headers={"Range": "bytes=0-0,2-"})
     assert response.status_code == 206
     size = len(content)
     assert _parts(response) == [
@@ -217,13 +222,13 @@ def test_f5_a_multipart_boundary_never_occurs_in_the_file(api: httpx.Client) -> 
     ("range_", "status"), [("bytes=abc", 400), ("bytes=²-3", 400), ("bytes=50-", 416)]
 )
 def test_f5_a_matching_if_range_does_not_change_refusals(
-    api: httpx.Client, range_: str, status: int
+    api: httpx.Client, folder: str, range_: str, status: int
 ) -> None:
     """F5 [C], issue 9 (11): with a matching If-Range, a bad Range is still an A5 400 and
     an unsatisfiable one an A5 416 (not plain text, not an empty body)."""
     sid = session(api)
-    put(api, sid, "r.bin", b"0123456789")
-    url = f"/v1/sessions/{sid}/files/r.bin"
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    url = f"/v1/sessions/{sid}/files/{folder}r.bin"
     etag = api.get(url).headers["etag"]
     response = api.get(
         url, headers={b"Range": range_.encode("latin-1"), b"If-Range": etag.encode()}
@@ -233,11 +238,11 @@ def test_f5_a_matching_if_range_does_not_change_refusals(
 
 
 @pytest.mark.inferred
-def test_f5_if_range_with_a_date(api: httpx.Client) -> None:
+def test_f5_if_range_with_a_date(api: httpx.Client, folder: str) -> None:
     """F5 [C]: If-Range may carry the Last-Modified date instead of the ETag."""
     sid = session(api)
-    put(api, sid, "r.bin", b"0123456789")
-    url = f"/v1/sessions/{sid}/files/r.bin"
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    url = f"/v1/sessions/{sid}/files/{folder}r.bin"
     modified = api.get(url).headers["last-modified"]
     fresh = api.get(url, headers={"Range": "bytes=8-", "If-Range": modified})
     assert (fresh.status_code, fresh.content) == (206, b"89")
@@ -246,39 +251,40 @@ def test_f5_if_range_with_a_date(api: httpx.Client) -> None:
 
 
 @pytest.mark.inferred
-def test_f5_head_is_the_headers_of_get(api: httpx.Client) -> None:
+def test_f5_head_is_the_headers_of_get(api: httpx.Client, folder: str) -> None:
     """F5 [C]: HEAD answers as GET does, without a body."""
     sid = session(api)
-    put(api, sid, "h.md", b"# head")
-    got = api.get(f"/v1/sessions/{sid}/files/h.md")
-    head = api.head(f"/v1/sessions/{sid}/files/h.md")
+    put(api, sid, f"{folder}h.md", b"# head")
+    got = api.get(f"/v1/sessions/{sid}/files/{folder}h.md")
+    head = api.head(f"/v1/sessions/{sid}/files/{folder}h.md")
     assert (head.status_code, head.content) == (200, b"")
     for name in ("content-length", "content-type", "etag", "last-modified", "accept-ranges"):
         assert head.headers[name] == got.headers[name]
 
 
 @pytest.mark.parametrize("range_", ["bytes=10-", "bytes=50-60"])
-def test_f5_unsatisfiable_range_is_416(api: httpx.Client, range_: str) -> None:
+def test_f5_unsatisfiable_range_is_416(api: httpx.Client, folder: str, range_: str) -> None:
     """F5: a range past the end → 416 (A5 body) with Content-Range: bytes */size."""
     sid = session(api)
-    put(api, sid, "r.bin", b"0123456789")
-    response = api.get(f"/v1/sessions/{sid}/files/r.bin", headers={"Range": range_})
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    response = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin", headers={"Range": range_})
     assert_error(response, 416, "range_not_satisfiable", "Range")
     assert response.headers["content-range"] == "bytes */10"
 
 
 @pytest.mark.inferred
-def test_f5_if_range(api: httpx.Client) -> None:
+def test_f5_if_range(api: httpx.Client, folder: str) -> None:
     """F5 [C]: If-Range with the current ETag gets the range; a stale one the whole file."""
     sid = session(api)
-    put(api, sid, "r.bin", b"0123456789")
-    etag = api.get(f"/v1/sessions/{sid}/files/r.bin").headers["etag"]
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    etag = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin").headers["etag"]
     fresh = api.get(
-        f"/v1/sessions/{sid}/files/r.bin", headers={"Range": "bytes=5-", "If-Range": etag}
+        f"/v1/sessions/{sid}/files/{folder}r.bin", headers={"Range": "bytes=5-", "If-Range": etag}
     )
     assert (fresh.status_code, fresh.content) == (206, b"56789")
     stale = api.get(
-        f"/v1/sessions/{sid}/files/r.bin", headers={"Range": "bytes=5-", "If-Range": '"old"'}
+        f"/v1/sessions/{sid}/files/{folder}r.bin",
+        headers={"Range": "bytes=5-", "If-Range": '"old"'},
     )
     assert (stale.status_code, stale.content) == (200, b"0123456789")
 
@@ -302,23 +308,27 @@ def test_f5_a_cut_download_resumes_with_range_byte_for_byte(api: httpx.Client, f
     assert bytes(received) + rest.content == original
 
 
-def test_f6_delete(api: httpx.Client) -> None:
+def test_f6_delete(api: httpx.Client, folder: str) -> None:
     """F6: 204, then 404."""
     sid = session(api)
-    put(api, sid, "gone.txt", b"x")
-    response = api.delete(f"/v1/sessions/{sid}/files/gone.txt")
+    put(api, sid, f"{folder}gone.txt", b"x")
+    response = api.delete(f"/v1/sessions/{sid}/files/{folder}gone.txt")
     assert response.status_code == 204
-    assert_error(api.delete(f"/v1/sessions/{sid}/files/gone.txt"), 404, "not_found", "gone.txt")
-    assert_error(api.get(f"/v1/sessions/{sid}/files/gone.txt"), 404, "not_found")
+    assert_error(
+        api.delete(f"/v1/sessions/{sid}/files/{folder}gone.txt"), 404, "not_found", "gone.txt"
+    )
+    assert_error(api.get(f"/v1/sessions/{sid}/files/{folder}gone.txt"), 404, "not_found")
 
 
-def test_f1_files_outlive_sessions(api: httpx.Client) -> None:
+def test_f1_files_outlive_sessions(api: httpx.Client, folder: str) -> None:
     """F1: the workspace is the tenant's; a destroyed session's id is 404."""
     first, second = session(api), session(api)
-    put(api, first, "shared/keep.txt", b"kept")
+    put(api, first, f"{folder}shared/keep.txt", b"kept")
     assert api.delete(f"/v1/sessions/{first}").status_code == 204
-    assert api.get(f"/v1/sessions/{second}/files/shared/keep.txt").content == b"kept"
-    assert_error(api.get(f"/v1/sessions/{first}/files/shared/keep.txt"), 404, "not_found", first)
+    assert api.get(f"/v1/sessions/{second}/files/{folder}shared/keep.txt").content == b"kept"
+    assert_error(
+        api.get(f"/v1/sessions/{first}/files/{folder}shared/keep.txt"), 404, "not_found", first
+    )
 
 
 @pytest.mark.mock_only
@@ -332,27 +342,32 @@ def test_a4_another_tenants_file_is_404(api: httpx.Client, target: Target) -> No
         assert other.get(f"/v1/sessions/{their}/files").json() == []
 
 
+# Paths a server that got F2 wrong would read inside the workspace start in the test's own
+# folder ({folder}), so that even then they name no file of the tenant's.
 UNSAFE = [
     "../outside.txt",
     "a/../../outside.txt",
-    "./a.txt",
+    "{folder}./a.txt",
     "%2e%2e/outside.txt",
     "%2E%2E%2Foutside.txt",
-    "a%2fb.txt",
-    "a%5cb.txt",
-    "a%00b.txt",
-    "a%01b.txt",
+    "{folder}a%2fb.txt",
+    "{folder}a%5cb.txt",
+    "{folder}a%00b.txt",
+    "{folder}a%01b.txt",
     "/etc/passwd",
-    "a//b.txt",
+    "{folder}a//b.txt",
 ]
 
 
 @pytest.mark.parametrize("path", UNSAFE)
-def test_f2_unsafe_paths_are_403(api: httpx.Client, target: Target, key: str, path: str) -> None:
+def test_f2_unsafe_paths_are_403(
+    api: httpx.Client, target: Target, key: str, folder: str, path: str
+) -> None:
     """F2: dot segments, absolute paths, encoded separators and dots, NUL and control
     characters, doubled slashes → 403 forbidden_path, whatever the encoding."""
     sid = session(api)
-    status, body = raw_get(target, key, f"/v1/sessions/{sid}/files/{path}")
+    unsafe = path.format(folder=folder)
+    status, body = raw_get(target, key, f"/v1/sessions/{sid}/files/{unsafe}")
     assert status == 403, body
     assert body["error"] == "forbidden_path"
 
@@ -430,14 +445,20 @@ def test_c1_file_and_folder_times_and_last_modified_follow_the_clock(
 
 @pytest.mark.inferred
 def test_f3_an_empty_name_is_refused_and_nothing_is_harmed(api: httpx.Client, folder: str) -> None:
-    """F3/F2 [C]: ``PUT …/files/`` names no file: 403, and what the tenant stored is
-    intact."""
+    """F3/F2 [C]: ``PUT …/files/`` names no file: 403, and what was stored is intact
+    (this test's folder, and the root still a folder holding it, with no nameless
+    entry)."""
     sid = session(api)
     put(api, sid, f"{folder}keep/me.txt", b"kept")
     put(api, sid, f"{folder}top.txt", b"top")
-    before = tree(api, sid)
+    mine = folder.rstrip("/")
+    before = tree(api, sid, mine)
     assert_error(put(api, sid, "", b"new root?"), 403, "forbidden_path", "name")
-    assert tree(api, sid) == before
+    assert tree(api, sid, mine) == before
+    root = api.get(f"/v1/sessions/{sid}/files")
+    assert root.status_code == 200, root.text
+    assert {e["name"]: e["type"] for e in root.json()}.get(mine) == "directory"
+    assert "" not in {e["name"] for e in root.json()}
 
 
 def test_f6_a_file_named_like_a_temporary_one_is_a_file(api: httpx.Client, folder: str) -> None:

@@ -16,47 +16,57 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from contract_tests.checks import assert_error
-from contract_tests.target import Target, client_for
-from contract_tests.workspace import put, raw_request, session, tree
+from .checks import assert_error
+from .target import Target, client_for
+from .workspace import put, raw_request, session, tree
 
 LONG_SEGMENT = "s" * 256  # one byte over what a filesystem name may hold
 LONG_PATH = "/".join(["segment"] * 600)  # 4,799 bytes
 
 
+# Every path starts in the test's own folder ({folder}, filled in by the test), so that a
+# server that got one wrong would still touch nothing of the tenant's.
 @pytest.mark.inferred
 @pytest.mark.parametrize(
     ("method", "tail", "status"),
     [
-        ("PUT", "files%2Fa.txt", 403),  # an encoded slash where the route's own slash is
-        ("GET", "files%2Fa.txt", 403),
-        ("PUT", "%66iles/a.txt", 404),  # the route's fixed part, percent-encoded
-        ("GET", "%66iles/a.txt", 404),
-        ("PUT", f"files/{LONG_SEGMENT}", 403),
-        ("GET", f"files/{LONG_SEGMENT}", 403),
-        ("PUT", f"files/{LONG_PATH}", 403),
-        ("PUT", "files/a.txt/b", 403),  # under a file
-        ("PUT", "files/a%C2%85b.txt", 403),  # U+0085, a C1 control character
-        ("PUT", "files/a%7Fb.txt", 403),  # DEL
-        ("GET", "files/a%7Fb.txt", 403),
-        ("PUT", "files/%ED%A0%80.txt", 403),  # a lone surrogate, as (invalid) UTF-8
-        ("DELETE", "files/a%C2%9Fb.txt", 403),  # U+009F
+        ("PUT", "files%2F{folder}a.txt", 403),  # an encoded slash where the route's own is
+        ("GET", "files%2F{folder}a.txt", 403),
+        ("PUT", "%66iles/{folder}a.txt", 404),  # the route's fixed part, percent-encoded
+        ("GET", "%66iles/{folder}a.txt", 404),
+        ("PUT", f"files/{{folder}}{LONG_SEGMENT}", 403),
+        ("GET", f"files/{{folder}}{LONG_SEGMENT}", 403),
+        ("PUT", f"files/{{folder}}{LONG_PATH}", 403),
+        ("PUT", "files/{folder}a.txt/b", 403),  # under a file
+        ("PUT", "files/{folder}a%C2%85b.txt", 403),  # U+0085, a C1 control character
+        ("PUT", "files/{folder}a%7Fb.txt", 403),  # DEL
+        ("GET", "files/{folder}a%7Fb.txt", 403),
+        ("PUT", "files/{folder}%ED%A0%80.txt", 403),  # a lone surrogate, as (invalid) UTF-8
+        ("DELETE", "files/{folder}a%C2%9Fb.txt", 403),  # U+009F
     ],
 )
 def test_hostile_file_paths_are_4xx_and_change_nothing(
-    api: httpx.Client, target: Target, key: str, method: str, tail: str, status: int
+    api: httpx.Client,
+    target: Target,
+    key: str,
+    folder: str,
+    method: str,
+    tail: str,
+    status: int,
 ) -> None:
     """F2, F8, A5 [C for the limits and statuses] (issue 9, 5 and 13; issue 10: DEL): no
     5xx, the A5 shape, nothing stored changed."""
     sid = session(api)
-    put(api, sid, "a.txt", b"a file")
-    before = tree(api, sid)
+    put(api, sid, f"{folder}a.txt", b"a file")
+    mine = folder.rstrip("/")
+    before = tree(api, sid, mine)
     body = b"x" if method == "PUT" else None
-    code, headers, raw = raw_request(target, key, method, f"/v1/sessions/{sid}/{tail}", body)
+    path = f"/v1/sessions/{sid}/{tail.format(folder=folder)}"
+    code, headers, raw = raw_request(target, key, method, path, body)
     assert code == status, raw
     assert headers["content-type"].startswith("application/json")
     assert set(httpx.Response(code, content=raw).json()) == {"error", "message"}
-    assert tree(api, sid) == before
+    assert tree(api, sid, mine) == before
 
 
 @pytest.mark.inferred
@@ -73,13 +83,13 @@ def test_hostile_file_paths_are_4xx_and_change_nothing(
     ],
 )
 def test_hostile_ranges_are_4xx_or_served(
-    api: httpx.Client, range_: bytes, status: int, content: bytes | None
+    api: httpx.Client, folder: str, range_: bytes, status: int, content: bytes | None
 ) -> None:
     """F5 (issue 9, 5): 4,300+ digit numbers and non-ASCII digits in Range are answered,
     never a 500: too large is past the end, not an error of int()."""
     sid = session(api)
-    put(api, sid, "r.bin", b"0123456789")
-    response = api.get(f"/v1/sessions/{sid}/files/r.bin", headers={b"Range": range_})
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    response = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin", headers={b"Range": range_})
     if content is None:
         error = "invalid_request" if status == 400 else "range_not_satisfiable"
         assert_error(response, status, error, "Range")
@@ -166,15 +176,15 @@ def _run_all(jobs: list[Callable[[], None]]) -> None:
 
 
 def test_downloads_racing_overwrites_and_deletes_serve_one_whole_version(
-    api: httpx.Client, target: Target, key: str
+    api: httpx.Client, target: Target, key: str, folder: str
 ) -> None:
     """F5 with F3 and F6 (issue 9, 4): uploads, downloads and deletes of one file race;
     every 200 body is exactly one version written and every 206 body the same slice of
     one version, each as long as its Content-Length; the rest are 404s, never a 5xx or a
     cut body."""
     sid = session(api)
-    url = f"/v1/sessions/{sid}/files/race.bin"
-    assert put(api, sid, "race.bin", VERSIONS[0]).status_code == 201
+    url = f"/v1/sessions/{sid}/files/{folder}race.bin"
+    assert put(api, sid, f"{folder}race.bin", VERSIONS[0]).status_code == 201
     bodies: list[tuple[int, str, bytes]] = []
     problems: list[str] = []
 

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from contract_tests.checks import advance, assert_error, create, freeze
-from contract_tests.sse import send
-from contract_tests.target import Target, client_for, new_key
+from .checks import advance, assert_error, create, freeze
+from .sse import send
+from .target import Target, client_for, new_key
 
 pytestmark = [pytest.mark.mock_only, pytest.mark.inferred]
 

@@ -26,10 +26,11 @@ from typing import Any
 
 import pytest
 
-from contract_tests.checks import advance, create, freeze, run_to_end, workspace_files
-from contract_tests.sse import Frame, open_stream, resume, send
-from contract_tests.target import OWN_SCENARIOS, Target, client_for, new_key
 from mock_pokee.scenarios.loader import ScenarioBook
+
+from .checks import advance, create, freeze, run_to_end, workspace_files
+from .sse import Frame, open_stream, resume, send
+from .target import OWN_SCENARIOS, Target, client_for, new_key
 
 pytestmark = pytest.mark.mock_only
 

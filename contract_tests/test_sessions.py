@@ -7,26 +7,36 @@ import re
 import httpx
 import pytest
 
-from contract_tests.checks import (
+from .checks import (
     SESSION_FIELDS,
+    SESSION_LIMIT,
     advance,
     assert_error,
     create,
+    created,
     exists,
     freeze,
+    room_for_sessions,
     session_ids,
 )
-from contract_tests.sse import send
+from .sse import send
 
 IDLE = 300  # S7: five minutes
+
+
+def one_more(api: httpx.Client) -> str:
+    """A create S9 says must succeed: a 429 here is the finding, so unlike `create` it
+    never counts as a full tenant to skip on (the test made room for it first)."""
+    response = api.post("/v1/sessions")
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
 
 
 @pytest.mark.parametrize("body", [None, {}], ids=["no-body", "empty-object"])
 def test_s1_defaults(api: httpx.Client, body: dict[str, object] | None) -> None:
     """S1: an absent body or {} means all defaults."""
     response = api.post("/v1/sessions", json=body) if body is not None else api.post("/v1/sessions")
-    assert response.status_code == 201, response.text
-    record = response.json()
+    record = created(api, response)
     assert record["persistent"] is False
     assert record["ttl"] == 14400
     assert record["metadata"] == {}
@@ -90,10 +100,11 @@ def test_s1_wrong_types_are_400_naming_the_field(
 def test_s2_record_shape(api: httpx.Client) -> None:
     """S2: 201 with the whole record; the same shape from S3 and S4."""
     response = api.post("/v1/sessions", json={"model": "pokee-isaac-high-reasoning"})
-    assert response.status_code == 201
-    record = response.json()
+    record = created(api, response)
     assert SESSION_FIELDS | {"model"} <= set(record)
-    assert re.fullmatch(r"sess_[0-9a-f]{12}", record["id"])
+    sid = record["id"]
+    assert isinstance(sid, str)
+    assert re.fullmatch(r"sess_[0-9a-f]{12}", sid)
     assert isinstance(record["created_at"], float)
     assert record["last_activity"] == record["created_at"]
     assert record["busy"] is False
@@ -150,9 +161,11 @@ def test_s6_status_idle_deletes_idle_sessions(api: httpx.Client) -> None:
 
 
 @pytest.mark.destructive
-def test_s6_status_idle_spares_a_busy_session(api: httpx.Client) -> None:
-    """S6: a session whose turn is running is not idle, so status=idle leaves it."""
-    busy = create(api, persistent=True)["id"]
+def test_s6_status_idle_spares_a_busy_session(api: httpx.Client, folder: str) -> None:
+    """S6: a session whose turn is running is not idle, so status=idle leaves it. (Its
+    turn, a deck, may write only in the test's own folder.)"""
+    scope = {"read": [folder], "write": [folder]}
+    busy = create(api, persistent=True, file_access=scope)["id"]
     stream = send(api, busy, "Build a deck on tides", stop_after=1)  # a long turn goes on
     assert stream.status == 200
     assert api.get(f"/v1/sessions/{busy}").json()["busy"] is True
@@ -289,23 +302,27 @@ def test_s8_reads_do_not_keep_a_session_alive(api: httpx.Client, control: httpx.
 
 @pytest.mark.destructive
 def test_s9_ten_sessions_can_live_at_once(api: httpx.Client) -> None:
-    """S9: the default limit is ten concurrent sessions per tenant."""
-    assert api.delete("/v1/sessions", params={"status": "any"}).status_code == 200
-    made = [create(api)["id"] for _ in range(10)]
+    """S9: the default limit is ten concurrent sessions per tenant (the tenant's own
+    sessions count: the test makes the rest)."""
+    existing = room_for_sessions(api, 1)  # the tenant's own sessions count toward the ten
+    made = [one_more(api) for _ in range(SESSION_LIMIT - len(existing))]
     assert all(exists(api, sid) for sid in made)
+    assert set(made) <= set(session_ids(api))
 
 
 @pytest.mark.destructive
 @pytest.mark.inferred
 def test_s9_the_eleventh_session_is_429(api: httpx.Client) -> None:
-    """S9 [C]: the 11th concurrent session is 429 rate_limited; a slot freed by a delete
-    can be used again."""
-    assert api.delete("/v1/sessions", params={"status": "any"}).status_code == 200
-    made = [create(api)["id"] for _ in range(10)]
+    """S9 [C]: the 11th concurrent session is 429 rate_limited (the tenant's own sessions
+    count: the test makes the rest); a slot freed by a delete can be used again."""
+    existing = room_for_sessions(api, 1)  # the tenant's own sessions count toward the ten
+    made = [one_more(api) for _ in range(SESSION_LIMIT - len(existing))]
+    listed = session_ids(api)
+    assert len(listed) == SESSION_LIMIT, listed  # the tenant's own and this test's
     assert_error(api.post("/v1/sessions"), 429, "rate_limited", "10")
-    assert len(api.get("/v1/sessions").json()) == 10
+    assert session_ids(api) == listed  # the refused create made nothing
     assert api.delete(f"/v1/sessions/{made[0]}").status_code == 204
-    create(api)
+    one_more(api)
 
 
 @pytest.mark.destructive

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.checks import advance, assert_error, create, freeze
-from contract_tests.sse import Follower
-from contract_tests.target import Target, client_for
+from .checks import advance, assert_error, create, created, freeze, session_ids
+from .sse import Follower
+from .target import Target, client_for
 
 WEATHER: dict[str, object] = {
     "type": "function",
@@ -383,11 +383,12 @@ def test_s1b_malformed_tools_are_400_naming_the_tool_and_field(
     api: httpx.Client, tools: object, mentions: list[str]
 ) -> None:
     """S1b [C]: every malformed or oversize tool definition → 400 naming the tool and the
-    field; no session is created."""
+    field; no session is created (the tenant lists the same sessions as before)."""
+    before = session_ids(api)
     body = json.dumps({"tools": tools}).encode()  # lone surrogates as JSON escapes
     response = api.post("/v1/sessions", content=body)
     assert_error(response, 400, "invalid_request", *mentions)
-    assert api.get("/v1/sessions").json() == []
+    assert session_ids(api) == before
 
 
 @pytest.mark.inferred
@@ -397,6 +398,6 @@ def test_s1b_the_limits_themselves_are_accepted(api: httpx.Client) -> None:
     tools = [tool(f"t{n:03d}" + "x" * 60, description="é" * 8192) for n in range(128)]
     tools[0] = tool("t" * 64, strict=True, parameters=nested(15))
     body = json.dumps({"tools": tools[:40]}, ensure_ascii=False)  # 40 × 16 KiB < 1 MiB
-    assert api.post("/v1/sessions", content=body.encode()).status_code == 201
+    created(api, api.post("/v1/sessions", content=body.encode()))
     small = [tool(f"t{n}") for n in range(128)]
-    assert api.post("/v1/sessions", json={"tools": small}).status_code == 201
+    created(api, api.post("/v1/sessions", json={"tools": small}))

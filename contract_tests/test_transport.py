@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_tests.checks import assert_error, create, exists, session_ids
-from contract_tests.target import Target, client_for, new_key
 from mock_pokee.app import openapi_document  # the operations the mock says it serves
+
+from .checks import assert_error, create, exists, session_ids
+from .target import Target, client_for, new_key
 
 HTTP_METHODS = ("get", "post", "put", "delete", "patch")
 
@@ -201,23 +202,25 @@ def _operation_params() -> list[object]:
     ]
 
 
-def _concrete(path: str, sid: str) -> str:
+def _concrete(path: str, sid: str, folder: str) -> str:
+    """An operation's path with its parameters filled in; a file is one in the test's own
+    folder, so that a server that did the request anyway touched nothing of the tenant's."""
     return (
         path.replace("{session_id}", sid)
         .replace("{response_id}", "msg_000000000000000000000000")
-        .replace("{file_path}", "notes/x.txt")
+        .replace("{file_path}", f"{folder}notes/x.txt")
     )
 
 
 @pytest.mark.inferred
 @pytest.mark.parametrize(("method", "path"), _operation_params())
 def test_a8_every_operation_refuses_an_unknown_query_parameter(
-    api: httpx.Client, method: str, path: str
+    api: httpx.Client, folder: str, method: str, path: str
 ) -> None:
     """A8 [C]: a misspelt parameter fails loudly on every /v1 operation, before anything
     is done."""
     sid = create(api, persistent=True)["id"]
-    response = api.request(method, _concrete(path, str(sid)), params={"zz_unknown": "1"})
+    response = api.request(method, _concrete(path, str(sid), folder), params={"zz_unknown": "1"})
     assert_error(response, 400, "invalid_request", "zz_unknown")
     assert sid in session_ids(api)
 
@@ -225,13 +228,13 @@ def test_a8_every_operation_refuses_an_unknown_query_parameter(
 @pytest.mark.inferred
 @pytest.mark.parametrize("path", sorted({path for _, path in _operations()}))
 def test_a5_a_method_a_path_does_not_serve_is_405_naming_what_it_does(
-    api: httpx.Client, path: str
+    api: httpx.Client, folder: str, path: str
 ) -> None:
     """A5 [C]: 405 in the A5 shape; Allow lists exactly the documented methods (and HEAD
     wherever GET is served)."""
     documented = {m.upper() for m in openapi_document()["paths"][path] if m in HTTP_METHODS}
     unused = next(m for m in ("PATCH", "PUT", "POST", "DELETE") if m not in documented)
-    response = api.request(unused, _concrete(path, "sess_000000000000"))
+    response = api.request(unused, _concrete(path, "sess_000000000000", folder))
     assert_error(response, 405, "method_not_allowed", unused)
     allowed = set(response.headers["allow"].split(", "))
     assert allowed == documented | ({"HEAD"} if "GET" in documented else set())

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_tests.checks import advance, assert_error, create, freeze
-from contract_tests.sse import resume, send
+from .checks import advance, assert_error, create, freeze
+from .sse import resume, send
 
 pytestmark = pytest.mark.mock_only
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract_tests.checks import advance, assert_error, create, turn_windows
-from contract_tests.target import Target, client_for, new_key
 from mock_pokee.domain.usage import Limits
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
+
+from .checks import advance, assert_error, create, turn_windows
+from .target import Target, client_for, new_key
 
 
 def test_u1_usage_shape(api: httpx.Client) -> None:

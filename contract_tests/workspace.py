@@ -8,8 +8,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from contract_tests.checks import create
-from contract_tests.target import Target
+from .checks import create
+from .target import Target
 
 
 def session(api: httpx.Client, **fields: object) -> str:

@@ -233,7 +233,33 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a folder of scenario YAML files, tried before the built-ins (repeatable)",
     )
+    _contract_parser(commands)
     return root
+
+
+def _contract_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    contract = commands.add_parser(
+        "contract",
+        help="check a deployment (or this mock) against the contract",
+        description="Run the contract suite against the deployment at --api with --key (or "
+        "POKEE_API and POKEE_KEY); without either, against a mock started here. It creates "
+        "sessions, files and turns of its own and removes them, and ends with what it left "
+        "and spent. Options after -- go to pytest.",
+    )
+    contract.add_argument("--api", metavar="URL", help="the deployment (env POKEE_API)")
+    contract.add_argument("--key", help="its API key (env POKEE_KEY)")
+    contract.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="also run tests that delete sessions they did not create or need the tenant's "
+        "limits: only on a tenant kept for the purpose",
+    )
+    contract.add_argument("--junitxml", type=Path, metavar="FILE", help="a JUnit XML report")
+    contract.add_argument(
+        "--clause-report", type=Path, metavar="FILE", help="clause by clause, as JSON"
+    )
+    contract.add_argument("-k", dest="select", metavar="EXPR", help="only tests matching EXPR")
+    contract.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
 
 
 class OptionError(ValueError):
@@ -276,6 +302,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser()
     args = options.parse_args(argv)
+    if args.command == "contract":
+        return _contract(options, args)
     try:
         settings = settings_from(args)
     except OptionError as exc:
@@ -288,6 +316,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioFileError as exc:
         print(f"mock-pokee: bad scenario file: {exc}", file=sys.stderr)
         return 2
+
+
+def _contract(options: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from mock_pokee import contract_run
+
+    api = args.api or os.environ.get("POKEE_API")
+    key = args.key or os.environ.get("POKEE_KEY")
+    if api and not key:
+        options.error("contract: --api needs --key (or POKEE_KEY)")
+    if api and not api.startswith(("http://", "https://")):
+        options.error(f"contract: --api must start with http:// or https://, not {api!r}")
+    arguments = contract_run.pytest_arguments(
+        allow_destructive=args.allow_destructive,
+        junitxml=args.junitxml,
+        clause_report=args.clause_report,
+        select=args.select,
+        extra=args.pytest_args,
+    )
+    return contract_run.run(api, key, arguments)
 
 
 def _announce(url: str, settings: Settings) -> None:

@@ -9,6 +9,7 @@ own pytest configuration applies, and no cache folder is left behind.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
@@ -42,10 +43,14 @@ def pytest_arguments(
 def run(api: str | None, key: str | None, arguments: list[str]) -> int:
     """Run the suite; its exit status (0: every test passed or differs only where the
     contract left a choice open)."""
-    import pytest  # imported late: `mock-pokee --help` stays fast
-
     if api is not None:
         os.environ["POKEE_API"] = api
     if key is not None:
         os.environ["POKEE_KEY"] = key
-    return int(pytest.main(arguments))
+    # Hypothesis keeps its files in ./.hypothesis unless told otherwise: a check of a
+    # deployment leaves nothing in the folder it was started from.
+    with tempfile.TemporaryDirectory(prefix="mock-pokee-contract-") as scratch:
+        os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
+        import pytest  # imported late (and after the line above): `--help` stays fast
+
+        return int(pytest.main(arguments))

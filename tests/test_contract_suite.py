@@ -1,14 +1,15 @@
 """The contract suite as a user runs it: against a mock it did not start (`mock-pokee
 serve` in a process of its own, ``POKEE_API``/``POKEE_KEY``), in a pytest of its own.
 
-- Run twice in a row with one key, it passes both times and leaves no session and no
-  file behind (the ledger of contract_tests/cleanup.py at work).
+- Run twice in a row with one key on a tenant that already holds sessions, files and
+  turns, it passes both times, reports no "inferred clause differs", and leaves the
+  tenant as it found it (the ledger of contract_tests/cleanup.py at work).
 - Started with a deliberate drift, the suite reports exactly the clause that drifted as
   failing in its clause report (contract_tests/coverage.py), and every other clause the
   run touched as passing: the suite can fail, and says where.
 
-Each run selects a few modules or tests with ``-k`` to stay inside the time budget of
-``make test``; the full suite against an external mock is the same command without it.
+The drift runs select a few modules or tests with ``-k`` to stay inside the time budget
+of ``make test``.
 """
 
 from __future__ import annotations
@@ -25,13 +26,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.lived_in import inhabit, untouched
 from tests.processes import start_serve
 
 ROOT = Path(__file__).resolve().parents[1]
-
-# Everything that runs against a deployment in these modules, and the model's real
-# profile: sessions, turns and files (each file test works in a folder of its own).
-TWICE = "test_sessions or test_messages or test_model or test_files or test_file_scopes"
 
 
 @pytest.fixture
@@ -77,21 +75,25 @@ def outcomes(summary: dict[str, Any]) -> dict[str, str]:
     return result
 
 
-def test_twice_against_one_external_mock_with_one_key_passes_and_leaves_nothing(
+def test_the_whole_suite_twice_on_a_lived_in_tenant_passes_and_changes_nothing_of_its(
     external: tuple[str, subprocess.Popen[str]], tmp_path: Path
 ) -> None:
+    """The guard of the suite's honesty on a deployment: against the mock as an external
+    target (the same code, so a difference can only be a test's assumption), one fixed key
+    whose tenant already holds sessions, files and turns, twice in a row (the second time
+    without and then with --allow-destructive): no failure, no "inferred clause differs",
+    and the tenant's own files and (without --allow-destructive) sessions untouched."""
     url, _ = external
-    key = f"pk_twice{secrets.token_hex(4)}_ci"
-    for run in (1, 2):
+    key = f"pk_lived-in{secrets.token_hex(4)}_ci"
+    sessions, files = inhabit(url, key)
+    for run, options in ((1, ()), (2, ("--allow-destructive",))):
         report = tmp_path / f"run{run}.json"
-        code, output, summary = finished(suite(url, key, report, "-k", TWICE), report)
+        code, output, summary = finished(suite(url, key, report, *options), report)
         assert code == 0, output[-3000:]
         assert summary["failed_clauses"] == [], output[-3000:]
-        assert "passed" in output
-    state = httpx.get(f"{url}/_mock/state", headers={"Authorization": f"Bearer {key}"}).json()
-    assert state["sessions"] == []
-    assert state["files"] == []
-    assert outcomes(summary)["S1"] == "passed"  # the runs did check something
+        assert summary["differs"] == {}, output[-3000:]
+        assert outcomes(summary)["S1"] == "passed"  # the run did check something
+        untouched(url, key, sessions, files, sessions_kept=run == 1)
 
 
 def test_a_drifted_mock_fails_exactly_the_clause_that_drifted(tmp_path: Path) -> None:

@@ -4,14 +4,19 @@ scenarios, far from the repository."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
+
+from tests.lived_in import inhabit, untouched
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,7 +55,20 @@ def fresh_environment(root: Path, wheel: Path) -> Path:
     return venv
 
 
-def test_a_wheel_installs_and_serves_with_its_built_in_scenarios(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Installed:
+    venv: Path
+    elsewhere: Path  # a working folder far from the checkout
+    env: dict[str, str]
+
+    def command(self, name: str) -> str:
+        return str(self.venv / "bin" / name)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The project as committed, built into a wheel and installed in a fresh venv."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     source, dist, elsewhere = tmp_path / "source", tmp_path / "dist", tmp_path / "elsewhere"
     elsewhere.mkdir()
     tracked_files(source)
@@ -73,6 +91,12 @@ def test_a_wheel_installs_and_serves_with_its_built_in_scenarios(tmp_path: Path)
     (wheel,) = dist.glob("mock_pokee-*.whl")
     venv = fresh_environment(tmp_path, wheel)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {k: v for k, v in env.items() if not k.startswith(("POKEE_", "PYTEST_"))}
+    return Installed(venv, elsewhere, env)
+
+
+def test_a_wheel_installs_and_serves_with_its_built_in_scenarios(installed: Installed) -> None:
+    venv, elsewhere, env = installed.venv, installed.elsewhere, installed.env
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import mock_pokee; print(mock_pokee.__file__)"],
         cwd=elsewhere,
@@ -114,3 +138,61 @@ def test_a_wheel_installs_and_serves_with_its_built_in_scenarios(tmp_path: Path)
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_the_installed_contract_suite_checks_a_running_mock_twice_with_one_key(
+    installed: Installed,
+) -> None:
+    """`mock-pokee contract` from the wheel, with no checkout, against a `mock-pokee serve`
+    whose tenant already holds sessions and files: passes twice with one key (the second
+    time --allow-destructive), reports no difference, says what it left and spent, and
+    leaves the tenant's own things as they were."""
+    serve = subprocess.Popen(
+        [installed.command("mock-pokee"), "serve", "--port", "0", "--quiet"],
+        cwd=installed.elsewhere,
+        env={**installed.env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None
+        url = serve.stdout.readline().split(" serving ")[1].split()[0]
+        key = "pk_wheel-contract_fixedkey1"
+        sessions, files = inhabit(url, key)
+        for run, options in ((1, []), (2, ["--allow-destructive"])):
+            report = installed.elsewhere / f"clauses{run}.json"
+            done = subprocess.run(
+                [
+                    installed.command("mock-pokee"),
+                    "contract",
+                    "--api",
+                    url,
+                    "--key",
+                    key,
+                    "--clause-report",
+                    str(report),
+                    *options,
+                ],
+                cwd=installed.elsewhere,
+                env=installed.env,
+                capture_output=True,
+                text=True,
+                timeout=240,
+                check=False,
+            )
+            assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+            summary = json.loads(report.read_text())
+            assert summary["failed_clauses"] == []
+            assert summary["differs"] == {}
+            assert "left behind: no session and no file" in done.stdout
+            assert "credits: " in done.stdout
+            assert " spent " in done.stdout
+            untouched(url, key, sessions, files, sessions_kept=run == 1)
+        assert sorted(p.name for p in installed.elsewhere.iterdir()) == [
+            "clauses1.json",
+            "clauses2.json",
+        ]  # no cache, no .hypothesis folder left where it ran
+    finally:
+        serve.terminate()
+        serve.communicate(timeout=10)

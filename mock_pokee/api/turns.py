@@ -166,9 +166,10 @@ async def post_message(request: Request) -> Response:
             {
                 "response_id": start.response_id,
                 "status": "replayed",
-                "note": "this turn has ended and its events are no longer buffered; "
+                "note": "this turn has ended and its buffered events were evicted; "
                 "GET the session for its outcome",
-            }
+            },
+            headers={"X-Response-Id": start.response_id},
         )
     # Only the stream that started the turn honours a scenario's drop; a retry is the
     # recovery path and reads to the end.
