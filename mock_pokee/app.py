@@ -30,6 +30,7 @@ from mock_pokee.domain.errors import DomainError, log_bug
 from mock_pokee.domain.keys import KeyPolicy
 from mock_pokee.domain.models import ModelCatalog
 from mock_pokee.domain.tenants import TenantRegistry, TenantRules
+from mock_pokee.domain.whole_server import WholeServerPolicy
 from mock_pokee.requestlog import RequestLog
 from mock_pokee.scenarios.loader import ScenarioBook
 from mock_pokee.settings import Settings
@@ -91,6 +92,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         upload_limit=settings.upload_limit,
         request_log=RequestLog() if settings.request_log else None,
         errors=errors,
+        whole_server=WholeServerPolicy(
+            keys_required=settings.keys is not None,
+            admin_key=settings.admin_key,
+            allowed_hosts=frozenset(h.lower().rstrip(".") for h in settings.allowed_hosts),
+        ),
     )
 
     @asynccontextmanager

@@ -19,6 +19,7 @@ from mock_pokee.domain.usage import Limits
 from mock_pokee.settings import Settings
 
 KEYS_ENV = "MOCK_POKEE_KEYS"  # comma-separated keys; the same as --keys with a file
+ADMIN_KEY_ENV = "MOCK_POKEE_ADMIN_KEY"
 DEV_KEY = "pk_local_dev"
 
 
@@ -117,6 +118,13 @@ def _workspace(text: str) -> Path:
     return path
 
 
+def _host_name(text: str) -> str:
+    name = text.strip().lower().rstrip(".")
+    if not name or len(name) > 253 or not all(c.isalnum() or c in "-." for c in name):
+        raise argparse.ArgumentTypeError(f"not a host name: {text!r}")
+    return name
+
+
 def _keys_file(text: str) -> frozenset[str]:
     try:
         keys = read_keys_file(Path(text).read_text(encoding="utf-8"))
@@ -147,6 +155,21 @@ def parser() -> argparse.ArgumentParser:
         type=_keys_file,
         metavar="FILE",
         help=f"accept only these keys, one per line (or set {KEYS_ENV}=k1,k2)",
+    )
+    serve.add_argument(
+        "--admin-key",
+        metavar="KEY",
+        help="with --keys, the key that may act on the whole server (keyless control, C2); "
+        f"or set {ADMIN_KEY_ENV}",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        type=_host_name,
+        metavar="NAME",
+        help="a Host name (besides IP addresses and localhost) that may send keyless control "
+        "requests, e.g. a docker-compose service name; repeatable",
     )
     serve.add_argument("--max-sessions", type=_count(1_000_000), default=10, help="per tenant (S9)")
     serve.add_argument("--no-control", action="store_true", help="switch off /_mock (C7)")
@@ -272,9 +295,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
         keys = frozenset(k.strip() for k in os.environ[KEYS_ENV].split(",") if k.strip())
         if not keys:  # a list that lists nothing must not mean "any key"
             raise OptionError(f"{KEYS_ENV} lists no keys; give k1,k2 or leave it unset")
+    admin_key = args.admin_key or os.environ.get(ADMIN_KEY_ENV) or None
+    if admin_key is not None and (not admin_key.isprintable() or " " in admin_key):
+        raise OptionError("--admin-key: a key is printable text without spaces")
     return Settings(
         host=args.host,
         port=args.port,
+        admin_key=admin_key,
+        allowed_hosts=tuple(args.allow_host),
         clock_mode=args.clock,
         clock_scale=args.scale,
         keys=keys or None,
@@ -343,6 +371,9 @@ def _announce(url: str, settings: Settings) -> None:
     clock = settings.clock_mode
     print(f"mock-pokee {__version__} serving {url}  (clock: {clock}, control plane: {control})")
     print(f"  export POKEE_API={url} POKEE_KEY={key}")
+    if settings.keys is not None and settings.control:
+        whole = "its admin key" if settings.admin_key else "an --admin-key (none given)"
+        print(f"  keyless control (the whole server) needs {whole}")
     if settings.control:
         print(f"  inspector: {url}/_mock/ui  (?key=… for one tenant)")
     print("  Ctrl-C stops it.", flush=True)

@@ -20,6 +20,10 @@ class Settings:
     clock_scale: float = 1.0
     # None: any non-empty key is accepted (A3); otherwise only these.
     keys: frozenset[str] | None = None
+    # C2: the credential of keyless (whole-server) control with a key list, and the Host
+    # names besides IP addresses and localhost that may send keyless control requests.
+    admin_key: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
     max_sessions: int = 10  # S9, per tenant
     control: bool = True  # C7: the /_mock control plane
     scenario_folders: tuple[Path, ...] = ()  # user scenarios, tried before the built-ins

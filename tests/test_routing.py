@@ -36,7 +36,7 @@ def call(method: str, path: str, **kwargs: object) -> httpx.Response:
 
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             return await client.request(method, path, **kwargs)  # type: ignore[arg-type]
 
     return asyncio.run(go())

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from mock_pokee.domain.errors import Unauthorized
 from mock_pokee.domain.keys import KeyPolicy, tenant_of
 from mock_pokee.domain.tenants import Tenant, TenantRegistry
+from mock_pokee.domain.whole_server import WholeServerPolicy
 from mock_pokee.requestlog import RequestLog
 from mock_pokee.scenarios.loader import ScenarioBook
 
@@ -43,6 +44,7 @@ class ServerContext:
     control: bool
     upload_limit: int
     request_log: RequestLog | None = None  # the terminal's one line per request
+    whole_server: WholeServerPolicy = field(default_factory=WholeServerPolicy)
     # Unexpected exceptions (500s), kept so the test harness can fail the test that caused one.
     errors: list[BaseException] = field(default_factory=list)
     _tenant_ids: dict[bytes, str] = field(default_factory=dict)
@@ -60,6 +62,13 @@ class ServerContext:
             self._tenant_ids.clear()
         self._tenant_ids[header or b""] = tenant_id
         return tenant_id
+
+    def is_admin(self, header: bytes) -> bool:
+        """Whether an Authorization header carries the admin key (C2)."""
+        if self.whole_server.admin_key is None or header == REPEATED_HEADER:
+            return False
+        key = self.keys.key_from_header(header.decode("latin-1"), listed_only=False)
+        return self.whole_server.is_admin(key)
 
 
 def context(request: Request) -> ServerContext:
@@ -80,10 +89,15 @@ def tenant_for(request: Request) -> Tenant:
 
 
 def optional_tenant_for(request: Request) -> Tenant | None:
-    """C2: a control request with a key acts on that tenant; without one, on the server."""
-    if request.scope[HEADERS_SCOPE_KEY][0] is None:
-        return None
-    return tenant_for(request)
+    """C2: a control request with a key acts on that tenant; without one (or with the
+    admin key), on the whole server, if `WholeServerPolicy` allows it."""
+    header = request.scope[HEADERS_SCOPE_KEY][0]
+    ctx = context(request)
+    admin = header is not None and ctx.is_admin(header)
+    if header is not None and not admin:
+        return tenant_for(request)
+    ctx.whole_server.check(request.headers.get("host"), admin=admin)
+    return None
 
 
 def params(request: Request) -> dict[str, str]:

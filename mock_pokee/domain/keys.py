@@ -57,8 +57,10 @@ class KeyPolicy:
 
     allowed: frozenset[str] | None = None
 
-    def key_from_header(self, header: str | None) -> str:
-        """The key of an ``Authorization`` header, or `Unauthorized` naming what is wrong."""
+    def key_from_header(self, header: str | None, *, listed_only: bool = True) -> str:
+        """The key of an ``Authorization`` header, or `Unauthorized` naming what is wrong;
+        with ``listed_only`` false, a well-formed key not on the list too (the admin
+        key's check)."""
         if header is None:
             raise Unauthorized("Authorization: header is missing; send 'Bearer <key>'")
         match = _BEARER.fullmatch(header.strip())
@@ -67,7 +69,7 @@ class KeyPolicy:
         key = match.group(1)
         if len(key) > MAX_KEY:
             raise Unauthorized(f"Authorization: a key is at most {MAX_KEY} characters")
-        if self.allowed is not None and key not in self.allowed:
+        if listed_only and self.allowed is not None and key not in self.allowed:
             raise Unauthorized(f"Authorization: key {mask(key)} is not accepted by this server")
         return key
 
