@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 
 from mock_pokee.domain.journal import (
+    MAX_KEPT_HEADER_BYTES,
+    Feed,
     Follower,
     Followers,
     Journal,
     JournalQuery,
     RequestRecord,
+    kept_headers,
     new_numbering,
 )
 
@@ -101,3 +104,69 @@ def test_c4_a_follower_starting_after_what_was_dropped_has_missed_nothing() -> N
     entries, missed = follower.read()
     assert [seq for seq, _ in entries] == [4, 5]
     assert not missed
+
+
+def test_c2_a_keyless_follower_once_caught_up_reads_only_the_feed() -> None:
+    """An entry costs a keyless reader that entry, not a pass over every journal: with
+    a thousand tenants, reads after the catch-up never ask for the journals again."""
+    numbering, feed = new_numbering(), Feed()
+    journals = [Journal(numbering, feed=feed, owner=f"t{n}") for n in range(999)]
+    for journal in journals:
+        journal.record(0.0, "clock", None)
+    asked = 0
+
+    def every() -> list[tuple[str | None, Journal]]:
+        nonlocal asked
+        asked += 1
+        return [(j.owner, j) for j in journals]
+
+    woken = asyncio.Event()
+    feed.followers.add(woken)  # a stream joins the feed before its first read
+    follower = Follower(every, JournalQuery(), keyless=True, feed=feed)
+    caught_up, _ = follower.read()
+    assert len(caught_up) == 999  # fewer than a batch: caught up
+    assert asked == 1
+    journals[7].record(1.0, "fault", None, rule="x")
+    journals[3].record_lazy(2.0, "request", None, request("/v1/usage"))
+    assert woken.is_set()
+    more, missed = follower.read()
+    assert [(entry["tenant"], entry["kind"]) for _, entry in more] == [
+        ("t7", "fault"),
+        ("t3", "request"),
+    ]
+    assert not missed
+    assert asked == 1  # the feed alone
+
+
+def test_c4_the_feed_keeps_nothing_while_nobody_follows_and_tells_of_a_gap() -> None:
+    numbering, feed = new_numbering(), Feed(capacity=2)
+    journal = Journal(numbering, feed=feed, owner="acme")
+    journal.record(0.0, "clock", None)
+    assert not feed.entries  # nobody follows the whole server
+    woken = asyncio.Event()
+    feed.followers.add(woken)
+    follower = Follower(lambda: [("acme", journal)], JournalQuery(), keyless=True, feed=feed)
+    assert len(follower.read()[0]) == 1
+    for n in range(3):
+        journal.record(float(n), "clock", None)
+    entries, missed = follower.read()
+    assert missed  # three recorded, two kept
+    assert [seq for seq, _ in entries] == [3, 4]
+    feed.leave(woken)
+    assert not feed.entries
+
+
+def test_c4_a_request_entry_keeps_a_bounded_part_of_huge_headers() -> None:
+    """Twenty requests with a 5 MB header must not make a journal of 100 MB."""
+    small = [(b"authorization", b"Bearer pk_acme_0123456789abcdef"), (b"x-trace", b"abc")]
+    assert kept_headers(small) is small  # the usual case: nothing copied
+    huge = [*small, (b"x-blob", b"z" * 5_000_000), *[(b"x-%d" % n, b"v") for n in range(5000)]]
+    kept = kept_headers(huge)
+    assert sum(len(n) + len(v) for n, v in kept) <= MAX_KEPT_HEADER_BYTES + 200
+    assert kept[:2] == small
+    assert kept[2][1].endswith(b"... (5000000 bytes in all)")
+    assert kept[-1][0] == b"x-mock-journal"
+    left_out = int(kept[-1][1].split()[0])
+    assert len(kept) - 1 + left_out == len(huge)
+    shown = RequestRecord("GET", "/v1/usage", kept).render()["headers"]
+    assert shown["authorization"] == "Bearer pk_acme_…cdef"  # still masked as a key

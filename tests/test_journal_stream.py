@@ -232,7 +232,8 @@ def test_a5_bad_stream_parameters_are_a_400_naming_them(
 
 def test_c4_a_closed_stream_leaves_no_follower(server: MockServer, tenant: TenantHandle) -> None:
     """While no stream is open, recording wakes nobody (the hot path pays nothing)."""
-    followers = server.app.state.mock.tenants.followers
+    registry = server.app.state.mock.tenants
+    followers = registry.get(tenant_id(tenant)).journal.followers
     with follow(server.url, tenant.key) as stream:
         create(tenant)
         stream.entries(1)
@@ -242,6 +243,23 @@ def test_c4_a_closed_stream_leaves_no_follower(server: MockServer, tenant: Tenan
         tenant.http.get("/v1/usage")  # something to record while the server lets go
         time.sleep(0.01)
     assert not followers
+
+
+def test_c2_a_keyless_stream_is_woken_by_every_tenant_and_leaves_the_feed_empty(
+    server: MockServer, tenant: TenantHandle
+) -> None:
+    feed = server.app.state.mock.tenants.feed
+    with follow(server.url, None, since=str(last_seq(server))) as stream:
+        create(tenant)
+        (entry,) = stream.entries(1)
+        assert entry["tenant"] == tenant_id(tenant)
+        assert feed.followers
+    deadline = time.monotonic() + BOUND
+    while feed.followers and time.monotonic() < deadline:
+        tenant.http.get("/v1/usage")
+        time.sleep(0.01)
+    assert not feed.followers
+    assert not feed.entries
 
 
 def test_c4_a_stream_behind_the_journal_size_is_told_of_the_gap() -> None:

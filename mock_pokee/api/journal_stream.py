@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
@@ -28,7 +28,7 @@ from starlette.responses import Response
 
 from mock_pokee.api.context import context, optional_tenant_for, params
 from mock_pokee.domain.errors import InvalidRequest
-from mock_pokee.domain.journal import Follower, Followers, Journal, JournalQuery
+from mock_pokee.domain.journal import Feed, Follower, Followers, Journal, JournalQuery
 from mock_pokee.domain.tenants import Tenant, TenantRegistry
 
 KEEP_ALIVE = 15  # real seconds between comments while nothing is recorded
@@ -43,13 +43,14 @@ async def stream(request: Request) -> Response:
         given.setdefault("since", last)  # ?since= wins over a reconnecting client's header
     query = JournalQuery.parse(given)
     tenants = context(request).tenants
-    follower = (
-        Follower(lambda: _everyone(tenants), query, keyless=True)
-        if tenant is None
-        else Follower(lambda: _one(tenants, tenant), query, keyless=False)
-    )
+    if tenant is None:
+        follower = Follower(lambda: _everyone(tenants), query, keyless=True, feed=tenants.feed)
+        place: Callable[[], Followers] = lambda: tenants.feed.followers  # noqa: E731
+    else:
+        follower = Follower(lambda: _one(tenants, tenant), query, keyless=False)
+        place = lambda: _followers_of(tenants, tenant)  # noqa: E731
     return EventSourceResponse(
-        _frames(follower, tenants.followers),
+        _frames(follower, place, tenants.feed),
         ping=KEEP_ALIVE,
         sep="\n",
         headers={"Cache-Control": "no-store"},
@@ -67,9 +68,21 @@ def _one(tenants: TenantRegistry, tenant: Tenant) -> list[tuple[str | None, Jour
     return [] if current is None else [(tenant.id, current.journal)]
 
 
-async def _frames(follower: Follower, followers: Followers) -> AsyncIterator[bytes]:
+def _followers_of(tenants: TenantRegistry, tenant: Tenant) -> Followers:
+    """Whom a tenant's stream waits with: its tenant's journal's readers; after a
+    server-wide reset, until the key makes its tenant again, the whole server's."""
+    current = tenants.find(tenant.id)
+    return tenants.feed.followers if current is None else current.journal.followers
+
+
+async def _frames(
+    follower: Follower, place: Callable[[], Followers], feed: Feed
+) -> AsyncIterator[bytes]:
+    """Woken only by entries of the journals it follows (a tenant's stream by its
+    tenant's, a keyless one by the feed of every journal)."""
     woken = asyncio.Event()
-    followers.add(woken)
+    followers = place()
+    followers.add(woken)  # before the first read: nothing recorded after it is missed
     try:
         while True:
             woken.clear()  # before reading: whatever is recorded after wakes the wait
@@ -82,7 +95,18 @@ async def _frames(follower: Follower, followers: Followers) -> AsyncIterator[byt
                     f"id: {seq}\nevent: entry\ndata: {json.dumps(entry)}\n\n"
                     for seq, entry in entries
                 ).encode()
-            else:
-                await woken.wait()
+                continue
+            await woken.wait()
+            if (now := place()) is not followers:  # a reset replaced the tenant
+                _leave(followers, woken, feed)
+                followers = now
+                followers.add(woken)
     finally:
+        _leave(followers, woken, feed)
+
+
+def _leave(followers: Followers, woken: asyncio.Event, feed: Feed) -> None:
+    if followers is feed.followers:
+        feed.leave(woken)
+    else:
         followers.discard(woken)

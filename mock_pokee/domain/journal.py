@@ -50,9 +50,43 @@ class Rendered(Protocol):
     def render(self) -> dict[str, Any]: ...
 
 
+# What a request entry keeps of the request's headers (C4): a client may send megabytes of
+# them, and the journal keeps thousands of entries, so an entry keeps at most
+# `MAX_KEPT_HEADER_BYTES`, each name and value cut at `MAX_KEPT_VALUE` bytes (room for
+# the longest key, A3, so an Authorization header is still masked as a key).
+MAX_KEPT_VALUE = 4_608
+MAX_KEPT_HEADER_BYTES = 16_384
+
+
+def kept_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``raw`` as the journal keeps it: as it is when small (the usual case, checked
+    without copying), else cut to the bounds above, saying what was left out."""
+    total = sum(len(name) + len(value) for name, value in raw)
+    if total <= MAX_KEPT_HEADER_BYTES and all(len(v) <= MAX_KEPT_VALUE for _, v in raw):
+        return raw
+    kept: list[tuple[bytes, bytes]] = []
+    room = MAX_KEPT_HEADER_BYTES
+    for index, (name, value) in enumerate(raw):
+        pair = (_cut(name), _cut(value))
+        if len(pair[0]) + len(pair[1]) > room:
+            left = b"%d headers not kept (the journal keeps 16 KiB of them)" % (len(raw) - index)
+            kept.append((b"x-mock-journal", left))
+            break
+        kept.append(pair)
+        room -= len(pair[0]) + len(pair[1])
+    return kept
+
+
+def _cut(text: bytes) -> bytes:
+    if len(text) <= MAX_KEPT_VALUE:
+        return text
+    return text[:MAX_KEPT_VALUE] + b"... (%d bytes in all)" % len(text)
+
+
 @dataclass(slots=True)
 class RequestRecord:
-    """One request as the journal keeps it while it runs; rendered when read."""
+    """One request as the journal keeps it while it runs; rendered when read. Its headers
+    are `kept_headers` of the request's."""
 
     method: str
     path: str
@@ -169,22 +203,59 @@ class JournalQuery:
 
 
 class Followers(set[asyncio.Event]):
-    """The live readers of a server's journals: each waits on its own event, which every
-    new entry sets. Empty (false) while nobody follows."""
+    """The live readers of one journal (or of the `Feed`): each waits on its own event,
+    which every new entry sets. Empty (false) while nobody follows."""
 
     def wake(self) -> None:
         for waiter in self:
             waiter.set()
 
 
+FEED_SIZE = 50_000  # entries the keyless feed keeps for readers that fall behind (C4)
+
+
+class Feed:
+    """Every journal's entries in the order they are recorded, for the readers of the
+    whole server (keyless streams, C2). Kept only while one follows: an entry costs a
+    keyless reader only itself, never a pass over every tenant's journal."""
+
+    def __init__(self, capacity: int = FEED_SIZE):
+        self.followers = Followers()
+        self.entries: deque[tuple[Entry, str | None]] = deque(maxlen=capacity)
+        self.last_dropped = 0  # the seq of the last entry dropped for room
+
+    def push(self, entry: Entry, owner: str | None) -> None:
+        if len(self.entries) == self.entries.maxlen:
+            self.last_dropped = self.entries[0][0].seq
+        self.entries.append((entry, owner))
+        self.followers.wake()
+
+    def leave(self, waiter: asyncio.Event) -> None:
+        self.followers.discard(waiter)
+        if not self.followers:  # nobody reads it: keep nothing
+            self.entries.clear()
+
+    def newer_than(self, seq: int) -> list[tuple[Entry, str | None]]:
+        newer: list[tuple[Entry, str | None]] = []
+        for pair in reversed(self.entries):
+            if pair[0].seq <= seq:
+                break
+            newer.append(pair)
+        newer.reverse()
+        return newer
+
+
 @dataclass
 class Journal:
-    """One tenant's (or the server's) log. ``numbering`` and ``followers`` are shared by
-    the whole server."""
+    """One tenant's (or the server's) log. ``numbering`` is shared by the whole server;
+    ``followers`` are this journal's live readers; ``feed`` (named ``owner`` there) takes
+    each entry too while the whole server is followed."""
 
     numbering: Iterator[int]
     capacity: int = JOURNAL_SIZE
     followers: Followers = field(default_factory=Followers)
+    feed: Feed | None = None
+    owner: str | None = None
     dropped: int = 0
     # The seq of the last entry dropped for room: a live reader that had not read up to
     # it has missed entries.
@@ -219,9 +290,13 @@ class Journal:
         if len(entries) == self.capacity:
             self.dropped += 1
             self.last_dropped = entries[0].seq
-        entries.append(Entry(next(self.numbering), at, kind, session, fields))
+        entry = Entry(next(self.numbering), at, kind, session, fields)
+        entries.append(entry)
         if self.followers:
             self.followers.wake()
+        feed = self.feed
+        if feed is not None and feed.followers:
+            feed.push(entry, self.owner)
 
     def _append(self, entry: Entry) -> None:
         if len(self.entries) == self.capacity:
@@ -230,6 +305,8 @@ class Journal:
         self.entries.append(entry)
         if self.followers:
             self.followers.wake()
+        if self.feed is not None and self.feed.followers:
+            self.feed.push(entry, self.owner)
 
     def clear(self) -> None:
         self.entries.clear()
@@ -298,16 +375,45 @@ class Follower:
     names each journal's tenant; ``keyless`` readers see that name in each entry (C2).
     """
 
-    def __init__(self, journals: Journals, query: JournalQuery, *, keyless: bool):
+    def __init__(
+        self,
+        journals: Journals,
+        query: JournalQuery,
+        *,
+        keyless: bool,
+        feed: Feed | None = None,
+    ):
         self._journals = journals
         self._query = query
         self._keyless = keyless
+        self._feed = feed  # a keyless reader that is following already reads only it
+        self._caught_up = False
         self.position = query.since  # the seq read up to
         self._missed_up_to = query.since  # the last dropped seq already reported
 
     def read(self, limit: int = 1000) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
         """``(seq, entry)`` pairs, and whether entries were dropped for room before this
-        reader could read them."""
+        reader could read them. A reader of the `Feed` catches up from the journals once,
+        then reads what the feed took since (it must be among its followers by then)."""
+        if self._feed is not None and self._caught_up:
+            return self._read_feed(self._feed, limit)
+        rendered, missed = self._read_journals(limit)
+        self._caught_up = len(rendered) < limit
+        return rendered, missed
+
+    def _read_feed(self, feed: Feed, limit: int) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
+        missed = feed.last_dropped > max(self.position, self._missed_up_to)
+        if missed:
+            self._missed_up_to = feed.last_dropped
+        newer = feed.newer_than(self.position)
+        pairs = [pair for pair in newer if self._query.matches(pair[0])][:limit]
+        if pairs and len(pairs) == limit:
+            self.position = pairs[-1][0].seq
+        elif newer:
+            self.position = newer[-1][0].seq
+        return [(e.seq, e.render(t, keyless=self._keyless)) for e, t in pairs], missed
+
+    def _read_journals(self, limit: int) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
         after, newest, missed = self.position, self.position, False
         streams = []
         for tenant, journal in self._journals():

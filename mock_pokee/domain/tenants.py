@@ -28,7 +28,7 @@ from mock_pokee.domain.errors import (
 )
 from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
-from mock_pokee.domain.journal import JOURNAL_SIZE, Followers, Journal, new_numbering
+from mock_pokee.domain.journal import JOURNAL_SIZE, Feed, Journal, new_numbering
 from mock_pokee.domain.models import ModelCatalog, Rates
 from mock_pokee.domain.paths import check_relative_path
 from mock_pokee.domain.scopes import authorize
@@ -470,9 +470,9 @@ class TenantRegistry:
         self._forget_from = forget_from
         self.clock = Clock(mode=clock_mode, scale=scale, report=report)
         self.numbering = new_numbering()
-        self.followers = Followers()  # live readers of every journal below (C4 stream)
+        self.feed = Feed()  # every journal's entries, while the whole server is followed
         # requests without a key
-        self.journal = Journal(self.numbering, rules.journal_size, self.followers)
+        self.journal = Journal(self.numbering, rules.journal_size, feed=self.feed)
         self.faults = FaultBook()  # rules added without a key: for every request
         self._tenants: dict[str, Tenant] = {}
         self._forget_at = forget_from
@@ -499,7 +499,9 @@ class TenantRegistry:
             clock = self.clock
             clock = Clock(clock.mode, clock.scale, clock.now(), report=self._report)
             workspace = Workspace(self.workspace_root / workspace_folder(tenant_id))
-            journal = Journal(self.numbering, self.rules.journal_size, self.followers)
+            journal = Journal(
+                self.numbering, self.rules.journal_size, feed=self.feed, owner=tenant_id
+            )
             tenant = Tenant(tenant_id, clock, self.rules, workspace, journal, self._report)
             tenant.generation = self._rounds
             self._tenants[tenant_id] = tenant
@@ -575,9 +577,11 @@ class TenantRegistry:
         return self.rules.credits
 
     def reset(self) -> None:
-        """Everything: every tenant, and the server's own fault rules and journal."""
+        """Everything: every tenant, and the server's own fault rules and journal. Each
+        tenant's live readers are woken to find the tenant their key makes next."""
         for tenant in self:
             tenant.reset()
+            tenant.journal.followers.wake()
         self._tenants.clear()
         self.rules = self._start_rules
         self.faults.clear()
