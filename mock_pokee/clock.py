@@ -18,8 +18,8 @@ Future events are timers on a heap. `advance` fires every timer that falls due, 
 order, with the clock showing each timer's own time while it runs, and lets the tasks those
 timers woke run until they wait on the clock again (or finish) before it returns. That is
 what makes "advance 3 minutes" finish a turn paused for 3 minutes before the control
-request answers. In ``real`` and ``scaled`` modes a driver task fires timers as wall time
-reaches them.
+request answers. In ``real`` and ``scaled`` modes one `Driver` task per event loop fires
+every clock's timers as wall time reaches them.
 
 The clock is not thread-safe: it lives on the server's event loop.
 """
@@ -30,15 +30,16 @@ import asyncio
 import heapq
 import itertools
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, ClassVar, Literal, cast, get_args
 
 from mock_pokee.domain.errors import BugReport, ClockError, log_bug
 
-__all__ = ["CLOCK_MODES", "Clock", "ClockError", "ClockMode", "Timer"]
+__all__ = ["CLOCK_MODES", "Clock", "ClockError", "ClockMode", "Driver", "Timer"]
 
 ClockMode = Literal["real", "scaled", "virtual", "autojump"]
 CLOCK_MODES: tuple[ClockMode, ...] = get_args(ClockMode)
@@ -122,8 +123,6 @@ class Clock:
         self._settled = asyncio.Event()
         self._settled.set()
         self._advancing = asyncio.Lock()
-        self._driver: asyncio.Task[None] | None = None
-        self._wakeup = asyncio.Event()
         # autojump: tasks sleeping on the clock alone (→ their wake time), tasks a client
         # is waiting on (→ how many readers), the jump under way, and who hears of jumps
         self._sleepers: dict[asyncio.Task[Any], float] = {}
@@ -402,9 +401,6 @@ class Clock:
         for _, _, timer in self._timers:
             timer.cancel()
         self._timers.clear()
-        if self._driver is not None:
-            self._driver.cancel()
-            self._driver = None
         if self._jump is not None:
             self._jump.cancel()
             self._jump = None
@@ -464,35 +460,89 @@ class Clock:
             self._consider_jump()
 
     def _kick_driver(self) -> None:
-        """Make the real-time driver notice a change (new earliest timer, mode, scale)."""
-        if self.frozen or not self._timers:
+        """Tell the loop's `Driver` when this clock's earliest timer falls due in wall
+        time (after a new earliest timer, or a change of mode or scale)."""
+        if self.frozen:
+            return
+        while self._timers and self._timers[0][2].cancelled:  # inert: nothing to wait for
+            heapq.heappop(self._timers)
+        if not self._timers:
             return
         try:
-            asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
-            return  # no loop yet (unit tests, setup); the driver starts with the next call
-        if self._driver is None or self._driver.done():
-            self._driver = asyncio.get_running_loop().create_task(self._drive())
-        self._wakeup.set()
+            return  # no loop yet (unit tests, setup); the driver is told on the next call
+        wall_due = self._anchor_wall + self.real_seconds(self._timers[0][0] - self._anchor_clock)
+        Driver.of(loop).arm(self, wall_due)
 
-    async def _drive(self) -> None:
-        try:
-            await self._drive_timers()
-        except Exception as exc:  # a bug in the mock: report it, and drive on shortly
-            self._driver = None
-            self._report(exc)
-            asyncio.get_running_loop().call_later(DRIVER_RESTART, self._kick_driver)
-
-    async def _drive_timers(self) -> None:
-        while not self.frozen and self._timers:
-            self._wakeup.clear()
-            delay = self.real_seconds(self._timers[0][0] - self.now())
-            if delay > 0:
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), delay)
-                    continue
-                except TimeoutError:
-                    pass
+    async def drive(self) -> None:
+        """Fire what is due now (the `Driver` calls this when this clock's time comes)."""
+        if not self.frozen:
             async with self._advancing:
                 await self._fire_due(until=self.now())
-        self._driver = None
+        self._kick_driver()
+
+
+class Driver:
+    """One task per event loop that fires the timers of every real or scaled clock as
+    wall time reaches them. A task per clock would make every tenant with a timer pending
+    (an idempotency key is kept 24 hours) hold a task for as long; here the tasks are one,
+    and a clock that is gone (forgotten, reset) is held by nothing, not even this heap."""
+
+    _of_loop: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Driver]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._heap: list[tuple[float, int, weakref.ref[Clock]]] = []
+        self._armed: weakref.WeakKeyDictionary[Clock, float] = weakref.WeakKeyDictionary()
+        self._order = itertools.count()
+        self._task: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> Driver:
+        driver = cls._of_loop.get(loop)
+        if driver is None:
+            driver = cls._of_loop[loop] = cls(loop)
+        return driver
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._task
+
+    def arm(self, clock: Clock, wall_due: float) -> None:
+        """Drive ``clock`` at ``wall_due`` (monotonic seconds), replacing an earlier arm."""
+        if self._armed.get(clock) == wall_due:
+            return
+        self._armed[clock] = wall_due
+        earliest = not self._heap or wall_due < self._heap[0][0]
+        heapq.heappush(self._heap, (wall_due, next(self._order), weakref.ref(clock)))
+        if self._task is None or self._task.done():
+            self._task = self._loop.create_task(self._run())
+        elif earliest:
+            self._wakeup.set()
+
+    async def _run(self) -> None:
+        while self._heap:
+            self._wakeup.clear()
+            wall_due, _, ref = self._heap[0]
+            clock = ref()
+            if clock is None or self._armed.get(clock) != wall_due:
+                heapq.heappop(self._heap)  # gone, or armed again since
+                continue
+            delay = wall_due - time.monotonic()
+            if delay > 0:
+                with suppress(TimeoutError):  # or woken early: a new earliest arm
+                    async with asyncio.timeout(delay):  # no task of its own, as wait_for makes
+                        await self._wakeup.wait()
+                continue
+            heapq.heappop(self._heap)
+            del self._armed[clock]
+            try:
+                await clock.drive()
+            except Exception as exc:  # a bug in the mock: reported; the clock drives on
+                clock._report(exc)
+                self._loop.call_later(DRIVER_RESTART, clock._kick_driver)
+        self._task = None

@@ -265,3 +265,33 @@ def test_an_advance_in_real_time_does_not_delay_the_next_timer(
 
     assert asyncio.run(go()) == pytest.approx(T0 + 5)
     assert clock.real_seconds(T0 + 10 - clock.now()) == pytest.approx(5 / scale)
+
+
+def test_one_driver_task_serves_every_real_clock_and_holds_none() -> None:
+    """A thousand tenants' clocks with timers pending (idle sessions, idempotency keys
+    kept a day) cost one task, not one each; a clock nobody else holds is let go."""
+    import gc
+    import weakref
+
+    from mock_pokee.clock import Driver
+
+    async def scenario() -> tuple[int, int, bool]:
+        before = len(asyncio.all_tasks())
+        clocks = [Clock("real") for _ in range(1000)]
+        fired: list[int] = []
+        for n, clock in enumerate(clocks):
+            clock.call_at(clock.now() + 86_400 + n, lambda: None)
+        clocks[0].call_at(clocks[0].now() + 0.01, lambda: fired.append(1))
+        during = len(asyncio.all_tasks()) - before
+        await asyncio.sleep(0.05)
+        gone = weakref.ref(clocks[500])
+        del clocks[500]
+        gc.collect()
+        driver = Driver.of(asyncio.get_running_loop())
+        assert fired == [1]
+        assert driver.task is not None
+        return during, len(asyncio.all_tasks()) - before, gone() is None
+
+    during, after, released = asyncio.run(scenario())
+    assert (during, after) == (1, 1)
+    assert released
