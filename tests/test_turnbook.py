@@ -9,7 +9,13 @@ import pytest
 
 from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import IdempotencyMismatch, NotFound
-from mock_pokee.domain.turnbook import IDEMPOTENCY_TTL, RETENTION, TURN_TIMEOUT, TurnBook
+from mock_pokee.domain.turnbook import (
+    IDEMPOTENCY_TTL,
+    MAX_FINISHED_TURNS,
+    RETENTION,
+    TURN_TIMEOUT,
+    TurnBook,
+)
 from mock_pokee.domain.turns import Turn
 
 T0 = 1_700_000_000.0
@@ -89,3 +95,49 @@ def test_clear_cancels_running_turns_and_forgets_everything() -> None:
     assert book.recall("key", "sess_a", "h") is None
     assert book.describe() == []
     assert clock.pending == 0
+
+
+def finish_turns(book: TurnBook, clock: Clock, count: int, text: str = "") -> list[Turn]:
+    turns = []
+    for n in range(count):
+        turn = Turn(
+            session_id=f"sess_{n}", message="m", scenario="s", clock=clock, on_end=book.finished
+        )
+        book.add(turn, None, "")
+        if text:
+            turn.emit("text.delta", content=text)
+        turn.end("completed")
+        turns.append(turn)
+    return turns
+
+
+def test_m7_a_tenant_keeps_a_bounded_number_of_finished_turns_under_a_still_clock() -> None:
+    """The 120 s of M7 may never pass on a test's clock: past `MAX_FINISHED_TURNS` the
+    oldest finished turns go early, as if their time had come (404 to a resume)."""
+    clock = Clock("virtual", now=T0)
+    book = TurnBook(clock)
+
+    async def go() -> list[Turn]:  # the turn time limit's timer needs a running loop
+        return finish_turns(book, clock, MAX_FINISHED_TURNS + 5)
+
+    turns = asyncio.run(go())
+    assert len(book.describe()) == MAX_FINISHED_TURNS
+    with pytest.raises(NotFound):
+        book.get("sess_0", turns[0].id)
+    assert book.get(f"sess_{len(turns) - 1}", turns[-1].id) is turns[-1]
+
+
+def test_m7_and_a_bounded_size_of_their_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mock_pokee.domain.turnbook.MAX_FINISHED_BYTES", 10_000)
+    clock = Clock("virtual", now=T0)
+    book = TurnBook(clock)
+
+    async def go() -> list[Turn]:
+        turns = finish_turns(book, clock, 6, text="x" * 3_000)  # each over 3,000 bytes
+        kept = [t["id"] for t in book.describe()]
+        assert kept == [t.id for t in turns[-3:]]
+        book.clear()
+        return finish_turns(book, clock, 1, text="y" * 50_000)  # alone over the bound: kept
+
+    asyncio.run(go())
+    assert len(book.describe()) == 1

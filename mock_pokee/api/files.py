@@ -22,7 +22,7 @@ from mock_pokee.api.downloads import download
 from mock_pokee.api.routing import Endpoint
 from mock_pokee.domain.errors import ForbiddenPath, NotFound, PayloadTooLarge
 from mock_pokee.domain.paths import check_raw_path, check_relative_path, quoted
-from mock_pokee.domain.scopes import authorize, not_in_scope
+from mock_pokee.domain.scopes import not_in_scope
 from mock_pokee.domain.sessions import Session
 from mock_pokee.domain.tenants import Tenant
 
@@ -80,7 +80,7 @@ async def list_files(request: Request) -> Response:
     if len(text) > 1 and text.endswith("/"):
         text = text[:-1]  # ?path=output/ means the folder output
     path = check_relative_path(text)
-    grant = authorize(session, path, "list")
+    grant = tenant.authorize(session, path, "list")
     return JSONResponse(tenant.workspace.listing(path, grant))
 
 
@@ -88,7 +88,7 @@ async def get_file(request: Request) -> Response:
     """F5: the bytes (ranges honoured), or a directory's F4 listing."""
     tenant, session = _session(request)
     path = _file_path(request)
-    grant = authorize(session, path, "list")
+    grant = tenant.authorize(session, path, "list")
     opened = tenant.workspace.open_file(path)
     if opened is None:
         return JSONResponse(tenant.workspace.listing(path, grant))
@@ -105,7 +105,7 @@ async def put_file(request: Request) -> Response:
     """F3: the raw body, staged; over the limit → 413 and nothing stored."""
     tenant, session = _session(request)
     path = _file_path(request)
-    authorize(session, path, "write")
+    tenant.authorize(session, path, "write")
     tenant.workspace.check_writable(path)  # before reading a body that could not be stored
     limit = context(request).upload_limit
     if _declares_more_than(request.headers.get("content-length"), limit):
@@ -128,7 +128,7 @@ async def delete_file(request: Request) -> Response:
     """F6: files only."""
     tenant, session = _session(request)
     path = _file_path(request)
-    authorize(session, path, "write")
+    tenant.authorize(session, path, "write")
     tenant.workspace.delete(path, tenant.clock.now())
     return Response(status_code=204)
 

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mock_pokee.clock import Clock, ClockMode
@@ -31,7 +31,7 @@ from mock_pokee.domain.filters import SessionFilter
 from mock_pokee.domain.journal import JOURNAL_SIZE, Feed, Journal, new_numbering
 from mock_pokee.domain.models import ModelCatalog, Rates
 from mock_pokee.domain.paths import check_relative_path
-from mock_pokee.domain.scopes import authorize
+from mock_pokee.domain.scopes import Grant, Need, authorize
 from mock_pokee.domain.sessions import Session, SessionSpec
 from mock_pokee.domain.toolcalls import ToolResult
 from mock_pokee.domain.tools import ClientTool, parse_tools
@@ -70,9 +70,9 @@ class SessionEffects:
         self._session.metadata.update(keys)
 
     def write_file(self, path: str, data: bytes) -> None:
-        """The same rules as an upload (F2, F8): one path check, one `authorize`."""
+        """The same rules as an upload (F2, F8): one path check, one `Tenant.authorize`."""
         relative = check_relative_path(path)
-        authorize(self._session, relative, "write")
+        self._tenant.authorize(self._session, relative, "write")
         self._tenant.workspace.write(relative, data, self._tenant.clock.now())
 
 
@@ -146,6 +146,17 @@ class Tenant:
         self._expiries = DeadlineQueue(clock, self._expire_if_due)
         clock.on_jump = self._journal_jump
         self.generation = 0  # the registry's forgetting rounds before this tenant was made
+
+    # -- files (F8) ------------------------------------------------------------------
+
+    def authorize(self, session: Session, path: PurePosixPath, need: Need) -> Grant:
+        """F8 for a path of this tenant's workspace: the scope must cover the path as
+        named and, when symbolic links are on the way (a workspace shared with other
+        tools), where it leads too, or a link inside the scope would reach outside it.
+        What a listing shows is then what the scope grants where it leads."""
+        grant = authorize(session, path, need)
+        real = self.workspace.real_path(path)
+        return grant if real == path else authorize(session, real, need)
 
     # -- sessions (S1–S9) -------------------------------------------------------------
 
@@ -345,10 +356,12 @@ class Tenant:
         return now
 
     def holds_nothing(self, template: Clock) -> bool:
-        """True if forgetting this tenant loses nothing but its journal of requests: no
-        sessions, turns, usage, credits of its own, fault rules or files, nothing else
-        journaled since its last reset, and a clock that a new tenant would get too
-        (``template``'s)."""
+        """True if forgetting this tenant loses nothing but its journal of requests and
+        where its clock stands: no sessions, turns, usage, credits of its own, fault rules
+        or files, nothing else journaled since its last reset (a clock moved since then
+        is journaled), and a clock of the mode and scale a new tenant would get
+        (``template``'s). Its time is let go: a test's tenant, reset at its end, has had
+        its clock jumped along (the autojump clock) and must still be forgotten."""
         clock = self.clock
         return (
             not self._sessions
@@ -360,7 +373,6 @@ class Tenant:
             and not clock.pending
             and clock.mode == template.mode
             and clock.scale == template.scale
-            and abs(clock.now() - template.now()) < 0.001
             and not self.workspace.root.exists()
         )
 

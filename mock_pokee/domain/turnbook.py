@@ -12,6 +12,11 @@ from mock_pokee.domain.errors import IdempotencyMismatch, InvalidRequest, NotFou
 from mock_pokee.domain.turns import Turn
 
 RETENTION = 120.0  # M7: a finished turn stays replayable this long
+# ... unless a tenant has more finished turns than these (their event data counted): the
+# oldest are then let go early, as if their 120 s had passed. Under a clock that does not
+# move (a test's), 120 s may never pass, and a tenant must not keep every turn it ran.
+MAX_FINISHED_TURNS = 200
+MAX_FINISHED_BYTES = 64 * 1024 * 1024
 IDEMPOTENCY_TTL = 86_400.0  # M9: keys are kept 24 h
 TURN_TIMEOUT = 5_400.0  # M10: 90 minutes
 
@@ -43,6 +48,8 @@ class TurnBook:
         self._running: dict[str, Turn] = {}  # session id → its running turn
         self._timeouts: dict[str, Timer] = {}
         self._keys: dict[str, IdempotencyRecord] = {}
+        self._finished: dict[str, int] = {}  # finished and kept: response id → its bytes
+        self._finished_bytes = 0
         self._retention = DeadlineQueue(clock, self._evict)
         self._key_expiry = DeadlineQueue(clock, self._forget_key)
 
@@ -98,9 +105,19 @@ class TurnBook:
         if timeout is not None:
             timeout.cancel()
         self._retention.schedule(turn.id, self._clock.now() + RETENTION)
+        size = sum(len(event.data) for event in turn.log.events)
+        self._finished[turn.id] = size
+        self._finished_bytes += size
+        while len(self._finished) > MAX_FINISHED_TURNS or (
+            self._finished_bytes > MAX_FINISHED_BYTES and len(self._finished) > 1
+        ):
+            oldest = next(iter(self._finished))
+            self._retention.discard(oldest)
+            self._evict(oldest)
 
     def _evict(self, response_id: str) -> None:
         self._turns.pop(response_id, None)
+        self._finished_bytes -= self._finished.pop(response_id, 0)
 
     def _forget_key(self, key: str) -> None:
         self._keys.pop(key, None)
@@ -113,6 +130,8 @@ class TurnBook:
         for turn in list(self._running.values()):
             turn.end("cancelled")
         self._turns.clear()
+        self._finished.clear()
+        self._finished_bytes = 0
         self._running.clear()
         self._timeouts.clear()
         self._keys.clear()

@@ -98,6 +98,12 @@ class Workspace:
             raise ForbiddenPath(f"path {_name(path)!r}: outside the workspace")
         return target
 
+    def real_path(self, path: PurePosixPath) -> PurePosixPath:
+        """Where ``path`` leads once symbolic links are followed, relative to the root
+        (the path itself unless a link is on the way): what a scope must cover too."""
+        target = self.locate(path)
+        return PurePosixPath(target.relative_to(self.root.resolve()).as_posix())
+
     def _under_a_file(self, path: PurePosixPath) -> ForbiddenPath | None:
         """F8 [C]: a path under an existing file (``a.txt/b``) is 403, never a 500."""
         for ancestor in reversed(path.parents[:-1]):  # from the top down
