@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         scenarios=ScenarioBook.load(settings.scenario_folders),
         control=settings.control,
         upload_limit=settings.upload_limit,
+        body_timeout=settings.body_timeout,
         request_log=RequestLog() if settings.request_log else None,
         errors=errors,
         whole_server=WholeServerPolicy(

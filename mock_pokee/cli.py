@@ -203,6 +203,13 @@ def parser() -> argparse.ArgumentParser:
         help=f"seconds a client has to send a request head (default {defaults.header_timeout:g})",
     )
     serve.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=defaults.body_timeout,
+        metavar="S",
+        help=f"seconds an upload's body may send nothing (default {defaults.body_timeout:g})",
+    )
+    serve.add_argument(
         "--keep-alive-timeout",
         type=_count(3600),
         default=defaults.keep_alive_timeout,
@@ -322,6 +329,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ),
         credits=CreditTerms(mode=args.credits_mode, balance=args.credits_balance),
         header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
         shutdown_timeout=args.shutdown_timeout,
     )

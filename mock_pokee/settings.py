@@ -39,5 +39,6 @@ class Settings:
     # between requests, and holding open connections while the server stops (uvicorn
     # takes the last two in whole seconds).
     header_timeout: float = 10.0
+    body_timeout: float = 30.0  # an upload's body with no byte for this long is given up
     keep_alive_timeout: int = 5
     shutdown_timeout: int = 3

@@ -43,6 +43,7 @@ class ServerContext:
     scenarios: ScenarioBook
     control: bool
     upload_limit: int
+    body_timeout: float = 30.0  # real seconds an upload's body may stall
     request_log: RequestLog | None = None  # the terminal's one line per request
     whole_server: WholeServerPolicy = field(default_factory=WholeServerPolicy)
     # Unexpected exceptions (500s), kept so the test harness can fail the test that caused one.

@@ -37,6 +37,7 @@ STATUS_OF = {
     "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,
+    "request_timeout": 408,
 }
 # A status's first short name is its own (409 is session_busy, not no_pending_tool_call).
 _ERROR_OF = {status: error for error, status in reversed(STATUS_OF.items())}

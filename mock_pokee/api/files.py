@@ -9,7 +9,9 @@ inside the tenant's root.
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
+from collections.abc import AsyncIterator
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
@@ -20,7 +22,7 @@ from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.context import context, params, tenant_for
 from mock_pokee.api.downloads import download
 from mock_pokee.api.routing import Endpoint
-from mock_pokee.domain.errors import ForbiddenPath, NotFound, PayloadTooLarge
+from mock_pokee.domain.errors import ForbiddenPath, NotFound, PayloadTooLarge, RequestTimeout
 from mock_pokee.domain.paths import check_raw_path, check_relative_path, quoted
 from mock_pokee.domain.scopes import not_in_scope
 from mock_pokee.domain.sessions import Session
@@ -110,9 +112,28 @@ async def put_file(request: Request) -> Response:
     limit = context(request).upload_limit
     if _declares_more_than(request.headers.get("content-length"), limit):
         raise PayloadTooLarge(f"body: Content-Length is over the upload limit of {limit} bytes")
-    with await tenant.workspace.receive(request.stream(), limit) as staged:
+    body = _without_stalls(request.stream(), context(request).body_timeout)
+    with await tenant.workspace.receive(body, limit) as staged:
         stored = tenant.workspace.commit(path, staged, tenant.clock.now())
     return JSONResponse(stored, status_code=201)
+
+
+async def _without_stalls(chunks: AsyncIterator[bytes], seconds: float) -> AsyncIterator[bytes]:
+    """The body, or `RequestTimeout` once ``seconds`` of real time pass with no byte: an
+    upload that trickles must not hold a connection and a staging file forever."""
+    body = aiter(chunks)
+    while True:
+        try:
+            async with asyncio.timeout(seconds):
+                chunk = await anext(body)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise RequestTimeout(
+                f"body: nothing arrived for {seconds:g} s; the upload was given up, nothing "
+                "was stored"
+            ) from None
+        yield chunk
 
 
 def _declares_more_than(declared: str | None, limit: int) -> bool:

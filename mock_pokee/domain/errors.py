@@ -96,6 +96,19 @@ class NoPendingToolCall(DomainError):
     error = "no_pending_tool_call"
 
 
+class RequestTimeout(DomainError):
+    """A body that stopped coming (the server's own bound on slow clients)."""
+
+    error = "request_timeout"
+
+
+class ServiceUnavailable(DomainError):
+    """The server cannot take the request now (out of file descriptors); A7's
+    ``Retry-After`` says when to try again."""
+
+    error = "service_unavailable"
+
+
 class ClockError(InvalidRequest):
     """A clock setting that cannot be applied (C1)."""
 

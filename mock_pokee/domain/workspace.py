@@ -20,6 +20,7 @@ arrive already checked (`paths`); here they meet the disk:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -30,10 +31,36 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
 
-from mock_pokee.domain.errors import DomainError, ForbiddenPath, NotFound, PayloadTooLarge
+from mock_pokee.domain.errors import (
+    DomainError,
+    ForbiddenPath,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from mock_pokee.domain.scopes import Grant
 
 STAGING_FOLDER = ".staging"  # no tenant name can start with a dot
+
+
+@contextlib.contextmanager
+def out_of_descriptors() -> Iterator[None]:
+    """A process out of file descriptors (EMFILE, ENFILE) cannot take the request now:
+    503 with ``Retry-After`` (A7), never a 500."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in (errno.EMFILE, errno.ENFILE):
+            raise ServiceUnavailable(
+                "the server has too many files open; try again shortly", retry_after=1
+            ) from None
+        raise
+
+
+async def _starting_with(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 def _name(path: PurePosixPath) -> str:
@@ -171,7 +198,8 @@ class Workspace:
         nothing is there (deleted a moment ago included)."""
         target = self.locate(path)
         try:  # non-blocking: a FIFO someone made in the folder must not stall the server
-            fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+            with out_of_descriptors():
+                fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except (FileNotFoundError, NotADirectoryError) as error:
             if not path.parts:
                 return None  # the root, before the tenant stored anything
@@ -200,13 +228,16 @@ class Workspace:
     async def receive(self, chunks: AsyncIterator[bytes], limit: int) -> Staged:
         """F3: stream a body into the staging folder, enforcing ``limit`` while reading.
 
-        Chunks are written synchronously: they are small and the disk is local, and a
-        thread hop per chunk would cost more than the write.
+        The staging file is opened with the first bytes, so an upload that has sent none
+        holds no file descriptor. Chunks are written synchronously: they are small and the
+        disk is local, and a thread hop per chunk would cost more than the write.
         """
         epoch = self._epoch
+        body = aiter(chunks)
+        first = await anext(body, b"")
         with self._staging_file() as (out, temporary):
             size = 0
-            async for chunk in chunks:
+            async for chunk in _starting_with(first, body):
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"body: larger than the upload limit of {limit} bytes")
@@ -263,7 +294,8 @@ class Workspace:
     @contextlib.contextmanager
     def _staging_file(self) -> Iterator[tuple[Any, Path]]:
         self.staging.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=self.staging)
+        with out_of_descriptors():
+            handle, name = tempfile.mkstemp(dir=self.staging)
         temporary = Path(name)
         try:
             with os.fdopen(handle, "wb") as out:
