@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_pokee.domain.errors import InvalidRequest, RangeNotSatisfiable
+from mock_pokee.domain.errors import RangeNotSatisfiable
 from mock_pokee.domain.ranges import MAX_PARTS, RangePart, parse_range, satisfiable
 
 
@@ -29,7 +29,7 @@ from mock_pokee.domain.ranges import MAX_PARTS, RangePart, parse_range, satisfia
     ],
 )
 def test_spans_of_a_ten_byte_file(header: str, spans: list[tuple[int, int]]) -> None:
-    assert satisfiable(parse_range(header), 10) == spans
+    assert satisfiable(parse_range(header, 10), 10) == spans
 
 
 @pytest.mark.parametrize(
@@ -48,9 +48,11 @@ def test_spans_of_a_ten_byte_file(header: str, spans: list[tuple[int, int]]) -> 
         "bytes=" + ",".join(["0-0"] * (MAX_PARTS + 1)),
     ],
 )
-def test_malformed_headers_are_invalid_requests_naming_range(header: str) -> None:
-    with pytest.raises(InvalidRequest, match="Range"):
-        parse_range(header)
+def test_malformed_headers_are_416_naming_range_and_the_size(header: str) -> None:
+    """F5: "416 Bad Range header", with Content-Range ``bytes */<size>``."""
+    with pytest.raises(RangeNotSatisfiable, match="Range") as refused:
+        parse_range(header, 10)
+    assert refused.value.headers == {"Content-Range": "bytes */10"}
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,7 @@ def test_malformed_headers_are_invalid_requests_naming_range(header: str) -> Non
 )
 def test_unsatisfiable_is_416_with_the_size(header: str, size: int) -> None:
     with pytest.raises(RangeNotSatisfiable) as refused:
-        satisfiable(parse_range(header), size)
+        satisfiable(parse_range(header, 10), size)
     assert refused.value.headers == {"Content-Range": f"bytes */{size}"}
 
 
@@ -78,8 +80,8 @@ def test_any_header_is_refused_cleanly_or_gives_spans_inside_the_file(
 ) -> None:
     """Every outcome is an A5 error or sorted, disjoint spans within the file."""
     try:
-        spans = satisfiable(parse_range(header), size)
-    except (InvalidRequest, RangeNotSatisfiable):
+        spans = satisfiable(parse_range(header, 10), size)
+    except RangeNotSatisfiable:
         return
     assert spans
     for (first, last), after in zip(spans, [*spans[1:], None], strict=True):
@@ -89,11 +91,11 @@ def test_any_header_is_refused_cleanly_or_gives_spans_inside_the_file(
 
 def test_as_many_parts_as_allowed_are_read() -> None:
     header = "bytes=" + ",".join(f"{n}-{n}" for n in range(0, 2 * MAX_PARTS, 2))
-    assert len(satisfiable(parse_range(header), 2 * MAX_PARTS)) == MAX_PARTS
+    assert len(satisfiable(parse_range(header, 10), 2 * MAX_PARTS)) == MAX_PARTS
 
 
 def test_parts_keep_what_was_asked() -> None:
-    assert parse_range("bytes=1-2,5-,-3") == [
+    assert parse_range("bytes=1-2,5-,-3", 10) == [
         RangePart(1, 2),
         RangePart(5, None),
         RangePart(None, 3),

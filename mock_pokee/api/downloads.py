@@ -7,8 +7,8 @@ body is exactly the version that was there when the request was answered, and it
 is its ``Content-Length``. Everything else FileResponse does is kept: ``Accept-Ranges``,
 ``ETag``, ``Last-Modified``, ``Range`` (one part → ``Content-Range``, several →
 ``multipart/byteranges``), ``If-Range``, HEAD, and stopping when the client leaves. Unlike
-it, every refusal is A5 JSON (a malformed ``Range`` 400, an unsatisfiable one 416), also
-with a matching ``If-Range``.
+it, every refusal is A5 JSON (a malformed or unsatisfiable ``Range`` 416, F5), also with a
+matching ``If-Range``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def download(request: Request, opened: OpenFile, media_type: str) -> Response:
     header = request.headers.get("range")
     if header is None:
         return _whole(opened, media_type, headers)
-    parts = parse_range(header)  # 400 if malformed, whether or not If-Range matches
+    parts = parse_range(header, opened.size)  # 416 if malformed, If-Range or not (F5)
     if_range = request.headers.get("if-range")
     if if_range is not None and not _validator_matches(if_range, opened):
         return _whole(opened, media_type, headers)  # changed since: the whole new version

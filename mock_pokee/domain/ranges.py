@@ -1,8 +1,9 @@
 """``Range: bytes=…`` (contract F5, RFC 9110 §14), read strictly and in linear time.
 
 Two steps, because ``If-Range`` sits between them: `parse_range` checks the syntax (a
-malformed header is 400 whether or not it would apply), `satisfiable` then fits the parts
-to the file's size (none left is 416; the others are served). Numbers are plain ASCII
+malformed header is 416, F5's "Bad Range header", whether or not it would apply),
+`satisfiable` then fits the parts to the file's size (none left is 416 too; the others
+are served). Both 416s carry ``Content-Range: bytes */<size>``. Numbers are plain ASCII
 digits of any length: a 5,000-digit number is simply larger than any file, never an
 error from ``int()``, and ``²`` is not a digit.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mock_pokee.domain.errors import InvalidRequest, RangeNotSatisfiable
+from mock_pokee.domain.errors import RangeNotSatisfiable
 from mock_pokee.domain.paths import quoted
 
 MAX_PARTS = 100  # RFC 9110 lets a server refuse many small ranges; a strict fake does
@@ -29,26 +30,31 @@ class RangePart:
     last: int | None
 
 
-def parse_range(header: str) -> list[RangePart]:
-    """The parts of a ``bytes`` range; `InvalidRequest` naming the header if malformed."""
+def parse_range(header: str, size: int) -> list[RangePart]:
+    """The parts of a ``bytes`` range; `RangeNotSatisfiable` naming the header if
+    malformed (the file's ``size`` goes into its ``Content-Range``)."""
     unit, equals, spec = header.partition("=")
     if not equals or unit.strip().lower() != "bytes" or not spec.strip():
-        raise InvalidRequest(f"Range: {quoted(header)} is not a bytes range")
+        raise _bad(f"Range: {quoted(header)} is not a bytes range", size)
     pieces = spec.split(",")
     if len(pieces) > MAX_PARTS:
-        raise InvalidRequest(f"Range: more than {MAX_PARTS} ranges in one request")
+        raise _bad(f"Range: more than {MAX_PARTS} ranges in one request", size)
     parts = []
     for piece in pieces:
         start, dash, end = piece.strip().partition("-")
         first, last = _number(start), _number(end)
         if not dash or (start and first is None) or (end and last is None):
-            raise InvalidRequest(f"Range: {quoted(header)} is malformed")
+            raise _bad(f"Range: {quoted(header)} is malformed", size)
         if first is None and last is None:
-            raise InvalidRequest(f"Range: {quoted(header)} has a part with no numbers")
+            raise _bad(f"Range: {quoted(header)} has a part with no numbers", size)
         if first is not None and last is not None and last < first:
-            raise InvalidRequest(f"Range: {quoted(header)} has a part that ends before it starts")
+            raise _bad(f"Range: {quoted(header)} has a part that ends before it starts", size)
         parts.append(RangePart(first, last))
     return parts
+
+
+def _bad(message: str, size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable(message, headers={"Content-Range": f"bytes */{size}"})
 
 
 def satisfiable(parts: list[RangePart], size: int) -> list[tuple[int, int]]:
@@ -64,10 +70,7 @@ def satisfiable(parts: list[RangePart], size: int) -> list[tuple[int, int]]:
             last = size - 1 if part.last is None else min(part.last, size - 1)
             spans.append((part.first, last))
     if not spans:
-        raise RangeNotSatisfiable(
-            f"Range: no part of it lies inside the file ({size} bytes)",
-            headers={"Content-Range": f"bytes */{size}"},
-        )
+        raise _bad(f"Range: no part of it lies inside the file ({size} bytes)", size)
     spans.sort()
     merged = [spans[0]]
     for first, last in spans[1:]:
