@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     rules = TenantRules(
         max_sessions=settings.max_sessions,
+        workspace_limit=settings.workspace_limit,
         journal_size=settings.journal_size,
         limits=settings.limits,
         models=ModelCatalog(settings.models),

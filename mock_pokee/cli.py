@@ -16,6 +16,7 @@ from mock_pokee.domain.journal import JOURNAL_SIZE
 from mock_pokee.domain.keys import read_keys_file
 from mock_pokee.domain.models import Rates
 from mock_pokee.domain.usage import Limits
+from mock_pokee.domain.workspace import WORKSPACE_LIMIT
 from mock_pokee.settings import Settings
 
 KEYS_ENV = "MOCK_POKEE_KEYS"  # comma-separated keys; the same as --keys with a file
@@ -187,6 +188,13 @@ def parser() -> argparse.ArgumentParser:
         help="largest accepted upload (F3; default 100 MiB)",
     )
     serve.add_argument(
+        "--workspace-limit",
+        type=_count(1 << 60),
+        default=WORKSPACE_LIMIT,
+        metavar="BYTES",
+        help="bytes every tenant's files may take together (F9; default 100 GB)",
+    )
+    serve.add_argument(
         "--journal-size",
         type=_count(10_000_000),
         default=JOURNAL_SIZE,
@@ -318,6 +326,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         scenario_folders=tuple(args.scenarios),
         workspace=args.workspace,
         upload_limit=args.upload_limit,
+        workspace_limit=args.workspace_limit,
         journal_size=args.journal_size,
         request_log=not args.quiet,
         models=tuple(args.model),

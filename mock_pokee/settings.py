@@ -10,6 +10,7 @@ from mock_pokee.domain.credits import CreditTerms
 from mock_pokee.domain.journal import JOURNAL_SIZE
 from mock_pokee.domain.models import Rates
 from mock_pokee.domain.usage import Limits
+from mock_pokee.domain.workspace import WORKSPACE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Settings:
     scenario_folders: tuple[Path, ...] = ()  # user scenarios, tried before the built-ins
     workspace: Path | None = None  # None: a temporary folder, removed at exit (F1)
     upload_limit: int = 100 * 1024 * 1024  # F3: 100 MiB
+    workspace_limit: int = WORKSPACE_LIMIT  # F9: 100 GB a tenant
     journal_size: int = JOURNAL_SIZE  # C4: entries kept per tenant
     request_log: bool = False  # one line per request on stdout (`serve` without --quiet)
     # S1a: models beyond the documented two, each with its rates (None: the default's).

@@ -110,8 +110,11 @@ async def put_file(request: Request) -> Response:
     tenant.authorize(session, path, "write")
     tenant.workspace.check_writable(path)  # before reading a body that could not be stored
     limit = context(request).upload_limit
-    if _declares_more_than(request.headers.get("content-length"), limit):
+    declared = request.headers.get("content-length")
+    if _declares_more_than(declared, limit):
         raise PayloadTooLarge(f"body: Content-Length is over the upload limit of {limit} bytes")
+    if declared is not None and declared.isascii() and declared.isdigit():
+        tenant.workspace.check_declared(path, int(declared))  # F9, before reading the body
     body = _without_stalls(request.stream(), context(request).body_timeout)
     with await tenant.workspace.receive(body, limit) as staged:
         stored = tenant.workspace.commit(path, staged, tenant.clock.now())

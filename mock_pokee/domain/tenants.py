@@ -38,7 +38,7 @@ from mock_pokee.domain.tools import ClientTool, parse_tools
 from mock_pokee.domain.turnbook import TurnBook
 from mock_pokee.domain.turns import Event, EventRecord, StepRunner, Turn
 from mock_pokee.domain.usage import Limits, TurnEntry, UsageLedger
-from mock_pokee.domain.workspace import Workspace
+from mock_pokee.domain.workspace import WORKSPACE_LIMIT, Workspace
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class TenantRules:
     credits a tenant starts with."""
 
     max_sessions: int = 10
+    workspace_limit: int = WORKSPACE_LIMIT  # F9
     limits: Limits = field(default_factory=Limits)
     journal_size: int = JOURNAL_SIZE
     models: ModelCatalog = field(default_factory=ModelCatalog)
@@ -510,7 +511,8 @@ class TenantRegistry:
                 self._forget_idle()
             clock = self.clock
             clock = Clock(clock.mode, clock.scale, clock.now(), report=self._report)
-            workspace = Workspace(self.workspace_root / workspace_folder(tenant_id))
+            folder = self.workspace_root / workspace_folder(tenant_id)
+            workspace = Workspace(folder, self.rules.workspace_limit)
             journal = Journal(
                 self.numbering, self.rules.journal_size, feed=self.feed, owner=tenant_id
             )

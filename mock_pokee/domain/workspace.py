@@ -41,6 +41,7 @@ from mock_pokee.domain.errors import (
 from mock_pokee.domain.scopes import Grant
 
 STAGING_FOLDER = ".staging"  # no tenant name can start with a dot
+WORKSPACE_LIMIT = 100 * 10**9  # F9: 100 GB a tenant, every file counted (--workspace-limit)
 
 
 @contextlib.contextmanager
@@ -109,10 +110,39 @@ class Staged:
 
 
 class Workspace:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, limit: int = WORKSPACE_LIMIT):
         self.root = root
         self.staging = root.parent / STAGING_FOLDER / root.name
+        self.limit = limit  # F9: bytes of every file together
         self._epoch = 0  # bumped by each reset: uploads begun before one are not stored
+        self._used: int | None = None  # bytes stored, counted once then kept up to date
+
+    # -- the limit (F9) -----------------------------------------------------------------
+
+    @property
+    def used(self) -> int:
+        """Bytes of every file, counted from the disk the first time (a --workspace may
+        hold files already), then kept up to date by commits and deletes."""
+        if self._used is None:
+            self._used = sum(file["size"] for file in self.files())
+        return self._used
+
+    def _check_room(self, adding: int, replacing: int) -> None:
+        after = self.used - replacing + adding
+        if after > self.limit:
+            raise PayloadTooLarge(
+                f"workspace: storing {adding} bytes would pass the workspace limit of "
+                f"{self.limit} bytes ({self.used} used); delete files first"
+            )
+
+    def check_declared(self, path: PurePosixPath, declared: int) -> None:
+        """F9 before a body is read: one that announces more than the room left (what a
+        file it replaces takes is room too)."""
+        self._check_room(declared, self._size_of(path))
+
+    def _size_of(self, path: PurePosixPath) -> int:
+        _, existing = self._stat(path)
+        return existing.st_size if existing is not None and stat.S_ISREG(existing.st_mode) else 0
 
     # -- locating (F2) ------------------------------------------------------------------
 
@@ -264,6 +294,8 @@ class Workspace:
             )
         self.check_writable(path)
         target = self.locate(path)
+        replacing = self._size_of(path)
+        self._check_room(staged.size, replacing)
         self.root.mkdir(parents=True, exist_ok=True)
         created = self._make_parents(target.parent)
         try:
@@ -276,6 +308,7 @@ class Workspace:
                     folder.rmdir()
             raise
         staged.committed = True
+        self._used = self.used - replacing + staged.size
         # The folders whose entries changed: each one created, and the one it was made in
         # (or, if none was created, the file's own folder).
         changed = [created[0].parent, *created] if created else [target.parent]
@@ -289,6 +322,8 @@ class Workspace:
         if info is None or not stat.S_ISREG(info.st_mode):
             raise NotFound(f"path {_name(path)!r}: no such file")
         target.unlink()
+        if self._used is not None:
+            self._used -= info.st_size
         os.utime(target.parent, (now, now))
 
     @contextlib.contextmanager
@@ -332,3 +367,4 @@ class Workspace:
         self._epoch += 1
         shutil.rmtree(self.root, ignore_errors=True)
         shutil.rmtree(self.staging, ignore_errors=True)
+        self._used = 0

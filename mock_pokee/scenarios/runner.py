@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from mock_pokee.domain.errors import ScenarioFailure
+from mock_pokee.domain.errors import PayloadTooLarge, ScenarioFailure
 from mock_pokee.domain.tools import ClientTool
 from mock_pokee.domain.turns import Turn
 from mock_pokee.scenarios import asked, documents
@@ -191,7 +191,11 @@ class ScenarioRun:
             data = documents.markdown_report(title, template.topic, sections)
         else:
             data = template.render(write.content or "").encode()
-        self.effects.write_file(path, data)
+        try:
+            self.effects.write_file(path, data)
+        except PayloadTooLarge as full:  # F9: the step fails, the turn goes on
+            _end_tool(turn, tool_id, f"{path} was not written: {full.message}", True)
+            return
         _end_tool(turn, tool_id, f"wrote {path} ({len(data)} bytes)", False)
 
     async def _client_tools(self, turn: Turn, calls: list[ClientCall], template: Template) -> None:
