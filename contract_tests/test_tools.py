@@ -401,3 +401,21 @@ def test_s1b_the_limits_themselves_are_accepted(api: httpx.Client) -> None:
     created(api, api.post("/v1/sessions", content=body.encode()))
     small = [tool(f"t{n}") for n in range(128)]
     created(api, api.post("/v1/sessions", json={"tools": small}))
+
+
+@pytest.mark.mock_only
+@pytest.mark.inferred
+def test_m12_a_result_shaped_as_openais_function_call_output_item_is_accepted(
+    api: httpx.Client, target: Target, key: str, streams: list[Follower]
+) -> None:
+    """M12 [C]: an item may carry ``"type": "function_call_output"`` (OpenAI's shape);
+    any other type is refused naming the field."""
+    sid = session_with_tools(api)
+    live = start(streams, target, key, sid)
+    call_id = live.wait_for("tool_call.requested")[0].data["call_id"]
+    url = f"/v1/sessions/{sid}/tool_results"
+    wrong = {"results": [{"type": "message", "call_id": call_id, "output": "x"}]}
+    assert_error(api.post(url, json=wrong), 400, "invalid_request", "type")
+    item = {"type": "function_call_output", "call_id": call_id, "output": "sunny"}
+    assert api.post(url, json={"results": [item]}).json() == {"accepted": 1}
+    assert live.finish().of("tool_result")[0].data["content"] == "sunny"

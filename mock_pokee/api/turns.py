@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Literal
 
 from pydantic import Field, StrictStr
 from sse_starlette import EventSourceResponse
@@ -50,8 +51,10 @@ class MessageBody(StrictBody):
 
 
 class ToolResultBody(StrictBody):
-    """M12: one result, ``{"call_id", "output"}``."""
+    """M12: one result, ``{"call_id", "output"}``, which may say it is OpenAI's
+    ``{"type": "function_call_output", …}`` item (the wire shape matches OpenAI's)."""
 
+    type: Literal["function_call_output"] | None = None
     call_id: StrictStr
     output: StrictStr
 
