@@ -1,4 +1,5 @@
-"""``mock-pokee serve …`` (also ``python -m mock_pokee``): fills `Settings`, runs uvicorn."""
+"""The ``mock-pokee`` command (also ``python -m mock_pokee``): the parser fills `Settings`,
+then ``serve`` runs uvicorn and ``contract`` runs the contract suite."""
 
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ from mock_pokee.domain.models import Rates
 from mock_pokee.domain.usage import Limits
 from mock_pokee.domain.workspace import WORKSPACE_LIMIT
 from mock_pokee.settings import Settings
+
+USAGE = """A faithful fake of the Pokee Enterprise API, for developing and testing clients
+offline.
+
+  mock-pokee serve                 serve it on 127.0.0.1:8000 (real time)
+  mock-pokee serve --clock scaled --scale 60
+                                   the same, 60 times faster: a deck in seconds
+  mock-pokee contract --api URL --key KEY
+                                   check a deployment against the contract
+
+Then point POKEE_API at it and use any key. The inspector is at /_mock/ui. Every command
+takes --help."""
 
 KEYS_ENV = "MOCK_POKEE_KEYS"  # comma-separated keys; the same as --keys with a file
 ADMIN_KEY_ENV = "MOCK_POKEE_ADMIN_KEY"
@@ -141,10 +154,17 @@ def _keys_file(text: str) -> frozenset[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = _Parser(prog="mock-pokee", description=__doc__)
+    root = _Parser(
+        prog="mock-pokee", description=USAGE, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     root.add_argument("--version", action="version", version=f"mock-pokee {__version__}")
-    commands = root.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the fake Pokee server")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the fake Pokee server",
+        description="Serve the fake Pokee API. It prints its address, the line to paste "
+        "into another shell, and a line per request; Ctrl-C stops it.",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
     serve.add_argument("--clock", choices=CLOCK_MODES, default="real", help="clock mode (C1)")

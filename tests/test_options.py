@@ -233,3 +233,27 @@ def test_no_temporary_folder_outlives_a_server_or_a_failed_start(tmp_path: Path)
         process.kill()
         process.communicate()
     assert list(temp.iterdir()) == []
+
+
+def test_the_help_is_written_for_users(capsys: pytest.CaptureFixture[str]) -> None:
+    """What the command is and how to start, not the module's internals."""
+    with pytest.raises(SystemExit) as done:
+        parser().parse_args(["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "fake of the Pokee Enterprise API" in text
+    assert "mock-pokee serve --clock scaled --scale 60" in text
+    assert "mock-pokee contract --api URL --key KEY" in text
+    for internal in ("Settings", "uvicorn", "``"):
+        assert internal not in text
+
+
+def test_cli_fills_the_whole_server_guards_and_the_workspace_limit() -> None:
+    args = parser().parse_args(
+        ["serve", "--admin-key", "adm", "--allow-host", "Mock.", "--workspace-limit", "5000"]
+    )
+    settings = settings_from(args)
+    assert (settings.admin_key, settings.allowed_hosts) == ("adm", ("mock",))
+    assert settings.workspace_limit == 5000
+    with pytest.raises(SystemExit):
+        parser().parse_args(["serve", "--allow-host", "not a host"])
