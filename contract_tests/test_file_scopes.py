@@ -20,9 +20,18 @@ from .workspace import put, session, tree
 
 
 def out_of_scope(response: httpx.Response, path: str) -> None:
-    """F8's documented refusal: 403 ``'<path>' not in session scope``."""
-    assert_error(response, 403, "forbidden_path")
-    assert response.json()["message"] == f"'{path}' not in session scope"
+    """F8's documented refusal: 403 ``'<path>' not in session scope``, in the A5 shape
+    (its short name, ``forbidden_path``, is F2 [C]: the inferred tests check it)."""
+    assert response.status_code == 403, response.text
+    body = response.json()
+    assert set(body) == {"error", "message"}, body
+    assert body["message"] == f"'{path}' not in session scope"
+
+
+def out_of_scope_named(response: httpx.Response, path: str) -> None:
+    """`out_of_scope`, and (F2 [C]) the short name ``forbidden_path``."""
+    out_of_scope(response, path)
+    assert response.json()["error"] == "forbidden_path"
 
 
 @pytest.fixture
@@ -70,11 +79,11 @@ def test_f8_an_entry_covers_its_own_segments_only(
     assert put(api, sid, f"{folder}projects/acme/new.md", b"new").status_code == 201
     assert api.delete(f"/v1/sessions/{sid}/files/{folder}projects/acme/new.md").status_code == 204
     secret = f"{folder}projects/acme-corp/secret.md"
-    out_of_scope(api.get(f"/v1/sessions/{sid}/files/{secret}"), secret)
-    out_of_scope(put(api, sid, secret, b"overwritten?"), secret)
-    out_of_scope(api.delete(f"/v1/sessions/{sid}/files/{secret}"), secret)
+    out_of_scope_named(api.get(f"/v1/sessions/{sid}/files/{secret}"), secret)
+    out_of_scope_named(put(api, sid, secret, b"overwritten?"), secret)
+    out_of_scope_named(api.delete(f"/v1/sessions/{sid}/files/{secret}"), secret)
     corp = f"{folder}projects/acme-corp"
-    out_of_scope(api.get(f"/v1/sessions/{sid}/files", params={"path": corp}), corp)
+    out_of_scope_named(api.get(f"/v1/sessions/{sid}/files", params={"path": corp}), corp)
     assert tree(api, seeded, folder.rstrip("/"))[secret] == b"projects/acme-corp/secret.md"
 
 
@@ -161,8 +170,10 @@ def test_f8_a_listing_above_the_scope_shows_only_the_way_to_it(
     listed = api.get(f"/v1/sessions/{sid}/files/{mine}/projects").json()
     assert [e["name"] for e in listed] == ["acme"]
     readme = f"{mine}/projects/readme.md"
-    out_of_scope(api.get(f"/v1/sessions/{sid}/files/{readme}"), readme)
-    out_of_scope(put(api, sid, f"{mine}/projects", b"a file over the way?"), f"{mine}/projects")
+    out_of_scope_named(api.get(f"/v1/sessions/{sid}/files/{readme}"), readme)
+    out_of_scope_named(
+        put(api, sid, f"{mine}/projects", b"a file over the way?"), f"{mine}/projects"
+    )
 
 
 @pytest.mark.inferred
@@ -197,7 +208,7 @@ def test_f8_an_entry_may_name_a_file_and_then_nothing_goes_under_it(
     assert_error(put(api, sid, f"{out}/x.txt", b"x"), 403, "forbidden_path", f"'{out}' is a file")
     assert api.delete(f"/v1/sessions/{sid}/files/{out}").status_code == 204
     assert put(api, sid, f"{out}/x.txt", b"x").status_code == 201
-    out_of_scope(put(api, sid, f"{folder}outer", b"x"), f"{folder}outer")
+    out_of_scope_named(put(api, sid, f"{folder}outer", b"x"), f"{folder}outer")
 
 
 @pytest.mark.inferred

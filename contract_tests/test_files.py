@@ -29,16 +29,27 @@ def raw_get(target: Target, key: str, path: str) -> tuple[int, dict[str, str]]:
     return status, json.loads(body or b"{}")
 
 
+def test_f3_upload(api: httpx.Client, folder: str) -> None:
+    """F3: the raw body is stored; 201 {path, size, modified}."""
+    sid = session(api)
+    notes = f"{folder}notes.txt"
+    response = put(api, sid, notes, b"one")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["path"] == notes
+    assert body["size"] == 3
+    assert isinstance(body["modified"], float)
+    assert api.get(f"/v1/sessions/{sid}/files/{notes}").content == b"one"
+
+
+@pytest.mark.inferred
 def test_f3_upload_overwrite_and_parents(api: httpx.Client, folder: str) -> None:
-    """F3: 201 {path, size, modified}; parents created; an overwrite is 201 too."""
+    """F3 [C]: missing parent folders are created; an overwrite is 201 too."""
     sid = session(api)
     notes = f"{folder}deep/er/notes.txt"
     first = put(api, sid, notes, b"one")
     assert first.status_code == 201
-    body = first.json()
-    assert body["path"] == notes
-    assert body["size"] == 3
-    assert isinstance(body["modified"], float)
+    assert first.json()["path"] == notes
     second = put(api, sid, notes, b"second")
     assert second.status_code == 201
     assert second.json()["size"] == 6
@@ -52,10 +63,19 @@ def _body(size: int, chunk: int = 1 << 20) -> Iterator[bytes]:
         size -= chunk
 
 
+def test_f3_over_the_limit_is_413(api: httpx.Client, folder: str) -> None:
+    """F3: an upload past the limit of about 100 MB a call (here 100 MiB and a byte, sent
+    chunked) is 413."""
+    sid = session(api)
+    response = api.put(f"/v1/sessions/{sid}/files/{folder}big.bin", content=_body(LIMIT + 1))
+    assert response.status_code == 413, response.text
+
+
+@pytest.mark.inferred
 def test_f3_over_the_limit_is_413_and_nothing_is_stored(api: httpx.Client, folder: str) -> None:
-    """F3: an upload over 100 MiB (sent chunked, so the limit is enforced while reading)
-    is 413; no file, no partial file, no new folder; an overwritten file keeps its
-    previous content."""
+    """F3 [C]: an upload over 100 MiB (sent chunked, so the limit is enforced while
+    reading) is 413; no file, no partial file, no new folder; an overwritten file keeps
+    its previous content."""
     sid = session(api)
     put(api, sid, f"{folder}big.bin", b"previous")
     response = api.put(f"/v1/sessions/{sid}/files/{folder}big.bin", content=_body(LIMIT + 1))
@@ -69,32 +89,61 @@ def test_f3_over_the_limit_is_413_and_nothing_is_stored(api: httpx.Client, folde
 
 
 def test_f4_listing(api: httpx.Client, folder: str) -> None:
-    """F4: [{name, type, size, modified}] sorted by name in code-point order; ?path= a
-    folder (a trailing slash is fine); a missing folder is 404; the root lists this
-    test's folder among whatever else the workspace holds."""
+    """F4: [{name, type, size, modified}] of a folder given by ?path=; without it, the
+    root, which lists this test's folder among whatever else the workspace holds."""
+    sid = session(api)
+    for name in ("b.txt", "B.txt", "_x", "a/inner.txt"):
+        put(api, sid, f"{folder}{name}", b"12345")
+    response = api.get(f"/v1/sessions/{sid}/files", params={"path": folder.rstrip("/")})
+    assert response.status_code == 200
+    listed = response.json()
+    assert sorted(e["name"] for e in listed) == sorted(["B.txt", "_x", "a", "b.txt"])
+    assert all({"name", "type", "size", "modified"} <= set(e) for e in listed)
+    by_name = {e["name"]: e for e in listed}
+    assert by_name["a"]["type"] == "directory"
+    assert by_name["b.txt"] == {**by_name["b.txt"], "type": "file", "size": 5}
+    inner = api.get(f"/v1/sessions/{sid}/files", params={"path": f"{folder}a"}).json()
+    assert [e["name"] for e in inner] == ["inner.txt"]
+    root = api.get(f"/v1/sessions/{sid}/files").json()
+    mine = [e for e in root if e["name"] == folder.rstrip("/")]
+    assert [e["type"] for e in mine] == ["directory"]
+
+
+@pytest.mark.inferred
+def test_f4_listing_order_and_a_missing_folder(api: httpx.Client, folder: str) -> None:
+    """F4 [C]: entries sorted by name in code-point order (the root too); a trailing slash
+    on ?path= is fine; a missing folder is 404."""
     sid = session(api)
     for name in ("b.txt", "B.txt", "_x", "a/inner.txt"):
         put(api, sid, f"{folder}{name}", b"12345")
     listed = api.get(f"/v1/sessions/{sid}/files", params={"path": folder}).json()
     assert [e["name"] for e in listed] == ["B.txt", "_x", "a", "b.txt"]
-    by_name = {e["name"]: e for e in listed}
-    assert by_name["a"]["type"] == "directory"
-    assert by_name["b.txt"] == {**by_name["b.txt"], "type": "file", "size": 5}
-    for query in (f"{folder}a", f"{folder}a/"):
-        inner = api.get(f"/v1/sessions/{sid}/files", params={"path": query}).json()
-        assert [e["name"] for e in inner] == ["inner.txt"]
-    root = api.get(f"/v1/sessions/{sid}/files").json()
-    names = [e["name"] for e in root]
+    inner = api.get(f"/v1/sessions/{sid}/files", params={"path": f"{folder}a/"}).json()
+    assert [e["name"] for e in inner] == ["inner.txt"]
+    names = [e["name"] for e in api.get(f"/v1/sessions/{sid}/files").json()]
     assert names == sorted(names)
-    mine = [e for e in root if e["name"] == folder.rstrip("/")]
-    assert [e["type"] for e in mine] == ["directory"]
     missing = api.get(f"/v1/sessions/{sid}/files", params={"path": f"{folder}nope"})
     assert_error(missing, 404, "not_found", "nope")
 
 
+def test_f5_a_download_streams_the_bytes_and_a_folder_its_listing(
+    api: httpx.Client, folder: str
+) -> None:
+    """F5: GET of a file answers its bytes; GET of a folder's path, its F4 listing."""
+    sid = session(api)
+    put(api, sid, f"{folder}out/a.bin", b"0123456789")
+    put(api, sid, f"{folder}out/b.md", b"# b")
+    response = api.get(f"/v1/sessions/{sid}/files/{folder}out/a.bin")
+    assert (response.status_code, response.content) == (200, b"0123456789")
+    listing = api.get(f"/v1/sessions/{sid}/files/{folder}out")
+    assert listing.status_code == 200
+    assert sorted(e["name"] for e in listing.json()) == ["a.bin", "b.md"]
+
+
+@pytest.mark.inferred
 def test_f5_download_headers(api: httpx.Client, folder: str) -> None:
-    """F5: Content-Length, Content-Type by extension (Office and markdown always known),
-    Accept-Ranges, ETag and Last-Modified; a directory path returns its listing."""
+    """F5 [C]: Content-Length, Content-Type by extension (Office and markdown always
+    known), Accept-Ranges, ETag and Last-Modified."""
     sid = session(api)
     types = {
         "deck.pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -112,28 +161,38 @@ def test_f5_download_headers(api: httpx.Client, folder: str) -> None:
         assert response.headers["accept-ranges"] == "bytes"
         assert response.headers["etag"]
         parsedate_to_datetime(response.headers["last-modified"])
-    listing = api.get(f"/v1/sessions/{sid}/files/{folder}out")
-    assert sorted(e["name"] for e in listing.json()) == sorted(types)
 
 
-@pytest.mark.parametrize(
-    ("range_", "status", "content", "content_range"),
-    [
-        ("bytes=2-5", 206, b"2345", "bytes 2-5/10"),
-        ("bytes=7-", 206, b"789", "bytes 7-9/10"),
-        ("bytes=-3", 206, b"789", "bytes 7-9/10"),
-        ("bytes=8-100", 206, b"89", "bytes 8-9/10"),
-    ],
-)
+SINGLE_RANGES = [  # (Range, the bytes of 0123456789 it selects, their Content-Range)
+    ("bytes=2-5", b"2345", "bytes 2-5/10"),
+    ("bytes=7-", b"789", "bytes 7-9/10"),
+    ("bytes=-3", b"789", "bytes 7-9/10"),
+    ("bytes=8-100", b"89", "bytes 8-9/10"),
+]
+
+
+@pytest.mark.parametrize(("range_", "content", "content_range"), SINGLE_RANGES)
 def test_f5_single_ranges(
-    api: httpx.Client, folder: str, range_: str, status: int, content: bytes, content_range: str
+    api: httpx.Client, folder: str, range_: str, content: bytes, content_range: str
 ) -> None:
-    """F5: a single Range → 206 with Content-Range."""
+    """F5: a single Range → 206 with the bytes it selects."""
     sid = session(api)
     put(api, sid, f"{folder}r.bin", b"0123456789")
     response = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin", headers={"Range": range_})
-    assert response.status_code == status
+    assert response.status_code == 206
     assert response.content == content
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize(("range_", "content", "content_range"), SINGLE_RANGES)
+def test_f5_a_single_range_has_its_content_range(
+    api: httpx.Client, folder: str, range_: str, content: bytes, content_range: str
+) -> None:
+    """F5 [C]: the 206 of a single Range carries its Content-Range."""
+    sid = session(api)
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    response = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin", headers={"Range": range_})
+    assert (response.status_code, response.content) == (206, content)
     assert response.headers["content-range"] == content_range
 
 
@@ -145,11 +204,24 @@ def test_f5_the_smallest_ranges(api: httpx.Client, folder: str) -> None:
     put(api, sid, f"{folder}one.bin", b"!")
     first = api.get(f"/v1/sessions/{sid}/files/{folder}ten.bin", headers={"Range": "bytes=0-0"})
     assert (first.status_code, first.content) == (206, b"0")
+    for suffix in ("bytes=-1", "bytes=-5"):
+        response = api.get(f"/v1/sessions/{sid}/files/{folder}one.bin", headers={"Range": suffix})
+        assert (response.status_code, response.content) == (206, b"!")
+
+
+@pytest.mark.inferred
+def test_f5_the_smallest_ranges_have_their_content_range_and_length(
+    api: httpx.Client, folder: str
+) -> None:
+    """F5 [C]: Content-Range and Content-Length of the one-byte ranges above."""
+    sid = session(api)
+    put(api, sid, f"{folder}ten.bin", b"0123456789")
+    put(api, sid, f"{folder}one.bin", b"!")
+    first = api.get(f"/v1/sessions/{sid}/files/{folder}ten.bin", headers={"Range": "bytes=0-0"})
     assert first.headers["content-range"] == "bytes 0-0/10"
     assert first.headers["content-length"] == "1"
     for suffix in ("bytes=-1", "bytes=-5"):
         response = api.get(f"/v1/sessions/{sid}/files/{folder}one.bin", headers={"Range": suffix})
-        assert (response.status_code, response.content) == (206, b"!")
         assert response.headers["content-range"] == "bytes 0-0/1"
 
 
@@ -273,7 +345,20 @@ def test_f5_head_is_the_headers_of_get(api: httpx.Client, folder: str) -> None:
 
 @pytest.mark.parametrize("range_", ["bytes=10-", "bytes=50-60"])
 def test_f5_unsatisfiable_range_is_416(api: httpx.Client, folder: str, range_: str) -> None:
-    """F5: a range past the end → 416 (A5 body) with Content-Range: bytes */size."""
+    """F5: a range past the end → 416."""
+    sid = session(api)
+    put(api, sid, f"{folder}r.bin", b"0123456789")
+    response = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin", headers={"Range": range_})
+    assert response.status_code == 416
+
+
+@pytest.mark.inferred
+@pytest.mark.parametrize("range_", ["bytes=10-", "bytes=50-60"])
+def test_f5_an_unsatisfiable_range_names_the_header_and_the_size(
+    api: httpx.Client, folder: str, range_: str
+) -> None:
+    """F5 [C]: the 416 of a range past the end is in the A5 shape, naming Range, with
+    ``Content-Range: bytes */<size>``."""
     sid = session(api)
     put(api, sid, f"{folder}r.bin", b"0123456789")
     response = api.get(f"/v1/sessions/{sid}/files/{folder}r.bin", headers={"Range": range_})
@@ -368,11 +453,22 @@ UNSAFE = [
 ]
 
 
+@pytest.mark.parametrize("path", ["../outside.txt", "a/../../outside.txt"])
+def test_f2_a_path_that_climbs_with_dot_dot_is_403(
+    api: httpx.Client, target: Target, key: str, path: str
+) -> None:
+    """F2: path traversal (a ``..`` segment) → 403."""
+    sid = session(api)
+    status, body = raw_get(target, key, f"/v1/sessions/{sid}/files/{path}")
+    assert status == 403, body
+
+
+@pytest.mark.inferred
 @pytest.mark.parametrize("path", UNSAFE)
 def test_f2_unsafe_paths_are_403(
     api: httpx.Client, target: Target, key: str, folder: str, path: str
 ) -> None:
-    """F2: dot segments, absolute paths, encoded separators and dots, NUL and control
+    """F2 [C]: dot segments, absolute paths, encoded separators and dots, NUL and control
     characters, doubled slashes → 403 forbidden_path, whatever the encoding."""
     sid = session(api)
     unsafe = path.format(folder=folder)
@@ -381,17 +477,29 @@ def test_f2_unsafe_paths_are_403(
     assert body["error"] == "forbidden_path"
 
 
+@pytest.mark.parametrize("path", ["../", "a/../.."])
+def test_f2_a_listing_path_that_climbs_with_dot_dot_is_403(api: httpx.Client, path: str) -> None:
+    """F2: a ``..`` segment in ?path= → 403."""
+    sid = session(api)
+    response = api.get(f"/v1/sessions/{sid}/files", params={"path": path})
+    assert response.status_code == 403, response.text
+
+
+@pytest.mark.inferred
 @pytest.mark.parametrize("path", ["../", "a/../..", "/", "\\etc", "a\x00b"])
 def test_f2_unsafe_listing_paths_are_403(api: httpx.Client, path: str) -> None:
+    """F2 [C]: dot segments, an absolute path, a backslash or a NUL in ?path= → 403
+    forbidden_path naming the parameter."""
     sid = session(api)
     response = api.get(f"/v1/sessions/{sid}/files", params={"path": path})
     assert_error(response, 403, "forbidden_path", "path")
 
 
+@pytest.mark.inferred
 def test_f7_a_listing_never_shows_a_half_written_file(
     api: httpx.Client, target: Target, key: str, folder: str
 ) -> None:
-    """F7: while an upload is under way, neither the file nor a temporary name is listed."""
+    """F7 [C]: while an upload is under way, neither the file nor a temporary name is listed."""
     sid = session(api)
     halfway, release = threading.Event(), threading.Event()
 

@@ -180,8 +180,8 @@ def test_downloads_racing_overwrites_and_deletes_serve_one_whole_version(
 ) -> None:
     """F5 with F3 and F6 (issue 9, 4): uploads, downloads and deletes of one file race;
     every 200 body is exactly one version written and every 206 body the same slice of
-    one version, each as long as its Content-Length; the rest are 404s, never a 5xx or a
-    cut body."""
+    one version, each as long as its Content-Length where it has one (that it has one is
+    F5 [C]); the rest are 404s, never a 5xx or a cut body."""
     sid = session(api)
     url = f"/v1/sessions/{sid}/files/{folder}race.bin"
     assert put(api, sid, f"{folder}race.bin", VERSIONS[0]).status_code == 201
@@ -231,6 +231,6 @@ def test_downloads_racing_overwrites_and_deletes_serve_one_whole_version(
         if status == 404:
             continue
         served += 1
-        assert int(length) == len(content)
+        assert not length or int(length) == len(content)
         assert content in (whole if status == 200 else tails), (status, len(content))
     assert served > 0  # the race was run, not only lost to deletes

@@ -189,6 +189,8 @@ class TenantMachine(RuleBasedStateMachine):
         plan = data.draw(st.sampled_from(self.env.plans))
         if k is None and not (self.env.exact and plan.duration == 0):
             k = 1  # reading to the end would wait for the clock
+        if k == 0 and not self.env.exact:
+            k = 1  # a position to resume from: only the mock replays from 0 without one (M7 [C])
         stream = send(self.api, session.id, plan.message, scenario=plan.scenario, stop_after=k)
         assert stream.status == 200, stream.body
         turn = self.model.started(session, plan, stream.headers["x-response-id"])
@@ -215,7 +217,10 @@ class TenantMachine(RuleBasedStateMachine):
         session = data.draw(st.sampled_from(self._resumable()))
         turn = session.turn
         assert turn is not None
-        after = data.draw(st.integers(-1, len(turn.seen) - 2))
+        lowest = -1 if self.env.exact else 0  # -1: no position, a replay from 0 (M7 [C])
+        if len(turn.seen) - 2 < lowest:
+            return  # on a deployment, only the first event was read: nothing to replay after it
+        after = data.draw(st.integers(lowest, len(turn.seen) - 2))
         count = len(turn.seen) - after - 1
         replay = resume(
             self.api, session.id, turn.response_id, after if after >= 0 else None, stop_after=count
@@ -329,7 +334,9 @@ class TenantMachine(RuleBasedStateMachine):
 
     def _compare(self, record: dict[str, Any], session: Session) -> None:
         assert (record["persistent"], record["ttl"]) == (session.persistent, session.ttl)
-        assert record["status"] == "ready"
+        assert "status" in record
+        if self.env.exact:
+            assert record["status"] == "ready"  # S2 [C]
         assert record["file_access"] == {"read": [""], "write": [""]}
         if self.env.exact or not session.busy:
             assert record["busy"] is session.busy, session.id

@@ -41,11 +41,11 @@ def test_s1_defaults(api: httpx.Client, body: dict[str, object] | None) -> None:
     assert record["ttl"] == 14400
     assert record["metadata"] == {}
     assert record["file_access"] == {"read": [""], "write": [""]}
-    assert "model" not in record
 
 
 def test_s1_given_fields_are_kept(api: httpx.Client) -> None:
-    """S1: persistent, ttl, metadata, file_access and model come back as given."""
+    """S1: persistent, ttl, metadata and file_access come back as given; model and tools
+    are accepted (whether the record shows the model is S2 [C])."""
     record = create(
         api,
         persistent=True,
@@ -59,7 +59,6 @@ def test_s1_given_fields_are_kept(api: httpx.Client) -> None:
     assert record["ttl"] == 604800
     assert record["metadata"] == {"project": "q3"}
     assert record["file_access"] == {"read": ["output/"], "write": ["output/", "tmp/"]}
-    assert record["model"] == "pokee-isaac"
 
 
 @pytest.mark.inferred
@@ -98,17 +97,44 @@ def test_s1_wrong_types_are_400_naming_the_field(
 
 
 def test_s2_record_shape(api: httpx.Client) -> None:
-    """S2: 201 with the whole record; the same shape from S3 and S4."""
-    response = api.post("/v1/sessions", json={"model": "pokee-isaac-high-reasoning"})
-    record = created(api, response)
-    assert SESSION_FIELDS | {"model"} <= set(record)
+    """S2: 201 with the whole record; the same shape, and the same session, from S3 and
+    S4 (last_activity aside: whether a read moves it is S8 [C])."""
+    record = created(api, api.post("/v1/sessions"))
+    assert set(record) >= SESSION_FIELDS
     sid = record["id"]
     assert isinstance(sid, str)
     assert re.fullmatch(r"sess_[0-9a-f]{12}", sid)
     assert isinstance(record["created_at"], float)
-    assert record["last_activity"] == record["created_at"]
+    assert isinstance(record["last_activity"], float)
     assert record["busy"] is False
-    assert record["status"] == "ready"
+    got = api.get(f"/v1/sessions/{sid}").json()
+    listed = [s for s in api.get("/v1/sessions").json() if s["id"] == sid]
+    assert len(listed) == 1
+    for read in (got, listed[0]):
+        assert set(read) == set(record)
+        assert {**read, "last_activity": None} == {**record, "last_activity": None}
+
+
+@pytest.mark.inferred
+def test_s2_status_is_ready_and_the_model_shows_only_when_given(api: httpx.Client) -> None:
+    """S2 [C]: status is always "ready"; the record has model when one was given at create,
+    and none otherwise (S4 alike)."""
+    given = create(api, model="pokee-isaac")
+    default = create(api)
+    assert given["status"] == default["status"] == "ready"
+    assert given["model"] == "pokee-isaac"
+    assert "model" not in default
+    assert "model" not in api.get(f"/v1/sessions/{default['id']}").json()
+
+
+@pytest.mark.inferred
+def test_s8_a_new_session_was_last_active_at_its_creation_and_reads_leave_it(
+    api: httpx.Client,
+) -> None:
+    """S8 [C] with S2: a new record's last_activity is its created_at, and reading the
+    session (S4, S3) gives back the record unchanged."""
+    record = create(api)
+    assert record["last_activity"] == record["created_at"]
     assert api.get(f"/v1/sessions/{record['id']}").json() == record
     assert record in api.get("/v1/sessions").json()
 

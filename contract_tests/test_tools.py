@@ -393,8 +393,8 @@ def test_s1b_malformed_tools_are_400_naming_the_tool_and_field(
 
 @pytest.mark.inferred
 def test_s1b_the_limits_themselves_are_accepted(api: httpx.Client) -> None:
-    """S1b: 128 tools, 64-character names, 16 KiB descriptions, strict and nested
-    parameters are fine."""
+    """S1b [C]: a session takes the limits the docs give for a request (128 tools,
+    64-character names, 16 KiB descriptions), and strict and nested parameters."""
     tools = [tool(f"t{n:03d}" + "x" * 60, description="é" * 8192) for n in range(128)]
     tools[0] = tool("t" * 64, strict=True, parameters=nested(15))
     body = json.dumps({"tools": tools[:40]}, ensure_ascii=False)  # 40 × 16 KiB < 1 MiB

@@ -16,8 +16,8 @@ TICK = 1 / 128  # exact in binary, so clock sums are exact
 
 def test_m10_a_turn_is_ended_after_90_minutes(api: httpx.Client, control: httpx.Client) -> None:
     """M10: a turn that would run two hours (the contract tests' over-time scenario) ends
-    with message.error turn_timeout at exactly 90 minutes of clock time; the session
-    stays usable."""
+    at exactly 90 minutes of clock time, (M10 [C]) with message.error turn_timeout; the
+    session stays usable."""
     freeze(control, 1_900_000_000.0)
     sid = create(api, persistent=True, ttl=604800)["id"]
     rid = send(api, sid, "hi", scenario="over-time", stop_after=1).headers["x-response-id"]
@@ -34,8 +34,9 @@ def test_m10_a_turn_is_ended_after_90_minutes(api: httpx.Client, control: httpx.
 def test_m11_the_301st_turn_in_an_hour_is_429_with_retry_after(
     api: httpx.Client, control: httpx.Client
 ) -> None:
-    """M11 and A7: 300 turns an hour per tenant; the next message is 429 rate_limited with
-    Retry-After, starts no turn, and once the hour has passed turns start again."""
+    """M11 with A7 and M11 [C]: 300 turns an hour per tenant; the next message is 429
+    rate_limited with Retry-After, starts no turn, and once the hour has passed turns
+    start again."""
     freeze(control, 1_900_000_000.0)
     sid = create(api, persistent=True, ttl=604800)["id"]
     for _ in range(300):

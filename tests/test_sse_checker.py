@@ -113,3 +113,29 @@ def test_a_cut_stream_drops_its_unfinished_event_quietly() -> None:
     frames, checker = check(GOOD[: GOOD.index(b"id: 3") + 12], cut=True)
     assert checker.problems == []
     assert [f.seq for f in frames] == [0, 1, 2]
+
+
+def test_on_a_deployment_only_the_documented_framing_is_held() -> None:
+    """M3 [C] (seq grows by exactly one) and M7 [C] (a resume starts at n + 1) are the
+    mock's choices: a deployment's stream is held to seq starting at 0 and growing, and a
+    resume to events after n."""
+    gapped = (
+        event(0, "message.created", id="m", session_id="s", status="in_progress")
+        + event(2, "text.delta", content="hi")
+        + b"id: 5\nevent: message.completed\ndata: "
+        + json.dumps({"id": "m", "status": "completed", "sequence_number": 5}).encode()
+        + b"\nretry: 1000\n\n"
+    )
+    _, strict = check(gapped)
+    assert any("seq 2 where 1 was due" in p for p in strict.problems)
+    assert any("retry" in p for p in strict.problems)
+    _, lenient = check(gapped, strict=False)
+    assert not any("was due" in p or "a retry field" in p for p in lenient.problems)
+    # ... though three field lines and no more is documented (M3 [D]) on any target.
+    assert any("not id, event, data" in p for p in lenient.problems)
+    _, late_start = check(event(1, "message.created", id="m", session_id="s"), strict=False)
+    assert any("seq 1 where 0 was due" in p for p in late_start.problems)
+    _, resumed = check(event(9, "text.delta", content="x"), strict=False, first_seq=4)
+    assert not any("was due" in p for p in resumed.problems)
+    _, backwards = check(event(3, "text.delta", content="x"), strict=False, first_seq=4)
+    assert any("seq 3 where 4 was due" in p for p in backwards.problems)
