@@ -66,6 +66,9 @@ if TYPE_CHECKING:
         ToolUseStop,
         UnknownEvent,
     )
+    from pokee_client.limits import (
+        Limits,
+    )
     from pokee_client.progress import (
         Progress,
     )
@@ -110,6 +113,7 @@ _HOMES = {
     "AsyncMessages": "pokee_client.aio",
     "AsyncFiles": "pokee_client.aio",
     "RetryPolicy": "pokee_client.retrying",
+    "Limits": "pokee_client.limits",
     "Session": "pokee_client.records",
     "FileAccess": "pokee_client.records",
     "FileEntry": "pokee_client.records",
@@ -175,6 +179,7 @@ __all__ = [
     "IdempotencyMismatchError",
     "InternalServerError",
     "InvalidRequestError",
+    "Limits",
     "MessageCancelled",
     "MessageCompleted",
     "MessageCreated",

@@ -13,7 +13,6 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
-from httpx_sse import EventSource
 
 from pokee_client import operations
 from pokee_client.base import (
@@ -29,16 +28,14 @@ from pokee_client.effects import (
     Emit,
     Flow,
     NextChunk,
-    NextEvent,
     Open,
-    ReadBody,
-    Send,
     Sleep,
     Unwatch,
     Watch,
 )
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
+from pokee_client.limits import Limits
 from pokee_client.progress import Progress
 from pokee_client.records import FileEntry, Session, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
@@ -90,7 +87,7 @@ class _Driver:
         return result.value
 
     async def iterate(self, flow: Flow[T], result: _Result[T]) -> AsyncGenerator[Event, None]:
-        readers: dict[httpx.Response, AsyncIterator[Any] | None] = {}
+        readers: dict[httpx.Response, AsyncIterator[bytes] | None] = {}
         watchers: list[_Watcher] = []
         value: Any = None
         error: BaseException | None = None
@@ -106,15 +103,7 @@ class _Driver:
                     yield effect.event
                     continue
                 try:
-                    if type(effect) is NextEvent:  # the hot path of a long stream: inline
-                        events = readers[effect.response]
-                        if events is None:
-                            events = readers[effect.response] = EventSource(
-                                effect.response
-                            ).aiter_sse()
-                        value = await anext(events, None)
-                    else:
-                        value = await self._perform(effect, readers, watchers)
+                    value = await self._perform(effect, readers, watchers)
                 except BaseException as exc:  # the flow decides: retry, resume, clean up
                     error = exc
         finally:
@@ -127,22 +116,18 @@ class _Driver:
     async def _perform(
         self,
         effect: Effect,
-        readers: dict[httpx.Response, AsyncIterator[Any] | None],
+        readers: dict[httpx.Response, AsyncIterator[bytes] | None],
         watchers: list[_Watcher],
     ) -> Any:
         if isinstance(effect, NextChunk):
             chunks = readers[effect.response]
             if chunks is None:
-                chunks = readers[effect.response] = effect.response.aiter_raw()
+                chunks = readers[effect.response] = effect.response.aiter_bytes()
             return await anext(chunks, None)
-        if isinstance(effect, Send):
-            return await self._http.send(effect.request)
         if isinstance(effect, Open):
             response = await self._http.send(effect.request, stream=True)
             readers[response] = None
             return response
-        if isinstance(effect, ReadBody):
-            return await effect.response.aread()
         if isinstance(effect, Close):
             readers.pop(effect.response, None)
             await effect.response.aclose()
@@ -321,7 +306,9 @@ class AsyncFiles:
 
 class AsyncPokeeClient:
     """The Pokee sessions API over httpx, on asyncio; arguments as for `PokeeClient`, with
-    an async ``sleep``."""
+    an async ``sleep``: the same ``timeout`` (also the whole of an answer read in one
+    piece), ``stream_read_timeout`` (new events only; keep-alives do not count) and
+    ``limits`` (`Limits`), and redirects are never followed."""
 
     def __init__(
         self,
@@ -335,6 +322,7 @@ class AsyncPokeeClient:
         watch_interval: float = 2.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         headers: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self._core = ClientCore.create(
@@ -346,8 +334,9 @@ class AsyncPokeeClient:
             poll_interval=poll_interval,
             watch_interval=watch_interval,
             headers=headers,
+            limits=limits,
         )
-        self._http = httpx.AsyncClient(transport=transport)
+        self._http = httpx.AsyncClient(transport=transport, follow_redirects=False)
         self._driver = _Driver(self._http, sleep)
         self.sessions = AsyncSessions(self._core, self._driver)
         self.messages = AsyncMessages(self._core, self._driver)

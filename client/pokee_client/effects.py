@@ -7,6 +7,10 @@ written as *flows*: generators that ``yield`` an effect below and are sent its r
 sync and async clients (``pokee_client.sync``, ``pokee_client.aio``) are drivers that
 perform effects, nothing more. A network failure while performing one is thrown into the
 flow as the httpx exception, where the retry and resume rules decide.
+
+Every body is read by a flow, chunk by chunk (`NextChunk`), never whole by a driver: how
+much to read, how long to wait and what an event is are decisions (`pokee_client.limits`,
+`pokee_client.sse`), so they are made once, in the flows, for both clients.
 """
 
 from __future__ import annotations
@@ -23,13 +27,6 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Send:
-    """Send a request and read the whole answer → `httpx.Response`."""
-
-    request: httpx.Request
-
-
-@dataclass(frozen=True, slots=True)
 class Open:
     """Send a request and read only the answer's head → `httpx.Response`, body unread.
     The driver closes it when the flow ends if the flow has not."""
@@ -38,23 +35,10 @@ class Open:
 
 
 @dataclass(frozen=True, slots=True)
-class ReadBody:
-    """Read the rest of an opened answer → `bytes` (an error body, a JSON replay note)."""
-
-    response: httpx.Response
-
-
-@dataclass(frozen=True, slots=True)
-class NextEvent:
-    """The next server-sent event of an opened answer, parsed by httpx-sse →
-    `httpx_sse.ServerSentEvent`, or None once the body has ended."""
-
-    response: httpx.Response
-
-
-@dataclass(frozen=True, slots=True)
 class NextChunk:
-    """The next raw bytes of an opened answer → `bytes`, or None once the body has ended."""
+    """The next bytes of an opened answer as they came → `bytes`, or None once the body
+    has ended. The flows take only answers without content encoding (see
+    `pokee_client.exchange`), so these are the body's own bytes."""
 
     response: httpx.Response
 
@@ -95,9 +79,7 @@ class Unwatch:
     handle: object
 
 
-Effect: TypeAlias = (
-    Send | Open | ReadBody | NextEvent | NextChunk | Close | Sleep | Emit | Watch | Unwatch
-)
+Effect: TypeAlias = Open | NextChunk | Close | Sleep | Emit | Watch | Unwatch
 Flow: TypeAlias = Generator[Effect, Any, T]
 
 

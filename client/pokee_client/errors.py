@@ -23,7 +23,8 @@
 
 The class is chosen by the body's short name; a short name the client does not know (the API
 grows additively, A8) arrives as `APIError` itself, and a body that is not in the A5 shape
-(a proxy's HTML page) is classified by its status. This module imports nothing heavy: the
+(a proxy's HTML page) is classified by its status. A message is for people, so it is kept
+to `MAX_MESSAGE` characters, whatever the server sent. This module imports nothing heavy: the
 command line catches these errors without loading httpx.
 """
 
@@ -34,6 +35,8 @@ import math
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
+
+MAX_MESSAGE = 500  # characters of a server's error message kept (the rest is counted)
 
 
 class PokeeError(Exception):
@@ -168,15 +171,21 @@ def api_error(status: int, body: bytes, headers: Mapping[str, str]) -> APIError:
     error, message = _a5_fields(body)
     if error is None:
         error = _SHORT_NAME_OF_STATUS.get(status, f"http_{status}")
-        message = body.decode("utf-8", "replace").strip()[:200] or f"HTTP {status}"
+        message = body.decode("utf-8", "replace").strip() or f"HTTP {status}"
     cls = ERROR_CLASSES.get(error, APIError)
-    return cls(status, error, message, retry_after(headers))
+    return cls(status, error[:100], _shortened(message), retry_after(headers))
+
+
+def _shortened(message: str) -> str:
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[:MAX_MESSAGE]}… ({len(message) - MAX_MESSAGE} more characters)"
 
 
 def _a5_fields(body: bytes) -> tuple[str | None, str]:
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting past Python's stack is not A5 either
         return None, ""
     if isinstance(parsed, dict):
         error, message = parsed.get("error"), parsed.get("message")
@@ -199,11 +208,11 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def _seconds_until(when: str, date: str | None) -> float | None:
+    if not date:
+        return None
     try:
-        target = parsedate_to_datetime(when)
-        now = parsedate_to_datetime(date) if date else None
-    except (TypeError, ValueError):
+        # A zone of -0000 makes a naive date, which cannot be measured against an aware one.
+        seconds = (parsedate_to_datetime(when) - parsedate_to_datetime(date)).total_seconds()
+    except (TypeError, ValueError, OverflowError):
         return None
-    if now is None:
-        return None
-    return max(0.0, (target - now).total_seconds())
+    return max(0.0, seconds)

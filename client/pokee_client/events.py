@@ -149,8 +149,13 @@ class MessageCompleted(Event):
 
     @property
     def usage(self) -> dict[str, int]:
+        """The counts that are whole numbers (a server may send anything else)."""
         usage = self.data.get("usage")
-        return {str(k): int(v) for k, v in usage.items()} if isinstance(usage, dict) else {}
+        if not isinstance(usage, dict):
+            return {}
+        return {
+            str(k): v for k, v in usage.items() if isinstance(v, int) and not isinstance(v, bool)
+        }
 
 
 class MessageError(Event):

@@ -41,22 +41,22 @@ def create_session(
         "tools": [dict(tool) for tool in tools] if tools is not None else None,
     }
     body = {name: value for name, value in fields.items() if value is not None}
-    response = yield from call(core.policy, core.requests.create_session(body), idempotent=False)
+    response = yield from call(core, core.requests.create_session(body), idempotent=False)
     return Session.from_json(json_of(response))
 
 
 def get_session(core: ClientCore, session_id: str) -> Flow[Session]:
-    response = yield from call(core.policy, core.requests.get_session(session_id), idempotent=True)
+    response = yield from call(core, core.requests.get_session(session_id), idempotent=True)
     return Session.from_json(json_of(response))
 
 
 def list_sessions(core: ClientCore) -> Flow[list[Session]]:
-    response = yield from call(core.policy, core.requests.list_sessions(), idempotent=True)
+    response = yield from call(core, core.requests.list_sessions(), idempotent=True)
     return [Session.from_json(record) for record in _list(json_of(response), "sessions")]
 
 
 def delete_session(core: ClientCore, session_id: str) -> Flow[None]:
-    yield from call(core.policy, core.requests.delete_session(session_id), idempotent=True)
+    yield from call(core, core.requests.delete_session(session_id), idempotent=True)
 
 
 def delete_sessions(
@@ -66,7 +66,7 @@ def delete_sessions(
     request = core.requests.delete_sessions(
         status, str(older_than) if older_than is not None else None
     )
-    response = yield from call(core.policy, request, idempotent=True)
+    response = yield from call(core, request, idempotent=True)
     body = json_of(response)
     deleted = body.get("deleted") if isinstance(body, dict) else None
     if not isinstance(deleted, int):
@@ -77,7 +77,7 @@ def delete_sessions(
 def cancel(core: ClientCore, session_id: str, response_id: str) -> Flow[str]:
     """M8: ``"cancelling"`` while the turn runs, ``"already_complete"`` after its end."""
     request = core.requests.cancel(session_id, response_id)
-    response = yield from call(core.policy, request, idempotent=True)
+    response = yield from call(core, request, idempotent=True)
     body = json_of(response)
     status = body.get("status") if isinstance(body, dict) else None
     if not isinstance(status, str):
@@ -87,7 +87,7 @@ def cancel(core: ClientCore, session_id: str, response_id: str) -> Flow[str]:
 
 def list_files(core: ClientCore, session_id: str, path: str = "") -> Flow[list[FileEntry]]:
     request = core.requests.list_files(session_id, path)
-    response = yield from call(core.policy, request, idempotent=True)
+    response = yield from call(core, request, idempotent=True)
     return [FileEntry.from_json(entry) for entry in _list(json_of(response), "files")]
 
 
@@ -96,16 +96,16 @@ def upload(
 ) -> Flow[StoredFile]:
     body = FileBody(source if isinstance(source, bytes) else Path(source))
     request = core.requests.upload(session_id, path, body)
-    response = yield from call(core.policy, request, idempotent=True)
+    response = yield from call(core, request, idempotent=True)
     return StoredFile.from_json(json_of(response))
 
 
 def delete_file(core: ClientCore, session_id: str, path: str) -> Flow[None]:
-    yield from call(core.policy, core.requests.delete_file(session_id, path), idempotent=True)
+    yield from call(core, core.requests.delete_file(session_id, path), idempotent=True)
 
 
 def usage(core: ClientCore) -> Flow[Usage]:
-    response = yield from call(core.policy, core.requests.usage(), idempotent=True)
+    response = yield from call(core, core.requests.usage(), idempotent=True)
     return Usage.from_json(json_of(response))
 
 

@@ -4,6 +4,10 @@ Requests are complete when they leave here: absolute URL, key, timeouts (as the 
 ``timeout`` extension, which httpx's transports read), idempotency key. The drivers only
 send them, so the sync and async clients cannot drift apart.
 
+Every request asks for the answer without content encoding (``Accept-Encoding:
+identity``), whatever headers the caller adds: the flows read raw bytes and bound them as
+they come, and a compressed answer would let a few bytes on the wire inflate past any bound.
+
 File paths are passed through segment by segment, percent-encoded; a ``.`` or ``..``
 segment is encoded too, because httpx would otherwise resolve it before sending and ask for
 a different path than the caller named. Which paths are allowed is the server's rule (F2):
@@ -54,6 +58,7 @@ class RequestBuilder:
             "Authorization": f"Bearer {config.api_key}",
             "User-Agent": f"pokee-client/{__version__}",
             **(headers or {}),
+            "Accept-Encoding": "identity",  # also: byte offsets must mean the file's bytes
         }
         self._timeout = httpx.Timeout(timeout).as_dict()
         # A stream may be silent between pings (M3: one per 15 s); longer silence is a stall.
@@ -152,7 +157,7 @@ class RequestBuilder:
     ) -> httpx.Request:
         """F5: the whole file, or from ``offset`` on if it is still the same file
         (``If-Range`` with its ``ETag`` or ``Last-Modified``)."""
-        headers = {"Accept-Encoding": "identity"}  # byte offsets must mean the file's bytes
+        headers = {}
         if offset > 0:
             headers["Range"] = f"bytes={offset}-"
             if validator is not None:

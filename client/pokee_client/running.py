@@ -13,6 +13,11 @@ modification time) says what changed, and the turn's own events say which of tho
 wrote (each of its tools names the path it writes in its input's ``path``, M4). A changed
 file that no event of this turn named may be another session's: it is not downloaded but
 reported as ``unattributed``, so the caller can tell instead of getting a guess.
+
+The workspace is the server's to describe, so the walk is bounded (``max_walk_entries``,
+``max_walk_folders``, ``max_walk_depth`` in `pokee_client.limits`) and takes only names that
+are one path segment: a listing without a bottom, or one that names ``..`` or ``a/b``,
+fails the run (which cleans up as any failure does) instead of walking on.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from pokee_client.base import ClientCore
@@ -173,22 +178,40 @@ def paths_named(event: Event) -> list[str]:
 
 
 def snapshot(core: ClientCore, session_id: str) -> Flow[Snapshot]:
-    """Every file of the workspace the session can read, walking F4 listings."""
+    """Every file of the workspace the session can read, walking F4 listings within the
+    client's limits."""
+    limits = core.limits
     files: Snapshot = {}
-    folders = [""]
+    folders = [("", 0)]  # (path, depth), depth-first
+    listed = seen = 0
     while folders:
-        folder = folders.pop()
+        folder, depth = folders.pop()
+        listed += 1
+        if listed > limits.max_walk_folders:
+            raise _walk_error(f"more than {limits.max_walk_folders} folders", "max_walk_folders")
         try:
             entries = yield from list_files(core, session_id, folder)
         except NotFoundError:
             continue  # removed while we walked (or, at the root, never made)
+        seen += len(entries)
+        if seen > limits.max_walk_entries:
+            raise _walk_error(f"more than {limits.max_walk_entries} entries", "max_walk_entries")
         for entry in entries:
+            if entry.name in ("", ".", "..") or "/" in entry.name or "\0" in entry.name:
+                raise ProtocolError(f"the server listed an unsafe name: {entry.name[:100]!r}")
             path = f"{folder}/{entry.name}" if folder else entry.name
-            if entry.is_dir:
-                folders.append(path)
-            else:
+            if not entry.is_dir:
                 files[path] = (entry.size, entry.modified)
+            elif depth < limits.max_walk_depth:
+                folders.append((path, depth + 1))
+            else:
+                nested = f"folders nested more than {limits.max_walk_depth} deep"
+                raise _walk_error(nested, "max_walk_depth")
     return files
+
+
+def _walk_error(what: str, limit: str) -> ProtocolError:
+    return ProtocolError(f"the workspace listing has {what} ({limit}): not walked further")
 
 
 def written(before: Snapshot, after: Snapshot) -> list[str]:
@@ -197,13 +220,16 @@ def written(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 def local_path(folder: Path, path: str) -> Path:
-    """Where a workspace file goes under ``folder``; a name that would leave it is refused
-    (the server's listing is not trusted with the local disk)."""
-    parts = PurePosixPath(path).parts
-    if (
-        not parts
-        or path.startswith("/")
-        or any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts)
-    ):
-        raise ProtocolError(f"the server listed an unsafe path: {path!r}")
+    """Where a workspace file goes under ``folder``; a name that would leave it, or that
+    holds a backslash or a control character (F2 refuses both), is refused: the server's
+    listing is not trusted with the local disk."""
+    parts = path.split("/")
+    if any(_unsafe_segment(part) for part in parts):
+        raise ProtocolError(f"the server listed an unsafe path: {path[:200]!r}")
     return folder.joinpath(*parts)
+
+
+def _unsafe_segment(name: str) -> bool:
+    return name in ("", ".", "..") or any(
+        char == "\\" or ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in name
+    )

@@ -13,7 +13,6 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
-from httpx_sse import EventSource
 
 from pokee_client import operations
 from pokee_client.base import (
@@ -29,16 +28,14 @@ from pokee_client.effects import (
     Emit,
     Flow,
     NextChunk,
-    NextEvent,
     Open,
-    ReadBody,
-    Send,
     Sleep,
     Unwatch,
     Watch,
 )
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
+from pokee_client.limits import Limits
 from pokee_client.progress import Progress
 from pokee_client.records import FileEntry, Session, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
@@ -90,7 +87,7 @@ class _Driver:
         return result.value
 
     def iterate(self, flow: Flow[T], result: _Result[T]) -> Generator[Event, None, None]:
-        readers: dict[httpx.Response, Iterator[Any] | None] = {}
+        readers: dict[httpx.Response, Iterator[bytes] | None] = {}
         watchers: list[_Watcher] = []
         value: Any = None
         error: BaseException | None = None
@@ -106,15 +103,7 @@ class _Driver:
                     yield effect.event
                     continue
                 try:
-                    if type(effect) is NextEvent:  # the hot path of a long stream: inline
-                        events = readers[effect.response]
-                        if events is None:
-                            events = readers[effect.response] = EventSource(
-                                effect.response
-                            ).iter_sse()
-                        value = next(events, None)
-                    else:
-                        value = self._perform(effect, readers, watchers)
+                    value = self._perform(effect, readers, watchers)
                 except BaseException as exc:  # the flow decides: retry, resume, clean up
                     error = exc
         finally:
@@ -127,22 +116,18 @@ class _Driver:
     def _perform(
         self,
         effect: Effect,
-        readers: dict[httpx.Response, Iterator[Any] | None],
+        readers: dict[httpx.Response, Iterator[bytes] | None],
         watchers: list[_Watcher],
     ) -> Any:
         if isinstance(effect, NextChunk):
             chunks = readers[effect.response]
             if chunks is None:
-                chunks = readers[effect.response] = effect.response.iter_raw()
+                chunks = readers[effect.response] = effect.response.iter_bytes()
             return next(chunks, None)
-        if isinstance(effect, Send):
-            return self._http.send(effect.request)
         if isinstance(effect, Open):
             response = self._http.send(effect.request, stream=True)
             readers[response] = None
             return response
-        if isinstance(effect, ReadBody):
-            return effect.response.read()
         if isinstance(effect, Close):
             readers.pop(effect.response, None)
             effect.response.close()
@@ -325,12 +310,19 @@ class PokeeClient:
     """The Pokee sessions API over httpx, blocking.
 
     ``base_url`` and ``api_key`` default to ``POKEE_API`` and ``POKEE_KEY``.
-    ``stream_read_timeout`` is how long a stream may be silent before it counts as stalled
-    and is resumed. ``poll_interval`` paces the polling of a session whose stream cannot
-    be resumed; ``watch_interval`` the metadata polls beside ``run``'s stream (real time).
-    ``sleep`` does every wait the client decides on (backoff, ``Retry-After``, polling);
-    tests pass one that moves a fake clock instead. ``transport`` is handed to httpx
-    (tests; proxies).
+    ``timeout`` (seconds, default 30) bounds each network wait and also the whole of an
+    answer read in one piece, since a server that drips a byte before each read times out
+    would keep a per-read timeout from ever firing. ``stream_read_timeout`` (default 45) is
+    how long a stream may go without a new event before it counts as stalled and is
+    resumed: keep-alive comments and replayed events do not count. ``poll_interval`` paces
+    the polling of a session whose stream cannot be resumed; ``watch_interval`` the
+    metadata polls beside ``run``'s stream (real time). ``sleep`` does every wait the client
+    decides on (backoff, ``Retry-After``, polling); tests pass one that moves a fake clock
+    instead. ``limits`` bounds what a server can make the client read and how long
+    (`Limits`: 16 MiB an event, 10 MiB a JSON answer or error body, 2 h a turn's stream,
+    1 h a download, and ``run``'s walk of the workspace). ``transport`` is handed to httpx
+    (tests; proxies). Redirects are never followed: one is a `ProtocolError`, so the key
+    goes nowhere but ``base_url``.
     """
 
     def __init__(
@@ -345,6 +337,7 @@ class PokeeClient:
         watch_interval: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
         headers: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
         self._core = ClientCore.create(
@@ -356,8 +349,9 @@ class PokeeClient:
             poll_interval=poll_interval,
             watch_interval=watch_interval,
             headers=headers,
+            limits=limits,
         )
-        self._http = httpx.Client(transport=transport)
+        self._http = httpx.Client(transport=transport, follow_redirects=False)
         self._driver = _Driver(self._http, sleep)
         self.sessions = Sessions(self._core, self._driver)
         self.messages = Messages(self._core, self._driver)

@@ -3,17 +3,23 @@
 The stream of a turn is only a view of the turn's log (M5): the turn goes on when the
 connection does not. So whenever a stream ends before its terminal event — the connection
 cut (also mid-frame), a frame whose data is not JSON, a gap in ``sequence_number``, or
-silence past the read timeout (a stall; the server pings every 15 s, M3) — the flow asks
-for the rest with M7 from the last event it delivered, and drops any event it has already
-delivered. If the message's answer itself was lost (no response id yet), the message is
-sent again with the same ``Idempotency-Key``, which replays the same turn (M9) instead of
-starting a second one.
+``stream_read_timeout`` without a sign of life (a stall: neither a new event nor M3's
+keep-alive comment, which the server sends every 15 s while a turn is quiet, so a turn
+waiting minutes on a tool is not taken for a stall; bytes that never complete a line, or
+events already delivered, are no sign of life) — the flow asks for the rest with M7 from
+the last event it delivered, and drops any event it has already delivered. If the
+message's answer itself was lost (no response id yet), the message is sent again with the
+same ``Idempotency-Key``, which replays the same turn (M9) instead of starting a second.
 
 When the rest cannot be had — M7 answers 404 because the log was evicted 120 s after the
 turn ended, M9 answers with its "replayed" note, or resuming keeps failing — the flow polls
 the session (S4) until it is idle, as the contract documents for recovery, and reports the
 outcome as ``"unknown"`` with the session's metadata: the terminal event is gone, and the
 metadata and files are what the turn left.
+
+What a server sends is bounded (`pokee_client.limits`): an event past ``max_event_size`` is
+an error, not a stall (resuming would bring it again), and the stream as a whole, resumes
+included, ends at ``stream_deadline``.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ import httpx
 from httpx_sse import ServerSentEvent
 
 from pokee_client.base import MAX_POLL, ClientCore
-from pokee_client.effects import Close, Emit, Flow, NextEvent, ReadBody, Sleep, sleep
-from pokee_client.errors import NotFoundError, ProtocolError
+from pokee_client.bodies import read_body
+from pokee_client.effects import Close, Emit, Flow, NextChunk, Sleep, sleep
+from pokee_client.errors import NotFoundError, PokeeError, ProtocolError, TransportError
 from pokee_client.events import (
     Event,
     MessageCompleted,
@@ -40,6 +47,7 @@ from pokee_client.events import (
 from pokee_client.exchange import call_streamed
 from pokee_client.operations import get_session
 from pokee_client.records import Session
+from pokee_client.sse import EventReader
 
 OutcomeStatus = Literal["completed", "error", "cancelled", "unknown"]
 _JSON = json.JSONDecoder()
@@ -103,7 +111,7 @@ class TurnReader:
         text = sse.data
         try:
             data, end = _JSON.raw_decode(text)  # json.loads, less its wrapping (hot path)
-        except ValueError:
+        except (ValueError, RecursionError):
             end = -1
         if end != len(text):
             raise BrokenStream(f"event {seq}: its data is not JSON")
@@ -155,34 +163,30 @@ def stream_turn(
     first = request
     resuming = False  # whether `request` is a resume (M7) rather than the message itself
     fruitless = 0  # tries in a row that brought no new event
+    deadline = core.clock() + core.limits.stream_deadline
     while True:
+        _check_deadline(core, deadline, request)
         received = reader.received
         try:
-            response = yield from call_streamed(core.policy, request, idempotent=True)
+            response = yield from call_streamed(core, request, idempotent=True)
         except NotFoundError:
             if request is first and reader.response_id is None:
                 raise  # the session itself is unknown (M1)
             return (yield from poll_until_idle(core, reader, on_session))  # evicted (M7)
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
-            yield from _replayed_note(response, reader)
+            yield from _replayed_note(core, response, reader)
             return (yield from poll_until_idle(core, reader, on_session))
-        next_event = NextEvent(response)
         try:
             reader.opened(response)
-            while True:
-                sse: ServerSentEvent | None = yield next_event
-                if sse is None:
-                    raise BrokenStream("the stream ended before its terminal event")
-                event = reader.accept(sse)
-                if event is not None:
-                    yield Emit(event)
-                    if event.terminal:
-                        yield Close(response)
-                        return reader.outcome()
+            if (yield from _read_events(core, reader, response, deadline)):
+                return reader.outcome()
         except (httpx.TransportError, BrokenStream):
             # No yield in a finally: a flow closed early must not ask for more I/O (the
             # driver closes what is left open).
             yield Close(response)
+        except PokeeError:
+            yield Close(response)
+            raise
         if reader.received > received:
             fruitless = 0
         elif resuming or reader.response_id is None:
@@ -199,13 +203,53 @@ def stream_turn(
             )
 
 
-def _replayed_note(response: httpx.Response, reader: TurnReader) -> Flow[None]:
+def _read_events(
+    core: ClientCore, reader: TurnReader, response: httpx.Response, deadline: float
+) -> Flow[bool]:
+    """Emit the new events of one opened stream; True once the terminal one is out (the
+    answer closed). Raises `BrokenStream` where the stream stops being worth reading."""
+    events = EventReader(core.limits.max_event_size)
+    next_chunk = NextChunk(response)
+    quiet_since = core.clock()
+    while True:
+        chunk: bytes | None = yield next_chunk
+        if chunk is None:
+            raise BrokenStream("the stream ended before its terminal event")
+        pinged = events.comments
+        fresh = False
+        for sse in events.feed(chunk):
+            event = reader.accept(sse)
+            if event is not None:
+                fresh = True
+                yield Emit(event)
+                if event.terminal:
+                    yield Close(response)
+                    return True
+        # Measured after the events were handed over: a slow consumer is not a stall.
+        now = core.clock()
+        if fresh or events.comments > pinged:
+            quiet_since = now
+        elif now - quiet_since > core.stream_read_timeout:
+            raise BrokenStream(f"no new event for {now - quiet_since:.1f} s")
+        _check_deadline(core, deadline, response.request, now)
+
+
+def _check_deadline(
+    core: ClientCore, deadline: float, request: httpx.Request, now: float | None = None
+) -> None:
+    if (core.clock() if now is None else now) > deadline:
+        raise TransportError(
+            f"{request.method} {request.url.path}: the turn's stream went on for more than "
+            f"{core.limits.stream_deadline:g} s (stream_deadline)"
+        )
+
+
+def _replayed_note(core: ClientCore, response: httpx.Response, reader: TurnReader) -> Flow[None]:
     """M9 after eviction: ``{"response_id", "status": "replayed", "note"}``."""
-    body: bytes = yield ReadBody(response)
-    yield Close(response)
+    body = yield from read_body(core, response, core.clock())
     try:
         note = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         note = None
     if not isinstance(note, dict) or note.get("status") != "replayed":
         raise ProtocolError(f"{response.request.url.path}: neither an event stream nor M9's note")

@@ -50,6 +50,22 @@ def turn_log(deltas: int = 6) -> list[tuple[str, dict[str, Any]]]:
     return events
 
 
+def session_record(**changes: Any) -> dict[str, Any]:
+    """The record (S2) of an idle session, with ``changes``."""
+    return {
+        "id": SESSION_ID,
+        "created_at": 1.0,
+        "last_activity": 2.0,
+        "busy": False,
+        "persistent": True,
+        "ttl": 14400,
+        "status": "ready",
+        "metadata": {},
+        "file_access": {"read": [""], "write": [""]},
+        **changes,
+    }
+
+
 def frame(seq: int, type_: str, data: dict[str, Any]) -> bytes:
     payload = json.dumps({**data, "sequence_number": seq}, separators=(",", ":"))
     return f"id: {seq}\nevent: {type_}\ndata: {payload}\n\n".encode()
@@ -91,18 +107,7 @@ class Flaky:
         elif "/files/" in path:
             await self._download(send, headers)
         else:
-            record = {
-                "id": SESSION_ID,
-                "created_at": 1.0,
-                "last_activity": 2.0,
-                "busy": False,
-                "persistent": True,
-                "ttl": 14400,
-                "status": "ready",
-                "metadata": {"progress": "finished"},
-                "file_access": {"read": [""], "write": [""]},
-            }
-            await _json(send, 200, record)
+            await _json(send, 200, session_record(metadata={"progress": "finished"}))
 
     async def _stream(self, send: Send, receive: Receive, after: int) -> None:
         fault = self.faults.pop(0) if self.faults else None

@@ -1,11 +1,17 @@
 """Moving the mock's virtual clock for the client's tests: as the client's sleeping
-function, and beside a client call that waits on the clock."""
+function, and beside a client call that waits on the clock; and running the installed
+``pokee`` command in a subprocess."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -97,3 +103,77 @@ def drive_clock(
     if failure:
         raise failure[0]
     return result[0]
+
+
+POKEE = str(Path(sys.executable).with_name("pokee"))
+
+
+class Shell:
+    """The installed ``pokee`` console script, run against ``url`` with ``key``; it never
+    prints a traceback."""
+
+    def __init__(self, url: str, key: str):
+        self.env = {**os.environ, "POKEE_API": url, "POKEE_KEY": key}
+        self.env.pop("COLUMNS", None)
+
+    def __call__(
+        self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [POKEE, *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=cwd,
+            env=env or self.env,
+            check=False,
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    def json(self, *args: str) -> Any:
+        done = self(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+
+def one_error_line(done: subprocess.CompletedProcess[str], *mentions: str) -> None:
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("pokee: error: ")
+    for mention in mentions:
+        assert mention in lines[0]
+
+
+def on_terminal(args: list[str], env: dict[str, str], bound: float = 30) -> tuple[int, bytes, str]:
+    """Run ``args`` with stdout on a pseudo-terminal (``TERM=xterm``, 100 columns unless
+    ``env`` says otherwise): its exit status, what the terminal received, and stderr."""
+    import pty
+    import select
+
+    main, secondary = pty.openpty()
+    with subprocess.Popen(
+        args,
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+        env={"TERM": "xterm", "COLUMNS": "100", **env},
+        text=True,
+    ) as process:
+        os.close(secondary)
+        screen = b""
+        deadline = time.monotonic() + bound
+        while True:  # read as it comes (a full terminal buffer would block the command)
+            assert time.monotonic() < deadline, f"{args} did not finish on the terminal"
+            if not select.select([main], [], [], 0.1)[0]:
+                continue
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the command has exited and closed its side
+                break
+            if not chunk:
+                break
+            screen += chunk
+        os.close(main)
+        status = process.wait(timeout=bound)
+        assert process.stderr is not None
+        return status, screen, process.stderr.read()

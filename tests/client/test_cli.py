@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,47 +19,12 @@ import pytest
 from mock_pokee.server import ThreadedServer
 from pokee_client.cli.commands import _verdict
 from pokee_client.cli.output import Output
-
-POKEE = str(Path(sys.executable).with_name("pokee"))
-
-
-class Shell:
-    def __init__(self, url: str, key: str):
-        self.env = {**os.environ, "POKEE_API": url, "POKEE_KEY": key}
-        self.env.pop("COLUMNS", None)
-
-    def __call__(
-        self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [POKEE, *args],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            cwd=cwd,
-            env=env or self.env,
-            check=False,
-        )
-        assert "Traceback" not in done.stderr, done.stderr
-        return done
-
-    def json(self, *args: str) -> Any:
-        done = self(*args, "--json")
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
+from tests.client.helpers import POKEE, Shell, on_terminal, one_error_line
 
 
 @pytest.fixture
 def shell(mock: ThreadedServer, key: str) -> Shell:
     return Shell(mock.url, key)
-
-
-def one_error_line(done: subprocess.CompletedProcess[str], *mentions: str) -> None:
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("pokee: error: ")
-    for mention in mentions:
-        assert mention in lines[0]
 
 
 def test_help_answers_and_names_every_command(shell: Shell) -> None:
@@ -213,36 +176,11 @@ def test_send_to_a_busy_session_is_refused(shell: Shell, control: httpx.Client) 
 def test_on_a_terminal_progress_is_a_live_display(shell: Shell, tmp_path: Path) -> None:
     """stdout on a pseudo-terminal: rich draws the progress (then clears it), and the
     answer and saved files follow as lines."""
-    import pty
-    import select
-    import time
-
-    main, secondary = pty.openpty()
-    with subprocess.Popen(
-        [POKEE, "run", "hello", "--out", str(tmp_path)],
-        stdout=secondary,
-        stderr=subprocess.PIPE,
-        env={**shell.env, "TERM": "xterm", "COLUMNS": "100"},
-        text=True,
-    ) as process:
-        os.close(secondary)
-        screen = b""
-        deadline = time.monotonic() + 30
-        while True:  # read as it comes (a full terminal buffer would block the command)
-            assert time.monotonic() < deadline, "pokee run did not finish on the terminal"
-            if not select.select([main], [], [], 0.1)[0]:
-                continue
-            try:
-                chunk = os.read(main, 65536)
-            except OSError:  # the command has exited and closed its side
-                break
-            if not chunk:
-                break
-            screen += chunk
-        os.close(main)
-        assert process.wait(timeout=30) == 0
-        assert process.stderr is not None
-        assert process.stderr.read() == ""
+    status, screen, stderr = on_terminal(
+        [POKEE, "run", "hello", "--out", str(tmp_path)], {**shell.env, "TERM": "xterm"}
+    )
+    assert status == 0
+    assert stderr == ""
     text = screen.decode(errors="replace")
     assert "\x1b[" in text  # drawn with terminal control sequences, not plain lines
     assert "Here is a quick answer from mock-pokee to: hello" in text

@@ -67,7 +67,7 @@ def run(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
         )
     else:
         if outcome.text:
-            output.line(outcome.text)
+            output.line(outcome.text, lines=True)
         for path in result.files:
             output.line(f"saved: {path}")
         if result.unattributed:

@@ -1,6 +1,10 @@
 """The progress of ``pokee run``: a rich display on a terminal (phase, metadata status,
 current tool, events, time), plain lines when stdout is a pipe or a file (one per change of
-phase, status or tool, so logs stay short), nothing with ``--json``."""
+phase, status or tool, so logs stay short), nothing with ``--json``.
+
+The status, tool and file come from the server: the plain lines pass through `Output`,
+which makes them inert; the rich display gets them inert too (`shown`), and with rich's
+markup escaped, since rich would otherwise apply ``[bold]`` or ``[link=…]`` in them."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
+from pokee_client.cli.inert import printable
 from pokee_client.cli.output import Output
 from pokee_client.progress import Progress
 
@@ -84,9 +89,9 @@ class Live:
     def update(self, progress: Progress) -> None:
         self._bar.update(
             self._task,
-            description=(progress.file and f"downloading {progress.file}") or progress.phase,
-            status=f"status: {progress.status}" if progress.status else "",
-            tool=f"tool: {progress.tool}" if progress.tool else "",
+            description=shown(f"downloading {progress.file}" if progress.file else progress.phase),
+            status=shown(f"status: {progress.status}") if progress.status else "",
+            tool=shown(f"tool: {progress.tool}") if progress.tool else "",
             events=progress.events,
         )
 
@@ -96,6 +101,13 @@ class Live:
 
     def __exit__(self, *exc: object) -> None:
         self._bar.stop()
+
+
+def shown(text: str) -> str:
+    """Text for the rich display: inert, and its markup shown rather than applied."""
+    from rich.markup import escape
+
+    return escape(printable(text))
 
 
 def display_for(output: Output) -> Display:
