@@ -1,19 +1,25 @@
-"""The inspector's page over HTTP: one page and two assets served from the package, with
-a policy that lets only its own script run and only this server be called; strict about
-what it is asked for (A5); announced by ``mock-pokee serve`` beside the API (C7: only
-while the control plane is on). Its behaviour in a browser: ``test_inspector_browser``."""
+"""The inspector's page over HTTP: one page, a stylesheet and a few ES modules served from
+the package, with a policy that lets only its own scripts run and only this server be
+called; strict about what it is asked for (A5); announced by ``mock-pokee serve`` beside
+the API (C7: only while the control plane is on). Its behaviour in a browser:
+``test_inspector_browser``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from importlib import resources
 
 import httpx
 import pytest
 
+from mock_pokee.api import inspector
 from mock_pokee.cli import _announce
 from mock_pokee.settings import Settings
 from mock_pokee.testing import MockServer
+
+IMPORT = re.compile(r"""^\s*(?:import|export)\b[^'"]*?\bfrom\s+["']([^"']+)["']""", re.MULTILINE)
+BARE_IMPORT = re.compile(r"""^\s*import\s+["']([^"']+)["']""", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +34,7 @@ def test_the_page_and_its_assets_are_served_from_the_package(server: MockServer)
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assets = re.findall(r'(?:src|href)="(/_mock/ui/[^"]+)"', page.text)
     assert sorted(assets) == ["/_mock/ui/inspector.css", "/_mock/ui/inspector.js"]
+    assert '<script type="module" src="/_mock/ui/inspector.js"></script>' in page.text
     types = {}
     for asset in assets:
         answer = httpx.get(server.url + asset)
@@ -36,6 +43,32 @@ def test_the_page_and_its_assets_are_served_from_the_package(server: MockServer)
         types[asset.rsplit(".", 1)[1]] = answer.headers["content-type"]
     assert types == {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
     assert not re.search(r"https?://", page.text), "every asset comes from the mock itself"
+
+
+def test_every_module_the_page_imports_is_served_and_nothing_else_is_shipped(
+    server: MockServer,
+) -> None:
+    """The entry module imports the others by relative URL: each is served as JavaScript
+    (a module script of another type does not run), none comes from elsewhere, and every
+    file of the package's inspector folder is one the server serves."""
+    seen: set[str] = set()
+    waiting = ["inspector.js"]
+    while waiting:
+        name = waiting.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        answer = httpx.get(f"{server.url}/_mock/ui/{name}")
+        assert answer.status_code == 200, name
+        assert answer.headers["content-type"] == "text/javascript; charset=utf-8"
+        assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+        for target in IMPORT.findall(answer.text) + BARE_IMPORT.findall(answer.text):
+            assert re.fullmatch(r"\./[a-z]+\.js", target), f"{name} imports {target!r}"
+            waiting.append(target[2:])
+        assert not re.search(r"https?://", answer.text), f"{name} names another site"
+    assert seen == set(inspector.MODULES)
+    shipped = {f.name for f in resources.files("mock_pokee").joinpath("inspector").iterdir()}
+    assert shipped == {inspector.PAGE, *inspector.ASSETS}
 
 
 def test_the_page_runs_only_its_own_script_and_talks_only_to_the_mock(server: MockServer) -> None:
