@@ -166,12 +166,20 @@ STATUSES: dict[str, int] = {
 _SHORT_NAME_OF_STATUS = {status: name for name, status in STATUSES.items()}
 
 
-def api_error(status: int, body: bytes, headers: Mapping[str, str]) -> APIError:
-    """The exception for an error answer: by A5 short name, else by status."""
+def api_error(
+    status: int, body: bytes, headers: Mapping[str, str], where: str = ""
+) -> APIError:
+    """The exception for an error answer: by A5 short name, else by status. An answer not
+    in the A5 shape (a proxy's HTML page, another server altogether) is said to be one, in
+    a line naming ``where`` (method and URL) and the status, not by quoting its page."""
     error, message = _a5_fields(body)
     if error is None:
         error = _SHORT_NAME_OF_STATUS.get(status, f"http_{status}")
-        message = body.decode("utf-8", "replace").strip() or f"HTTP {status}"
+        kind = headers.get("content-type", "no content type").split(";")[0].strip()
+        message = (
+            f"{where + ' ' if where else ''}answered {status} with {kind} ({len(body)} bytes), "
+            "not an error of the Pokee API: is the base URL right?"
+        )
     cls = ERROR_CLASSES.get(error, APIError)
     return cls(status, error[:100], _shortened(message), retry_after(headers))
 

@@ -105,7 +105,9 @@ def _error_of(core: ClientCore, response: httpx.Response, started: float) -> Flo
     except (httpx.TransportError, ProtocolError) as exc:
         yield Close(response)
         body = f"(the body was not read: {exc})".encode()  # the status still classifies it
-    return api_error(response.status_code, body, response.headers)
+    request = response.request
+    where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
+    return api_error(response.status_code, body, response.headers, where)
 
 
 def network_error(request: httpx.Request, exc: httpx.TransportError) -> TransportError:

@@ -115,11 +115,17 @@ def test_an_unknown_short_name_is_a_plain_api_error() -> None:
     assert error.error == "no_pending_tool_call"
 
 
-def test_a_body_that_is_not_a5_is_classified_by_status() -> None:
-    error = errors.api_error(503, b"<html>Bad gateway</html>", {"retry-after": "5"})
+def test_a_body_that_is_not_a5_is_classified_by_status_and_named_not_quoted() -> None:
+    """A proxy's page is not printed: one line says where, what status, what it was."""
+    page = b"<html><body>Bad gateway" + b"<p>" * 1000 + b"</body></html>"
+    headers = {"retry-after": "5", "content-type": "text/html; charset=utf-8"}
+    error = errors.api_error(503, page, headers, "GET https://api.example/v1/usage")
     assert type(error) is errors.ServiceUnavailableError
     assert error.retry_after == 5.0
-    assert "Bad gateway" in error.message
+    assert error.message == (
+        f"GET https://api.example/v1/usage answered 503 with text/html ({len(page)} bytes), "
+        "not an error of the Pokee API: is the base URL right?"
+    )
     assert type(errors.api_error(502, b"", {})) is errors.APIError
 
 

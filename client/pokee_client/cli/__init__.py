@@ -44,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
         description="The Pokee sessions API from a shell (reference client of mock-pokee).",
         parents=[common],
     )
+    top.add_argument("--version", action="version", version=f"pokee {_version()}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -72,6 +73,15 @@ def parser() -> argparse.ArgumentParser:
     send.add_argument("message")
     send.add_argument("--scenario", help="mock-pokee only: force a scenario (X-Mock-Scenario)")
 
+    cancel = commands.add_parser(
+        "cancel",
+        parents=[common],
+        help="cancel a running turn (M8)",
+        description="Cancel the turn RESPONSE_ID (the msg_… id a stream names) of SESSION.",
+    )
+    cancel.add_argument("session")
+    cancel.add_argument("response_id")
+
     sessions = commands.add_parser("sessions", parents=[common], help="list, show, delete")
     what = sessions.add_subparsers(dest="action", required=True, metavar="ACTION")
     what.add_parser("list", parents=[common], help="the tenant's sessions, oldest first")
@@ -87,7 +97,12 @@ def parser() -> argparse.ArgumentParser:
     what.add_parser("rm", parents=[common], help="delete sessions").add_argument(
         "session", nargs="+"
     )
-    clean = what.add_parser("clean", parents=[common], help="delete sessions by filter (S6)")
+    clean = what.add_parser(
+        "clean",
+        parents=[common],
+        help="delete sessions by filter (S6)",
+        description="Delete the sessions that match: give --status, --older-than or both.",
+    )
     clean.add_argument("--status", choices=["idle", "busy", "any"])
     clean.add_argument("--older-than", help="inactive for at least this long: 90s, 5m, 1h30m")
 
@@ -112,11 +127,32 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _version() -> str:
+    from pokee_client import __version__
+
+    return __version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    command = parser()
+    args = command.parse_args(argv)
+    if getattr(args, "action", None) == "clean" and not (args.status or args.older_than):
+        command.error("sessions clean: give --status, --older-than or both (e.g. --status idle)")
     from pokee_client.cli.commands import execute
 
-    return execute(args)
+    try:
+        return execute(args)
+    except BrokenPipeError:  # `pokee … | head`: the reader left; end quietly
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, as a shell reports a pipe's writer that was cut off
+
+
+def _silence_stdout() -> None:
+    """Python would report the broken pipe again when it flushes stdout at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

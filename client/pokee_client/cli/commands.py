@@ -18,8 +18,10 @@ from pokee_client.sync import PokeeClient
 
 def execute(args: argparse.Namespace) -> int:
     output = Output(as_json=getattr(args, "json", False))
-    name = args.command if args.command in ("run", "send", "usage") else args.action
+    name = args.command if args.command in ("run", "send", "usage", "cancel") else args.action
     command = COMMANDS[(args.command, name)]
+    if args.command == "files" and (problem := _unsafe_path(getattr(args, "path", "") or "")):
+        return output.fail(f"{args.path!r}: {problem}", "invalid_path", code=2)
     try:
         with PokeeClient(getattr(args, "api", None), getattr(args, "key", None)) as client:
             return command(client, args, output)
@@ -33,6 +35,18 @@ def execute(args: argparse.Namespace) -> int:
         # A file command names the path as typed: the server's message quotes it as sent.
         where = f"{args.path!r}: " if args.command == "files" and args.path else ""
         return output.failure(exc, where)
+
+
+def _unsafe_path(path: str) -> str | None:
+    """What is wrong with a workspace path as the user typed it, said in their words (the
+    server would refuse it too, but in terms of how the client had to send it)."""
+    if path.startswith("/"):
+        return "a workspace path is relative (no leading /), e.g. output/deck.pptx"
+    if "\\" in path:
+        return "a workspace path is separated by /, not \\"
+    if any(part in (".", "..") for part in path.split("/")):
+        return "a workspace path cannot go up or stay put ('..', '.'); name the file itself"
+    return None
 
 
 def run(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
@@ -121,10 +135,23 @@ def _summary(event: Event) -> str:
     return " ".join(f"{k}={v}" for k, v in data.items())
 
 
+def cancel(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
+    status = client.messages.cancel(args.session, args.response_id)
+    if output.as_json:
+        output.document({"response_id": args.response_id, "status": status})
+    elif status == "already_complete":
+        output.line(f"{args.response_id} had already ended")
+    else:
+        output.line(f"{args.response_id}: cancelling (its stream ends with message.cancelled)")
+    return 0
+
+
 def sessions_list(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
     sessions = client.sessions.list()
     if output.as_json:
         output.document(sessions)
+    if not sessions and not output.as_json:
+        output.line("no sessions")
     for session in [] if output.as_json else sessions:
         life = "persistent" if session.persistent else "temporary"
         state = "busy" if session.busy else "idle"
@@ -185,6 +212,8 @@ def files_ls(client: PokeeClient, args: argparse.Namespace, output: Output) -> i
     if output.as_json:
         output.document(entries)
         return 0
+    if not entries:
+        output.line(f"{args.path or 'the workspace'}: empty")
     for entry in entries:
         name = entry.name + ("/" if entry.is_dir else "")
         size = "-" if entry.is_dir else str(entry.size)
@@ -242,6 +271,7 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("run", "run"): run,
     ("send", "send"): send,
     ("usage", "usage"): usage,
+    ("cancel", "cancel"): cancel,
     ("sessions", "list"): sessions_list,
     ("sessions", "create"): sessions_create,
     ("sessions", "show"): sessions_show,
