@@ -319,6 +319,8 @@ class Workspace:
     def delete(self, path: PurePosixPath, now: float) -> None:
         """F6: a file only."""
         target, info = self._stat(path)
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            raise NotFound(f"path {_name(path)!r}: is a folder; only files can be deleted")
         if info is None or not stat.S_ISREG(info.st_mode):
             raise NotFound(f"path {_name(path)!r}: no such file")
         target.unlink()
