@@ -8,11 +8,14 @@ The file-path and download classes live with the files tests.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import socket
+import tempfile
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +23,20 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_pokee.api.bodies import MAX_PROBLEMS
 from mock_pokee.cli import main
+from mock_pokee.clock import Clock
 from mock_pokee.domain import inputs
-from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.errors import InvalidRequest, NoPendingToolCall
+from mock_pokee.domain.faults import MAX_BOOK_FLOATING, Attempt, FaultBook, RuleSpec, fault_json
 from mock_pokee.domain.inputs import whole_number
+from mock_pokee.domain.sessions import SessionSpec
+from mock_pokee.domain.tenants import Tenant, TenantRules
+from mock_pokee.domain.toolcalls import TOOL_RESULT_TIMEOUT, ToolResult
+from mock_pokee.domain.workspace import Workspace
+from mock_pokee.scenarios.arguments import MAX_ARGUMENTS, MAX_ITEMS, MAX_STRING, arguments_for
+from mock_pokee.scenarios.loader import ScenarioBook
+from mock_pokee.scenarios.runner import ScenarioRun
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
 from mock_pokee.testing import new_key
@@ -38,11 +51,22 @@ steps:
   - text: {content: "0123456789012345678901234567890123456789", chunk: 1, pace: 1}
 """
 
+# Turns that cost $3.30 each (U2) when they end, after a pause on the clock.
+COSTLY_SCENARIO = """
+name: costly-{pause}
+steps:
+  - pause: {pause}s
+  - usage: {{input_tokens: 100000, output_tokens: 200000}}
+  - text: "done"
+"""
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
     scenarios = tmp_path_factory.mktemp("scenarios")
     (scenarios / "paced.yaml").write_text(PACED_SCENARIO)
+    for pause in (60, 600):
+        (scenarios / f"costly-{pause}.yaml").write_text(COSTLY_SCENARIO.format(pause=pause))
     settings = Settings(
         port=0,
         clock_mode="virtual",
@@ -514,3 +538,395 @@ def test_a5_limits_hold_exactly_at_their_bound(api: httpx.Client) -> None:
         whole_number("9" * 19, "n")
     assert inputs.shown("x" * 40) == repr("x" * 40)
     assert inputs.shown("x" * 41) == repr("x" * 40) + "… (41 characters)"
+
+
+# -- 21: a body's field paths are spelled only for the field refused --------------------------
+
+
+def wide_and_deep(name: str) -> tuple[bytes, str]:
+    """``{name: …}`` holding ten 5 KB keys deep over a 10,000-item array whose last item
+    is a lone surrogate (68 KB), and the field its refusal must name."""
+    keys = [f"{index}" + "k" * 5_000 for index in range(10)]
+    value = "[" + "[]," * 9_999 + '"\\ud800"]'
+    for key in reversed(keys):
+        value = f'{{"{key}": {value}}}'
+    return f'{{"{name}": {value}}}'.encode(), ".".join([name, *keys, "9999"])
+
+
+def test_a5_checking_a_wide_deep_body_costs_its_size_not_its_square() -> None:
+    """A5: the walk over a body keeps each child's place as a link to its parent's, so
+    the 68 KB body that took RSS from 51 to 504 MB (a 50 KB path string built for each of
+    its 10,000 items) now peaks at a few MB, and its refusal names the same field."""
+    body, field = wide_and_deep("metadata")
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidRequest) as refused:
+            inputs.parse_json(body, "body")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert refused.value.message.startswith(f"{field}: the text holds a lone surrogate")
+    assert peak < 20_000_000, peak
+
+
+def test_a5_a_wide_deep_body_is_refused_at_once_on_every_route(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """A5 with C2: the same body to a tenant's session create and to a keyless control
+    request, each answered within a 1 s client timeout, naming the field."""
+    before = stored(api)
+    with httpx.Client(base_url=server.url, timeout=1.0) as anon:
+        body, field = wide_and_deep("seconds")
+        assert_refused(anon.post("/_mock/clock/advance", content=body), 400, field)
+        body, field = wide_and_deep("metadata")
+        keyed = anon.post("/v1/sessions", content=body, headers=api.headers)
+        assert_refused(keyed, 400, field)
+    assert stored(api) == before
+    assert_still_serving(server.url)
+
+
+def test_a5_a_body_with_thousands_of_problems_names_the_first_ones(api: httpx.Client) -> None:
+    """A5: every problem used to be spelled out (a 1 MiB body: 300,000 of them, 18 MB of
+    message); the first `MAX_PROBLEMS` are, each naming its field, then how many more."""
+    unknown = {f"field{n:04d}": 1 for n in range(1_000)}
+    response = api.post("/v1/sessions", json=unknown)
+    assert_refused(response, 400, "field0000", "field0019")
+    message = response.json()["message"]
+    assert "field0020" not in message
+    assert message.endswith(f"; and {1_000 - MAX_PROBLEMS} more problems")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "mention"),
+    [
+        ("/v1/sessions", {"file_access": {"read": [1] * 200_000}}, "file_access.read.0"),
+        ("/v1/sessions/{sid}/tool_results", {"results": [{"x": 1}] * 50_000}, "results.0"),
+    ],
+)
+def test_a5_a_long_list_of_bad_items_is_refused_at_its_first(
+    api: httpx.Client, path: str, body: dict[str, object], mention: str
+) -> None:
+    """A5: pydantic would collect an error for each of 200,000 bad items (seconds of the
+    event loop, every tenant waiting); the list stops at its first bad item."""
+    sid = api.post("/v1/sessions", json={}).json()["id"]
+    started = time.monotonic()
+    response = api.post(path.format(sid=sid), json=body)
+    assert_refused(response, 400, mention)
+    assert "more problems" not in response.json()["message"]
+    assert time.monotonic() - started < 2.0  # real time: the event loop is not held
+
+
+# -- 22: path globs --------------------------------------------------------------------------
+
+
+def searched_glob(depth: int = 90) -> str:
+    """A 470-character glob that only a search can place: ``a`` segments at both ends
+    and 31 stars then ``x`` between two ``**`` (the most a pattern may have there)."""
+    floating = "/".join(["*"] * 31 + ["x"])
+    tail = "/".join(["a"] * depth)
+    return f"/v1/sessions/*/files/{'a/' * depth}**/{floating}/**/{tail}"
+
+
+def files_path(sid: str) -> str:
+    return f"/v1/sessions/{sid}/files/" + "/".join(["a"] * 2_000)  # 4 KB, no ``x``
+
+
+def test_c5_fault_rule_globs_cost_a_request_linear_time(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """C5: 100 rules with a 470-character glob made one 4 KB request take seconds, every
+    tenant waiting. Such rules are taken up to the book's bound on searches (the rest are
+    400 naming match.path), a pattern past a pattern's bound is refused, and the request
+    answers within a 1 s client timeout."""
+    sid = api.post("/v1/sessions", json={"persistent": True}).json()["id"]
+    rule = {"match": {"path": searched_glob()}, "fault": {"type": "status", "status": 503}}
+    answers = [api.post("/_mock/faults", json=rule) for _ in range(100)]
+    assert sum(answer.status_code == 201 for answer in answers) == MAX_BOOK_FLOATING // 64
+    for answer in answers[MAX_BOOK_FLOATING // 64 :]:
+        assert_refused(answer, 400, "match.path", str(MAX_BOOK_FLOATING))
+    too_wide = {**rule, "match": {"path": "/**/" + "*/" * 40 + "x/**"}}
+    assert_refused(api.post("/_mock/faults", json=too_wide), 400, "match: path:", "at most 64")
+    with httpx.Client(base_url=server.url, headers=api.headers, timeout=1.0) as hurried:
+        assert_refused(hurried.get(files_path(sid)), 403, "longer than")  # no rule fired
+    assert api.delete("/_mock/faults").status_code < 300
+    assert_still_serving(server.url)
+
+
+def test_c4_a_journal_path_filter_costs_linear_time(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """C4: a 470-character ``?path=`` over a journal of 4 KB paths answers within a 1 s
+    client timeout (it stalled every tenant for seconds); one past the bound is 400."""
+    sid = api.post("/v1/sessions", json={"persistent": True}).json()["id"]
+    for _ in range(100):
+        api.get(files_path(sid))
+    with httpx.Client(base_url=server.url, headers=api.headers, timeout=1.0) as hurried:
+        found = hurried.get("/_mock/journal", params={"path": searched_glob()})
+    assert found.status_code == 200, found.text
+    assert found.json()["entries"] == []
+    wide = api.get("/_mock/journal", params={"path": "/**/" + "*/" * 40 + "x/**"})
+    assert_refused(wide, 400, "path: ", "at most 64")
+    assert_still_serving(server.url)
+
+
+# -- 23: generated tool arguments ----------------------------------------------------------
+
+
+def requested_call(lines: Iterator[str]) -> dict[str, Any]:
+    """The data of the ``tool_call.requested`` event of a stream's ``lines``."""
+    for line in lines:
+        if line == "event: tool_call.requested":
+            data: dict[str, Any] = json.loads(next(lines).removeprefix("data: "))
+            return data
+    raise AssertionError("no tool_call.requested event")
+
+
+def test_m12_generated_arguments_are_bounded_whatever_the_schema_asks(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """D/M12: a tool whose schema asks ``minLength: 100000000`` (a 147-byte body) made
+    100 MB of arguments; it gets a string of `MAX_STRING` characters, and the turn goes on
+    to use the answer."""
+    schema = {"type": "object", "properties": {"q": {"type": "string", "minLength": 10**8}}}
+    tool = {"type": "function", "name": "t", "parameters": schema}
+    sid = api.post("/v1/sessions", json={"persistent": True, "tools": [tool]}).json()["id"]
+    message = {"message": "hi"}
+    with api.stream(
+        "POST",
+        f"/v1/sessions/{sid}/messages",
+        json=message,
+        headers={"X-Mock-Scenario": "client-tool"},
+        timeout=5,
+    ) as stream:
+        lines = stream.iter_lines()
+        call = requested_call(lines)
+        assert json.loads(call["arguments"]) == {"q": "sample q" + "x" * (MAX_STRING - 8)}
+        results = {"results": [{"call_id": call["call_id"], "output": "fine"}]}
+        assert api.post(f"/v1/sessions/{sid}/tool_results", json=results).status_code == 202
+        assert "event: message.completed" in list(lines)
+    assert_still_serving(server.url)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "array", "minItems": 10**6, "items": {"type": "array", "minItems": 10**6}},
+        {"type": "array", "minItems": 16, "items": {"const": "x" * 500_000}},
+        {"type": "object", "properties": {f"k{i}": {"minLength": 900} for i in range(5_000)}},
+        {"type": "array", "minItems": 16, "items": {"type": "integer", "minimum": 1e300}},
+        {"type": "string", "maxLength": 10**9, "minLength": 10**9, "format": "uuid"},
+    ],
+)
+def test_d_generated_arguments_stay_within_their_bounds(schema: dict[str, Any]) -> None:
+    """D: nested item counts, a large ``const`` reused, thousands of long properties and
+    huge numbers: the arguments' JSON stays within `MAX_ARGUMENTS` (and a few hundred
+    characters for the brackets still open when it was reached)."""
+    arguments = arguments_for({"type": "object", "properties": {"p": schema}})
+    assert len(json.dumps(arguments, separators=(",", ":"))) <= MAX_ARGUMENTS + 400
+
+
+def test_d_arguments_fit_the_schema_where_the_bounds_allow() -> None:
+    """D: ``minItems: 5`` gets five items (the old cap gave three), a ``const`` that fits
+    is used, and an unsatisfiable ``minItems: 50`` gets `MAX_ITEMS`."""
+    properties = {
+        "five": {"type": "array", "minItems": 5, "items": {"type": "integer"}},
+        "kept": {"const": {"a": [1, 2]}},
+        "many": {"type": "array", "minItems": 50, "items": {"type": "boolean"}},
+    }
+    arguments = arguments_for({"type": "object", "properties": properties})
+    assert arguments == {"five": [1] * 5, "kept": {"a": [1, 2]}, "many": [True] * MAX_ITEMS}
+
+
+# -- 24: numbers, nulls, lengths and lists in control bodies -------------------------------
+
+
+STATUS_FAULT = {"type": "status", "status": 503}
+STUB = {"type": "respond", "status": 200}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "named"),
+    [
+        ("PUT", "/_mock/clock", {"scale": True}, "scale: must be a number"),
+        ("PUT", "/_mock/clock", {"now": "1800000000"}, "now: must be a number"),
+        ("POST", "/_mock/clock/advance", {"seconds": "1"}, "seconds: must be a number"),
+        ("POST", "/_mock/clock/advance", {"seconds": False}, "seconds: must be a number"),
+        ("PUT", "/_mock/credits", {"balance": True}, "balance: must be a number"),
+        ("PUT", "/_mock/credits", {"balance": "5"}, "balance: must be a number"),
+        ("PUT", "/_mock/credits", {"enabled": 1}, "enabled: input should be a valid boolean"),
+        (
+            "POST",
+            "/_mock/faults",
+            {"fault": STATUS_FAULT, "schedule": {"nth": [True] * 200_000}},
+            "schedule.nth.0: must be an integer",
+        ),
+        (
+            "POST",
+            "/_mock/faults",
+            {"fault": STATUS_FAULT, "schedule": {"nth": [1] * 10_001}},
+            "at most 10000",
+        ),
+        (
+            "POST",
+            "/_mock/faults",
+            {"fault": {**STATUS_FAULT, "retry_after": "2"}},
+            "fault.status.retry_after: must be a number",
+        ),
+        (
+            "POST",
+            "/_mock/faults",
+            {"fault": {**STUB, "headers": {f"h{index}": 1 for index in range(80_000)}}},
+            "fault.respond.headers: at most 50 headers, not 80000",
+        ),
+    ],
+)
+def test_a5_control_bodies_read_numbers_and_lists_strictly_and_at_once(
+    server: ThreadedServer,
+    api: httpx.Client,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    named: str,
+) -> None:
+    """A5/C1/U2/C5: strings and booleans are not numbers (refused under the field's own
+    name, not ``scale.int: …; scale.float: …``), and a schedule of 200,000 wrong items is
+    refused at its first (it took seconds to describe each), as are 80,000 stub headers,
+    with a key and without; the clock, credits and rules stay as they were."""
+    before = stored(api)
+    keyed_and_keyless: list[dict[str, str]] = [dict(api.headers), {}]
+    with httpx.Client(base_url=server.url, timeout=2.0) as anon:
+        for headers in keyed_and_keyless:
+            compact = json.dumps(body, separators=(",", ":"))  # 200,000 items fit in 1 MiB
+            response = anon.request(method, path, content=compact, headers=headers)
+            assert_refused(response, 400, named)
+            assert len(response.json()["message"]) < 1_000
+    assert stored(api) == before
+    assert_still_serving(server.url)
+
+
+def test_c4_a_stub_fired_again_and_again_is_journaled_without_copies() -> None:
+    """C4/C5: each firing journals the fault as written; a ``respond`` stub's ``json`` of
+    100,000 items was copied for every entry (a full journal of them: gigabytes). Now
+    every entry shares the one form made with the rule."""
+    book = FaultBook()
+    stub = {**STUB, "json": list(range(100_000))}
+    book.add(RuleSpec.model_validate({"fault": stub}))
+    journal: list[dict[str, Any]] = []
+    tracemalloc.start()
+    try:
+        for _ in range(100):
+            hit = book.choose(Attempt("GET", "/v1/sessions"))
+            assert hit is not None
+            journal.append(fault_json(hit.fault))
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert journal[0]["json"] == stub["json"]
+    assert grown < 5_000_000, grown  # each copy: 800 KB
+
+
+# -- 25: a tool result meeting its timeout -----------------------------------------------
+
+
+def tool_tenant() -> Tenant:
+    unused = Workspace(Path(tempfile.gettempdir()) / "mock-pokee-hostile-never-written")
+    return Tenant("t", Clock("virtual", now=1_800_000_000.0), TenantRules(), unused)
+
+
+async def answer_at_the_timeout(synchronous: bool) -> tuple[str, list[str], str]:
+    """A client-tool turn waiting from clock time T; the clock is advanced exactly to
+    T + 10 minutes while an answer arrives at that instant: ``synchronous``, applied by a
+    clock callback that runs before the timeout's; else run as the event loop next turns,
+    after the timeout fired and before the turn woke (where the old code accepted it, then
+    timed out anyway). Returns what the answer got and the turn's events."""
+    t = tool_tenant()
+    deadline = t.clock.now() + TOOL_RESULT_TIMEOUT
+    got: list[str] = []
+    place: dict[str, str] = {}
+
+    def answer() -> None:
+        try:
+            results = [ToolResult(place["call_id"], "sunny")]
+            got.append(f"accepted {t.answer_tool_calls(place['sid'], results)}")
+        except NoPendingToolCall as refused:
+            got.append(f"{refused.error}: {refused.message}")
+
+    def next_loop_turn() -> None:
+        asyncio.get_running_loop().call_soon(answer)
+
+    t.clock.call_at(deadline, answer if synchronous else next_loop_turn)
+    weather = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+    session = t.create_session(SessionSpec(persistent=True, tools=[weather]))
+    chosen = ScenarioBook.load().choose("weather?", "client-tool", session.tools)
+    start = t.start_turn(session.id, "weather?", chosen.name, lambda e: ScenarioRun(chosen, e))
+    assert start.turn is not None
+    await t.clock.advance(0)
+    types = [event.type for event in start.turn.log.events]
+    call = json.loads(start.turn.log.events[types.index("tool_call.requested")].data)
+    place.update(sid=session.id, call_id=call["call_id"])
+    await t.clock.advance(TOOL_RESULT_TIMEOUT)
+    await asyncio.sleep(0)
+    events = [event.type for event in start.turn.log.events]
+    return got[0], events, start.turn.log.events[-1].data
+
+
+@pytest.mark.parametrize("synchronous", [False, True])
+def test_m12_an_answer_and_its_timeout_never_both_win(synchronous: bool) -> None:
+    """M12: exactly one of them wins, and the client is told which: an answer applied
+    first is 202 and the turn goes on with its result; one arriving once the timeout has
+    fired is 409 ``no_pending_tool_call`` saying so, no ``tool_result`` is sent, and the
+    turn ends with ``tool_result_timeout``."""
+    got, events, last = asyncio.run(answer_at_the_timeout(synchronous))
+    if synchronous:
+        assert got == "accepted 1"
+        assert "tool_result" in events
+        assert events[-1] == "message.completed"
+    else:
+        assert got.startswith("no_pending_tool_call: "), got
+        assert "stopped waiting" in got
+        assert "tool_result_timeout" in got
+        assert "tool_result" not in events
+        assert (events[-1], json.loads(last)["error"]) == ("message.error", "tool_result_timeout")
+
+
+# -- 26: hard credits ----------------------------------------------------------------------
+
+
+def start_turns(api: httpx.Client, scenario: str, count: int) -> list[str]:
+    """``count`` sessions, each with a turn of ``scenario`` started (streams left at once)."""
+    sids = []
+    for _ in range(count):
+        sid = api.post("/v1/sessions", json={"persistent": True}).json()["id"]
+        with api.stream(
+            "POST",
+            f"/v1/sessions/{sid}/messages",
+            json={"message": "hi"},
+            headers={"X-Mock-Scenario": scenario},
+        ) as response:
+            assert response.status_code == 200, response.read()
+        sids.append(sid)
+    return sids
+
+
+def test_u2_once_a_turn_leaves_hard_credits_under_the_minimum_the_next_is_402(
+    server: ThreadedServer, api: httpx.Client
+) -> None:
+    """U2: hard mode checks the minimum when a turn starts and bills it when it ends, so
+    turns started together all run and may leave the balance below zero (docs/choices.md,
+    Credits); but once one has ended under the minimum, the next turn is 402, also while
+    others started with it still run, and again once they have all ended."""
+    api.put("/_mock/credits", json={"mode": "hard", "balance": 1.5})
+    sids = start_turns(api, "costly-60", 5) + start_turns(api, "costly-600", 4)
+    last = api.post("/v1/sessions", json={"persistent": True}).json()["id"]
+    api.post("/_mock/clock/advance", json={"seconds": 60})
+    balance = api.get("/v1/usage").json()["credits"]["balance"]
+    assert balance == pytest.approx(1.5 - 5 * 3.3)
+    assert sum(api.get(f"/v1/sessions/{sid}").json()["busy"] for sid in sids) == 4
+    refused = api.post(f"/v1/sessions/{last}/messages", json={"message": "hi"})
+    assert_refused(refused, 402, "credits", "below the per-turn minimum")
+    api.post("/_mock/clock/advance", json={"seconds": 540})
+    assert api.get("/v1/usage").json()["credits"]["balance"] == pytest.approx(1.5 - 9 * 3.3)
+    again = api.post(f"/v1/sessions/{sids[0]}/messages", json={"message": "hi"})
+    assert_refused(again, 402, "credits")
+    api.post("/_mock/reset")
+    assert_still_serving(server.url)

@@ -8,6 +8,7 @@ import asyncio
 
 from mock_pokee.domain.journal import (
     MAX_KEPT_HEADER_BYTES,
+    MAX_KEPT_PATH,
     Feed,
     Follower,
     Followers,
@@ -15,8 +16,10 @@ from mock_pokee.domain.journal import (
     JournalQuery,
     RequestRecord,
     kept_headers,
+    kept_path,
     new_numbering,
 )
+from mock_pokee.domain.turns import MAX_JOURNALED_DATA, Deliveries, Event, EventRecord
 
 
 def request(path: str) -> RequestRecord:
@@ -170,3 +173,26 @@ def test_c4_a_request_entry_keeps_a_bounded_part_of_huge_headers() -> None:
     assert len(kept) - 1 + left_out == len(huge)
     shown = RequestRecord("GET", "/v1/usage", kept).render()["headers"]
     assert shown["authorization"] == "Bearer pk_acme_…cdef"  # still masked as a key
+
+
+def test_c4_an_event_entry_carries_its_data_whole_or_cut() -> None:
+    short = Event(3, "text.delta", '{"content":"hi","sequence_number":3}')
+    rendered = EventRecord.of("msg_1", short, Deliveries()).render()
+    assert rendered["data"] == {"content": "hi", "sequence_number": 3}
+    long = Event(4, "text.delta", '{"content":"' + "x" * 10_000 + '","sequence_number":4}')
+    cut = EventRecord.of("msg_1", long, Deliveries()).render()["data"]
+    assert isinstance(cut, str)
+    assert len(cut) == MAX_JOURNALED_DATA + 1
+    assert cut.endswith("…")
+
+
+def test_c4_a_request_entry_keeps_a_bounded_part_of_a_long_path() -> None:
+    """A 64 KiB target times 20,000 entries would be a gigabyte, which every ``?path=``
+    filter would also walk."""
+    short = "/v1/sessions/sess_1/files/a.txt"
+    assert kept_path(short) is short
+    long = "/v1/sessions/sess_1/files/" + "a/" * 30_000
+    kept = kept_path(long)
+    assert kept.startswith(long[:MAX_KEPT_PATH])
+    assert kept.endswith(f"... ({len(long)} characters in all)")
+    assert len(kept) < MAX_KEPT_PATH + 40

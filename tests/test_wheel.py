@@ -121,7 +121,9 @@ def test_a_wheel_installs_and_serves_with_its_built_in_scenarios(installed: Inst
         url = first.split(" serving ")[1].split()[0]
         names = {s["name"] for s in httpx.get(f"{url}/_mock/scenarios").json()["scenarios"]}
         assert {"presentation", "report", "quick-answer", "dropped-stream"} <= names
-        for asset in ("", "/inspector.js", "/inspector.css"):  # the inspector ships too
+        from mock_pokee.api.inspector import ASSETS  # the inspector ships too, every module
+
+        for asset in ("", *(f"/{name}" for name in ASSETS)):
             assert httpx.get(f"{url}/_mock/ui{asset}").status_code == 200, asset
         key = {"Authorization": "Bearer pk_wheel_key"}
         sid = httpx.post(f"{url}/v1/sessions", headers=key, json={"persistent": True}).json()["id"]

@@ -167,18 +167,26 @@ _SHORT_NAME_OF_STATUS = {status: name for name, status in STATUSES.items()}
 
 
 def api_error(
-    status: int, body: bytes, headers: Mapping[str, str], where: str = ""
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    where: str = "",
+    unread: str | None = None,
 ) -> APIError:
     """The exception for an error answer: by A5 short name, else by status. An answer not
     in the A5 shape (a proxy's HTML page, another server altogether) is said to be one, in
-    a line naming ``where`` (method and URL) and the status, not by quoting its page."""
+    a line naming ``where`` (method and URL) and the status, not by quoting its page;
+    ``unread`` says why the body could not be read at all."""
     error, message = _a5_fields(body)
     if error is None:
         error = _SHORT_NAME_OF_STATUS.get(status, f"http_{status}")
         kind = headers.get("content-type", "no content type").split(";")[0].strip()
+        said = f"{where + ' ' if where else ''}answered {status}"
         message = (
-            f"{where + ' ' if where else ''}answered {status} with {kind} ({len(body)} bytes), "
-            "not an error of the Pokee API: is the base URL right?"
+            f"{said}; its body was not read: {unread}"
+            if unread is not None
+            else f"{said} with {kind} ({len(body)} bytes), not an error of the Pokee API: "
+            "is the base URL right?"
         )
     cls = ERROR_CLASSES.get(error, APIError)
     return cls(status, error[:100], _shortened(message), retry_after(headers))

@@ -100,13 +100,13 @@ def redirected(response: httpx.Response) -> ProtocolError:
 
 
 def _error_of(core: ClientCore, response: httpx.Response, started: float) -> Flow[APIError]:
+    request = response.request
+    where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
     try:
         body = yield from read_body(core, response, started)
     except (httpx.TransportError, ProtocolError) as exc:
-        yield Close(response)
-        body = f"(the body was not read: {exc})".encode()  # the status still classifies it
-    request = response.request
-    where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
+        yield Close(response)  # the status still classifies it
+        return api_error(response.status_code, b"", response.headers, where, unread=str(exc))
     return api_error(response.status_code, body, response.headers, where)
 
 

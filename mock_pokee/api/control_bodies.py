@@ -8,15 +8,17 @@ OpenAPI document (`mock_pokee.api.control_openapi`), so a client generated from 
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Annotated, TypeAlias
 
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, field_validator
+from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, field_validator
 
 from mock_pokee.clock import MAX_SCALE, MAX_TIME, ClockMode
 from mock_pokee.domain.credits import MAX_BALANCE, CreditMode, check_balance
-from mock_pokee.domain.strict import StrictBody
+from mock_pokee.domain.strict import StrictBody, json_number
 
-Number: TypeAlias = StrictInt | StrictFloat
+# A JSON number as JSON Schema reads it (never ``true`` or ``"1"``), refused as "must be a
+# number" under the field's own name; an integer stays one, so answers echo it as sent.
+Number: TypeAlias = Annotated[StrictInt | StrictFloat, BeforeValidator(json_number)]
 
 
 class ClockUpdate(StrictBody):

@@ -33,7 +33,7 @@ from mock_pokee.api.context import (
 from mock_pokee.api.delivery import Delivery, delivery_for
 from mock_pokee.api.injection import chosen_fault
 from mock_pokee.clock import MAX_TIME
-from mock_pokee.domain.journal import RequestRecord, kept_headers
+from mock_pokee.domain.journal import RequestRecord, kept_headers, kept_path
 
 if TYPE_CHECKING:
     from mock_pokee.api.context import ServerContext
@@ -78,7 +78,7 @@ class MockMiddleware:
         started = time.perf_counter()
         path = scope["path"]
         journaled = not path.startswith("/_mock")
-        record = RequestRecord(scope["method"], path, kept_headers(scope["headers"]))
+        record = RequestRecord(scope["method"], kept_path(path), kept_headers(scope["headers"]))
         delivery: Delivery | None = None
 
         async def counting_receive() -> Message:

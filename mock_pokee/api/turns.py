@@ -62,7 +62,7 @@ class ToolResultBody(StrictBody):
 class ToolResultsBody(StrictBody):
     """M12: ``{"results": [{"call_id", "output"}, …]}``, at least one."""
 
-    results: list[ToolResultBody] = Field(min_length=1)
+    results: list[ToolResultBody] = Field(min_length=1, fail_fast=True)  # see SessionSpec
 
 
 PING_FRAME = b": ping\n\n"

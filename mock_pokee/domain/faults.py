@@ -20,14 +20,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NamedTuple, TypeAlias
 
-from pydantic import ConfigDict, Field, StrictStr, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictStr,
+    model_validator,
+)
 
 from mock_pokee.domain.errors import InvalidRequest, NotFound
-from mock_pokee.domain.globs import MAX_PATTERN, PathGlob
+from mock_pokee.domain.globs import MAX_PATTERN, PathGlob, SplitPath, pattern_problem
 from mock_pokee.domain.strict import JsonInt, JsonNumber, StrictBody
 
 MAX_DELAY = 600.0  # seconds; a longer delay is a hang, not a delay
 MAX_RULES = 1_000  # per tenant (and for the server)
+# What the rules of one book may add up to in starred floating runs (globs.MAX_FLOATING):
+# each such character can cost a request one pass over its path, so this, not the number
+# of rules, bounds that part of a request's matching (four patterns at the most a pattern
+# may have, or 36 like ``/**/*.json/**``; runs without a star cost one search and count 0).
+MAX_BOOK_FLOATING = 256
+MAX_NTH = 10_000  # attempts one ``nth`` schedule lists (C5): kept as a set while the rule lives
 _CACHE_SIZE = 4_096  # distinct (method, path) pairs remembered per book
 
 Seconds = Annotated[JsonNumber, Field(ge=0, le=MAX_DELAY)]
@@ -39,7 +52,18 @@ class _Strict(StrictBody):
     model_config = ConfigDict(frozen=True)
 
 
-class StatusFault(_Strict):
+class _Fault(_Strict):
+    """A fault, with its JSON form made once: every time the fault fires the journal (C4)
+    records that form, and a ``respond`` stub's ``json`` may be a megabyte, which a copy
+    per firing would multiply by the journal's length."""
+
+    _shown: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._shown = self.model_dump(exclude_none=True, by_alias=True)
+
+
+class StatusFault(_Fault):
     """Answer with this status and an A5 body; the request is not processed."""
 
     type: Literal["status"]
@@ -48,14 +72,14 @@ class StatusFault(_Strict):
     message: Annotated[StrictStr, Field(max_length=1_000)] | None = None
 
 
-class DelayFault(_Strict):
+class DelayFault(_Fault):
     """Wait this many real seconds before processing (the client's timeouts are real)."""
 
     type: Literal["delay"]
     seconds: Seconds
 
 
-class DropFault(_Strict):
+class DropFault(_Fault):
     """A stream: cut after ``after_events`` events. Without it, or on any other response:
     the request is processed and the connection closes with no response at all."""
 
@@ -63,14 +87,14 @@ class DropFault(_Strict):
     after_events: Count | None = None
 
 
-class CutFrameFault(_Strict):
+class CutFrameFault(_Fault):
     """After ``after_events`` events, half of the next frame's bytes, then cut."""
 
     type: Literal["cut_frame"]
     after_events: Count = 0
 
 
-class StallFault(_Strict):
+class StallFault(_Fault):
     """After ``after_events`` events (or before any response), silence until the client
     gives up."""
 
@@ -78,14 +102,14 @@ class StallFault(_Strict):
     after_events: Count = 0
 
 
-class DripFault(_Strict):
+class DripFault(_Fault):
     """The response body, slowly."""
 
     type: Literal["drip"]
     bytes_per_second: Attempts
 
 
-class MalformedFault(_Strict):
+class MalformedFault(_Fault):
     """The event after ``after_events`` events arrives as a frame whose data is not JSON;
     the stream then goes on. A non-stream response's body arrives cut in half."""
 
@@ -93,7 +117,7 @@ class MalformedFault(_Strict):
     after_events: Count = 0
 
 
-class AbortDownloadFault(_Strict):
+class AbortDownloadFault(_Fault):
     """The headers (with the full length) and ``after_bytes`` bytes of body, then cut."""
 
     type: Literal["abort_download"]
@@ -103,10 +127,19 @@ class AbortDownloadFault(_Strict):
 HeaderName = Annotated[StrictStr, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")]
 HeaderValue = Annotated[StrictStr, Field(pattern=r"^[\t\x20-\x7e]{0,4096}$")]
 MAX_STUB_HEADERS = 50
+
+
+def _few_headers(value: object) -> object:
+    """Count the headers before checking each: 80,000 wrong ones would each be described."""
+    if isinstance(value, dict) and len(value) > MAX_STUB_HEADERS:
+        raise ValueError(f"at most {MAX_STUB_HEADERS} headers, not {len(value)}")
+    return value
+
+
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
-class RespondFault(_Strict):
+class RespondFault(_Fault):
     """A one-off stub: answer with this status, these headers and this body instead of
     handling the request, for an answer the scenarios do not give. ``json`` (any JSON
     value) or ``body`` (text), not both; neither is an empty body."""
@@ -126,6 +159,7 @@ class RespondFault(_Strict):
     headers: Annotated[
         dict[HeaderName, HeaderValue],
         Field(max_length=MAX_STUB_HEADERS, json_schema_extra={"additionalProperties": False}),
+        BeforeValidator(_few_headers),  # outermost: runs first
     ] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json")
     body: Annotated[StrictStr, Field(max_length=1_048_576)] | None = None
@@ -181,9 +215,14 @@ class Match(_Strict):
     scenario: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
 
     @model_validator(mode="after")
-    def _path_is_absolute(self) -> Match:
-        if self.path is not None and not self.path.startswith("/"):
+    def _path_is_a_glob(self) -> Match:
+        if self.path is None:
+            return self
+        if not self.path.startswith("/"):
             raise ValueError(f"path: a request path starts with '/', not {self.path!r}")
+        problem = pattern_problem(self.path)
+        if problem is not None:
+            raise ValueError(f"path: {problem}")
         return self
 
 
@@ -191,7 +230,10 @@ class Schedule(_Strict):
     """Exactly one of ``nth``, ``times``, ``every``, ``probability`` (with ``seed``);
     none given: every matching attempt."""
 
-    nth: Annotated[list[Attempts], Field(min_length=1)] | None = None
+    # fail_fast: a list of 300,000 wrong items is refused at the first, not described whole
+    nth: (
+        Annotated[list[Attempts], Field(min_length=1, max_length=MAX_NTH, fail_fast=True)] | None
+    ) = None
     times: Attempts | None = None
     every: Attempts | None = None
     probability: Annotated[JsonNumber, Field(gt=0, le=1)] | None = None
@@ -205,8 +247,6 @@ class Schedule(_Strict):
             raise ValueError(f"give one of nth, times, every, probability, not {given}")
         if self.seed is not None and self.probability is None:
             raise ValueError("seed: only goes with probability")
-        if self.nth is not None and len(self.nth) > 10_000:
-            raise ValueError("nth: at most 10000 attempts")
         return self
 
 
@@ -219,7 +259,10 @@ class RuleSpec(_Strict):
 
 
 def fault_json(fault: Any) -> dict[str, Any]:
-    """A fault as its rule was written (``json``, not the field's Python name)."""
+    """A fault as its rule was written (``json``, not the field's Python name): one dict
+    per fault, shared by whoever shows it (no reader changes it)."""
+    if isinstance(fault, _Fault):
+        return fault._shown
     shown: dict[str, Any] = fault.model_dump(exclude_none=True, by_alias=True)
     return shown
 
@@ -252,11 +295,18 @@ class Rule:
             self._random = random.Random(self.seed)
         self._nth = frozenset(schedule.nth or ())
 
-    def matches_route(self, method: str, path: str) -> bool:
-        match = self.spec.match
-        if match.method is not None and match.method.upper() != method:
-            return False
-        return self._glob is None or self._glob.matches(path)
+    @property
+    def glob(self) -> PathGlob | None:
+        return self._glob
+
+    @property
+    def floating_weight(self) -> int:
+        """What this rule adds to its book's `MAX_BOOK_FLOATING`."""
+        return 0 if self._glob is None else self._glob.floating_weight
+
+    def matches_method(self, method: str) -> bool:
+        wanted = self.spec.match.method
+        return wanted is None or wanted.upper() == method
 
     def matches_rest(self, attempt: Attempt) -> bool:
         match = self.spec.match
@@ -311,6 +361,7 @@ class FaultBook:
     def __init__(self) -> None:
         self._rules: list[Rule] = []
         self._candidates: dict[tuple[str, str], tuple[Rule, ...]] = {}
+        self._floating = 0  # the rules' floating weight, within MAX_BOOK_FLOATING
         # Read on every request before anything else: a plain attribute, not a call.
         self.empty = True
 
@@ -324,6 +375,14 @@ class FaultBook:
         if len(self._rules) >= MAX_RULES:
             raise InvalidRequest(f"rules: at most {MAX_RULES} fault rules; delete some first")
         rule = Rule(spec)
+        weight = rule.floating_weight
+        if self._floating + weight > MAX_BOOK_FLOATING:
+            raise InvalidRequest(
+                f"match.path: a '*' between two '**' makes every request search its path; "
+                f"this rule would search {weight} characters' worth and the rules here "
+                f"already {self._floating}, past the {MAX_BOOK_FLOATING} one book allows; "
+                "delete some rules first, or put fewer segments between the '**'"
+            )
         self._rules.append(rule)
         self._changed()
         return rule
@@ -347,7 +406,28 @@ class FaultBook:
 
     def _changed(self) -> None:
         self._candidates.clear()
+        self._floating = sum(rule.floating_weight for rule in self._rules)
         self.empty = not self._rules
+
+    def _route_candidates(self, method: str, path: str) -> tuple[Rule, ...]:
+        """The rules whose method and path match, oldest first. The path is split once
+        for them all, and a pattern several rules share is matched once."""
+        split: SplitPath | None = None
+        verdicts: dict[str, bool] = {}
+        chosen = []
+        for rule in self._rules:
+            glob = rule.glob
+            if not rule.matches_method(method):
+                continue
+            if glob is not None:
+                verdict = verdicts.get(glob.pattern)
+                if verdict is None:
+                    split = split or SplitPath(path)
+                    verdict = verdicts[glob.pattern] = glob.matches(split)
+                if not verdict:
+                    continue
+            chosen.append(rule)
+        return tuple(chosen)
 
     def choose(self, attempt: Attempt, *, fire: bool = True) -> Hit | None:
         """Count the attempt against every matching rule; the oldest that hits fires,
@@ -359,7 +439,7 @@ class FaultBook:
         if candidates is None:
             if len(self._candidates) >= _CACHE_SIZE:
                 self._candidates.clear()
-            candidates = tuple(r for r in self._rules if r.matches_route(*key))
+            candidates = self._route_candidates(*key)
             self._candidates[key] = candidates
         chosen: Hit | None = None
         for rule in candidates:

@@ -77,6 +77,16 @@ def kept_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return kept
 
 
+MAX_KEPT_PATH = 2_048  # characters of a request's path an entry keeps (a target may be 64 KiB)
+
+
+def kept_path(path: str) -> str:
+    """A request's path as its entry keeps it (and as ``?path=`` filters then see it)."""
+    if len(path) <= MAX_KEPT_PATH:
+        return path
+    return f"{path[:MAX_KEPT_PATH]}... ({len(path)} characters in all)"
+
+
 def _cut(text: bytes) -> bytes:
     if len(text) <= MAX_KEPT_VALUE:
         return text

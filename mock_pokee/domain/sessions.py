@@ -66,8 +66,10 @@ class FileAccess(StrictBody):
 
     model_config = ConfigDict(frozen=True)  # fixed for the session's life (F8)
 
-    read: list[ScopeEntry] = Field(default_factory=list)
-    write: list[ScopeEntry] = Field(default_factory=list)
+    # fail_fast: a 1 MiB list of bad entries is refused at its first, not after pydantic
+    # has collected an error for each (seconds of the event loop).
+    read: list[ScopeEntry] = Field(default_factory=list, fail_fast=True)
+    write: list[ScopeEntry] = Field(default_factory=list, fail_fast=True)
 
     @cached_property
     def write_entries(self) -> tuple[tuple[str, ...], ...]:

@@ -34,7 +34,7 @@ class StrictBody(BaseModel):
         return data
 
 
-def _json_integer(value: object) -> object:
+def json_integer(value: object) -> object:
     """An integer as JSON Schema means it: ``813`` or ``813.0``, never ``true`` or ``"813"``."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -43,7 +43,7 @@ def _json_integer(value: object) -> object:
     return value
 
 
-def _json_number(value: object) -> object:
+def json_number(value: object) -> object:
     """A JSON number: ``1`` or ``1.5``, never ``true``, ``"1"``, NaN or infinity."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
@@ -54,5 +54,5 @@ def _json_number(value: object) -> object:
 
 # Numbers in bodies, as JSON Schema reads them (``14400.0`` is an integer) and no further:
 # pydantic's lax mode would take ``true`` for 1 and ``"1"`` for 1.
-JsonInt = Annotated[int, BeforeValidator(_json_integer)]
-JsonNumber = Annotated[float, BeforeValidator(_json_number)]
+JsonInt = Annotated[int, BeforeValidator(json_integer)]
+JsonNumber = Annotated[float, BeforeValidator(json_number)]

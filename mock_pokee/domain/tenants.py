@@ -33,7 +33,7 @@ from mock_pokee.domain.models import ModelCatalog, Rates
 from mock_pokee.domain.paths import check_relative_path
 from mock_pokee.domain.scopes import Grant, Need, authorize
 from mock_pokee.domain.sessions import Session, SessionSpec
-from mock_pokee.domain.toolcalls import ToolResult
+from mock_pokee.domain.toolcalls import TOOL_RESULT_TIMEOUT, ToolResult
 from mock_pokee.domain.tools import ClientTool, parse_tools
 from mock_pokee.domain.turnbook import TurnBook
 from mock_pokee.domain.turns import Event, EventRecord, StepRunner, Turn
@@ -109,6 +109,17 @@ def _journal_clock(
     at = clock.now() if after is None else before
     to = clock.now() if after is None else after
     journal.record(at, "clock", None, **fields, **{"from": before, "to": to})
+
+
+def _running_note(turn: Turn) -> str:
+    """Why a running turn takes no results: its wait timed out a moment ago (M12; it is
+    ending with ``tool_result_timeout``), or it is not waiting on a tool."""
+    if turn.tool_calls.timed_out:
+        return (
+            f" (turn {turn.id} stopped waiting: no result came within "
+            f"{TOOL_RESULT_TIMEOUT:.0f} s of clock time; it ends with tool_result_timeout)"
+        )
+    return f" (turn {turn.id} is running)"
 
 
 @dataclass(frozen=True)
@@ -289,7 +300,7 @@ class Tenant:
         if turn is None or not turn.tool_calls.pending:
             raise NoPendingToolCall(
                 f"session {session_id}: no tool call is waiting for a result"
-                + ("" if turn is None else f" (turn {turn.id} is running)")
+                + ("" if turn is None else _running_note(turn))
             )
         return turn.tool_calls.answer(results)
 
@@ -300,7 +311,7 @@ class Tenant:
             self.journal.record(
                 now, "turn.start", turn.session_id, response_id=turn.id, scenario=turn.scenario
             )
-        record = EventRecord(turn.id, event.seq, event.type, turn.log.deliveries)
+        record = EventRecord.of(turn.id, event, turn.log.deliveries)
         self.journal.record_lazy(now, "event", turn.session_id, record)
 
     def _turn_ended(self, turn: Turn, usage: TurnEntry, rates: Rates) -> None:

@@ -75,21 +75,37 @@ class Deliveries:
         return any(first <= seq <= last for first, last in self.runs)
 
 
+# Characters of an event's data its journal entry keeps (C4): enough for every event but
+# the long texts of a turn, whose data stays with the turn's log only while it is kept.
+MAX_JOURNALED_DATA = 4_096
+
+
 @dataclass(frozen=True, slots=True)
 class EventRecord:
-    """A journal entry's fields for one event, rendered when the journal is read."""
+    """A journal entry's fields for one event, rendered when the journal is read: its data
+    too (the inspector shows it), whole as JSON when short, else its first
+    `MAX_JOURNALED_DATA` characters as text, cut."""
 
     response_id: str
     seq: int
     type: str
     deliveries: Deliveries
+    data: str
+
+    @classmethod
+    def of(cls, response_id: str, event: Event, deliveries: Deliveries) -> EventRecord:
+        data = event.data
+        kept = data if len(data) <= MAX_JOURNALED_DATA else data[:MAX_JOURNALED_DATA] + "…"
+        return cls(response_id, event.seq, event.type, deliveries, kept)
 
     def render(self) -> dict[str, Any]:
+        whole = len(self.data) <= MAX_JOURNALED_DATA
         return {
             "response_id": self.response_id,
             "event_seq": self.seq,  # the event's own id (M3); ``seq`` is the journal's
             "type": self.type,
             "heard": self.deliveries.heard(self.seq),
+            "data": json.loads(self.data) if whole else self.data,
         }
 
 

@@ -8,15 +8,35 @@ list, or the first branch of ``anyOf`` / ``oneOf`` / ``allOf``), inside ``minimu
 string ``format``s (date, date-time, email, uri, uuid). Every property of an object is
 filled, required or not. ``pattern`` and ``$ref`` are not followed. The same schema
 always gives the same arguments, so a test can assert on them.
+
+The schema is the client's (S1b), so what it may ask is bounded here, whatever it says:
+the arguments are made on the server's event loop and sent in an event, and a schema of
+150 bytes can ask for a string of 100 MB (``minLength``) or, through nested arrays, for
+millions of values. A value is generated within `MAX_STRING` characters, `MAX_ITEMS`
+items, `MAX_DEPTH` levels, and the whole within `MAX_VALUES` values and `MAX_ARGUMENTS`
+characters of JSON. Where the schema can be satisfied within those bounds it is. Where
+it cannot, the value is made at the bound and the turn goes on (it does not end with an
+error): a ``minLength`` of 10^8 gets a string of `MAX_STRING` characters, a ``minItems``
+of 50 gets `MAX_ITEMS` items, a ``const`` or ``enum`` value too large for what is left is
+replaced by a value of the schema's type, and once the whole is at its bound the objects
+and arrays still open get no more members (required properties included). A language
+model's arguments do not always fit their schema either, and a client must check them;
+a turn that ended instead would hide the call a test wants to see.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
-MAX_DEPTH = 8  # deeper schemas get a plain string: arguments stay small whatever is given
-MAX_ITEMS = 3
+MAX_DEPTH = 8  # levels followed into a schema; deeper ones get a plain string
+MAX_ITEMS = 16  # items of one array, whatever ``minItems`` asks
+# Characters of one string, whatever ``minLength`` asks: as long as a tool's description
+# may be (S1b, 16 KiB); a schema asking for more tests the generator, not the client.
+MAX_STRING = 16_384
+MAX_VALUES = 1_000  # values (objects, arrays, scalars) in one call's arguments
+MAX_ARGUMENTS = 65_536  # characters of one call's arguments as JSON, within a few hundred
 
 _FORMATS = {
     "date": "2026-01-15",
@@ -31,40 +51,109 @@ _FORMATS = {
 
 def arguments_for(parameters: dict[str, Any]) -> dict[str, Any]:
     """The arguments object of one call of a tool with these ``parameters``."""
-    value = _value(parameters, "value", 0)
+    value = _Generator().value(parameters, "value", 0)
     return value if isinstance(value, dict) else {}
 
 
-def _value(schema: object, name: str, depth: int) -> Any:
-    if not isinstance(schema, dict) or depth >= MAX_DEPTH:
-        return f"sample {name}"
-    if "const" in schema:
-        return schema["const"]
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum:
-        return enum[0]
-    for combinator in ("anyOf", "oneOf", "allOf"):
-        branches = schema.get(combinator)
-        if isinstance(branches, list) and branches:
-            return _value(branches[0], name, depth + 1)
-    kind = _type(schema)
-    if kind == "object":
+def _size(value: object) -> int:
+    """Characters of ``value`` in the JSON the runner sends (ASCII-escaped)."""
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+class _Generator:
+    """One call's arguments, spending what the bounds allow; once spent, containers close."""
+
+    def __init__(self) -> None:
+        self.values = MAX_VALUES
+        self.chars = MAX_ARGUMENTS
+        self._sizes: dict[int, int] = {}  # a const's size, measured once however reused
+
+    @property
+    def spent(self) -> bool:
+        return self.values <= 0 or self.chars <= 0
+
+    def fits(self, chars: int) -> bool:
+        return chars <= self.chars and self.values > 0
+
+    def take(self, chars: int, values: int = 1) -> bool:
+        """Count ``values`` values of ``chars`` characters if they fit; else spend
+        everything, so that nothing after them is made either."""
+        if not self.fits(chars):
+            self.values = self.chars = 0
+            return False
+        self.values -= values
+        self.chars -= chars
+        return True
+
+    def value(self, schema: object, name: str, depth: int) -> Any:
+        if not isinstance(schema, dict) or depth >= MAX_DEPTH:
+            return self.string({}, name)
+        fixed = self.fixed(schema)
+        if fixed is not None:
+            return fixed[0]
+        for combinator in ("anyOf", "oneOf", "allOf"):
+            branches = schema.get(combinator)
+            if isinstance(branches, list) and branches:
+                return self.value(branches[0], name, depth + 1)
+        kind = _type(schema)
+        if kind == "object":
+            return self.object(schema, depth)
+        if kind == "array":
+            return self.array(schema, name, depth)
+        if kind in ("integer", "number", "boolean", "null"):
+            scalar = _scalar(kind, schema)
+            self.take(_size(scalar))
+            return scalar
+        return self.string(schema, name)
+
+    def fixed(self, schema: dict[str, Any]) -> tuple[Any] | None:
+        """``const``, or the first of ``enum``, if it fits in what is left."""
+        if "const" in schema:
+            chosen = schema["const"]
+        elif isinstance(schema.get("enum"), list) and schema["enum"]:
+            chosen = schema["enum"][0]
+        else:
+            return None
+        size = self._sizes.get(id(chosen))
+        if size is None:
+            size = self._sizes[id(chosen)] = _size(chosen)
+        if not self.fits(size):
+            return None  # made by type instead, from what is left
+        self.take(size)
+        return (chosen,)
+
+    def object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+        made: dict[str, Any] = {}
+        self.take(2)
         properties = schema.get("properties")
         if not isinstance(properties, dict):
-            return {}
-        return {key: _value(sub, key, depth + 1) for key, sub in properties.items()}
-    if kind == "array":
-        count = min(max(_int(schema.get("minItems"), 1), 1), _int(schema.get("maxItems"), 3))
-        return [_value(schema.get("items"), name, depth + 1) for _ in range(min(count, MAX_ITEMS))]
-    if kind == "integer":
-        return _integer(schema)
-    if kind == "number":
-        return _number(schema)
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    return _string(schema, name)
+            return made
+        for key, sub in properties.items():
+            if self.spent or not self.take(_size(key) + 2, values=0):  # with ``:`` and ``,``
+                break
+            made[key] = self.value(sub, key, depth + 1)
+        return made
+
+    def array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
+        made: list[Any] = []
+        self.take(2)
+        low = max(_int(schema.get("minItems"), 1), 1)
+        high = _int(schema.get("maxItems"), low)
+        for _ in range(max(min(low, high, MAX_ITEMS), 0)):
+            if self.spent or not self.take(1, values=0):  # the ``,``
+                break
+            made.append(self.value(schema.get("items"), name, depth + 1))
+        return made
+
+    def string(self, schema: dict[str, Any], name: str) -> str:
+        text = _string(schema, name)
+        room = max(self.chars - 2, 0)
+        if _size(text) > room:  # cut to what is left (escapes make some characters longer)
+            text = text[:room]
+            while text and _size(text) > room + 2:
+                text = text[: len(text) // 2]
+        self.take(_size(text))
+        return text
 
 
 def _type(schema: dict[str, Any]) -> str:
@@ -78,6 +167,14 @@ def _type(schema: dict[str, Any]) -> str:
     if "items" in schema:
         return "array"
     return "string"
+
+
+def _scalar(kind: str, schema: dict[str, Any]) -> int | float | bool | None:
+    if kind == "integer":
+        return _integer(schema)
+    if kind == "number":
+        return _number(schema)
+    return True if kind == "boolean" else None
 
 
 def _int(value: object, default: int) -> int:
@@ -121,9 +218,11 @@ def _number(schema: dict[str, Any]) -> float:
 
 
 def _string(schema: dict[str, Any], name: str) -> str:
-    text = _FORMATS.get(str(schema.get("format")), f"sample {name}")
-    low = max(_int(schema.get("minLength"), 0), 0)
-    high = _int(schema.get("maxLength"), max(len(text), low))
+    """``sample <name>`` (or the format's example), padded to ``minLength`` and cut to
+    ``maxLength``, within `MAX_STRING`."""
+    text = _FORMATS.get(str(schema.get("format")), f"sample {name[:MAX_STRING]}")
+    low = min(max(_int(schema.get("minLength"), 0), 0), MAX_STRING)
+    high = min(_int(schema.get("maxLength"), max(len(text), low)), MAX_STRING)
     if len(text) < low:
         text += "x" * (low - len(text))
     return text[: max(high, 0)]

@@ -90,7 +90,7 @@ def closed_port() -> int:
         ("unknown scenario", 1, ("invalid_request", "'no-such-scenario'")),
         ("missing key", 2, ("no API key", "POKEE_KEY")),
         ("unreachable server", 1, ("POST http://127.0.0.1:", "/v1/sessions")),
-        ("refused path", 1, ("'../secrets.txt'", "forbidden_path")),
+        ("refused path", 2, ("'../secrets.txt'", "cannot go up")),  # refused before sending
         ("bad duration", 2, ()),
     ],
 )
