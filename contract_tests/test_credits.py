@@ -9,9 +9,9 @@ import pytest
 from .checks import assert_error, create, freeze, run_to_end
 from .sse import resume, send
 
-RATES = {  # U2: dollars per million input / output tokens
-    "pokee-isaac-high-reasoning": (3.0, 15.0),
-    "pokee-isaac": (0.30, 5.0),
+RATES = {  # U2: dollars per million input / output / cache-read input tokens
+    "pokee-isaac-high-reasoning": (3.0, 15.0, 0.30),
+    "pokee-isaac": (0.30, 5.0, 0.10),
 }
 START = 100_000.0
 
@@ -35,8 +35,11 @@ def set_credits(control: httpx.Client, **fields: object) -> dict[str, object]:
 
 
 def cost(model: str, usage: dict[str, int]) -> float:
-    rate_in, rate_out = RATES[model]
-    return (usage["input_tokens"] * rate_in + usage["output_tokens"] * rate_out) / 1e6
+    rate_in, rate_out, rate_cached = RATES[model]
+    cached = usage.get("cache_read_input_tokens", 0)
+    return (
+        usage["input_tokens"] * rate_in + cached * rate_cached + usage["output_tokens"] * rate_out
+    ) / 1e6
 
 
 @pytest.mark.mock_only
@@ -60,6 +63,18 @@ def test_u2_an_ended_turn_is_debited_at_its_model_rates(
     expected = START - cost(model or "pokee-isaac-high-reasoning", usage)
     assert balance(api) == pytest.approx(expected, abs=1e-9)
     assert balance(api) != round(balance(api), 2)  # unrounded
+
+
+@pytest.mark.mock_only
+@pytest.mark.parametrize("model", list(RATES))
+def test_u2_input_read_from_the_cache_is_billed_at_the_cache_read_rate(
+    api: httpx.Client, model: str
+) -> None:
+    """U2: $0.30 (high reasoning) and $0.10 (isaac) per million cache-read input tokens."""
+    sid = create(api, persistent=True, model=model)["id"]
+    usage = send(api, sid, "hello", scenario="cached-input").terminal.data["usage"]
+    assert usage["cache_read_input_tokens"] == 20_000
+    assert balance(api) == pytest.approx(START - cost(model, usage), abs=1e-9)
 
 
 @pytest.mark.mock_only

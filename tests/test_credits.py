@@ -71,11 +71,25 @@ def test_u2_debits_at_the_model_rates_and_hard_mode_refuses_below_one_dollar() -
     assert ledger.describe()["debits"] == 2
 
 
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        # 1,000 input, 2,000 read from the cache, 500 output (U2: $0.30 / $0.10 a million)
+        ("pokee-isaac-high-reasoning", (1_000 * 3 + 2_000 * 0.30 + 500 * 15) / 1e6),
+        ("pokee-isaac", (1_000 * 0.30 + 2_000 * 0.10 + 500 * 5) / 1e6),
+    ],
+)
+def test_u2_cache_read_input_is_billed_at_the_cache_read_rate(model: str, expected: float) -> None:
+    usage = {"input_tokens": 1_000, "cache_read_input_tokens": 2_000, "output_tokens": 500}
+    assert ModelCatalog().rates(model).cost(usage) == pytest.approx(expected)
+    assert Rates(1, 2).cost({"cache_read_input_tokens": 1_000_000}) == 1  # no rate: as input
+
+
 def test_s1a_the_catalog_with_models_of_ones_own() -> None:
     catalog = ModelCatalog([("acme-llm", Rates(1, 2)), ("plain", None)])
     assert catalog.names == ("pokee-isaac-high-reasoning", "pokee-isaac", "acme-llm", "plain")
     assert catalog.rates("acme-llm") == Rates(1, 2)
-    assert catalog.rates("plain") == catalog.rates(DEFAULT_MODEL) == Rates(3, 15)
+    assert catalog.rates("plain") == catalog.rates(DEFAULT_MODEL) == Rates(3, 15, 0.30)
     with pytest.raises(InvalidRequest, match="; known: pokee-isaac-high-reasoning, pokee-isaac, "):
         catalog.check("nope")
     with pytest.raises(InvalidRequest, match="model: unknown model 'x" + "x" * 79):

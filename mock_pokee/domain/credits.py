@@ -90,7 +90,7 @@ class CreditLedger:
         """Bill an ended turn's ``usage``; returns the amount (0 when disabled)."""
         if not self.terms.enabled:
             return 0.0
-        amount = rates.cost(usage.get("input_tokens", 0), usage.get("output_tokens", 0))
+        amount = rates.cost(usage)
         self.terms = replace(self.terms, balance=self.terms.balance - amount)
         self.spent += amount
         self.debits += 1

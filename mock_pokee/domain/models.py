@@ -19,20 +19,28 @@ DEFAULT_MODEL = "pokee-isaac-high-reasoning"
 
 @dataclass(frozen=True, slots=True)
 class Rates:
-    """Dollars per million tokens (U2)."""
+    """Dollars per million tokens (U2): input, output, and input read from the prompt
+    cache (None: billed as input)."""
 
     input_per_million: float
     output_per_million: float
+    cache_read_per_million: float | None = None
 
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
+    def cost(self, usage: Mapping[str, int]) -> float:
+        """A turn's ``usage``: ``input_tokens`` and ``output_tokens``, and
+        ``cache_read_input_tokens`` counted apart from ``input_tokens`` when given."""
+        cached_rate = self.cache_read_per_million
+        cached = usage.get("cache_read_input_tokens", 0)
         return (
-            input_tokens * self.input_per_million + output_tokens * self.output_per_million
+            usage.get("input_tokens", 0) * self.input_per_million
+            + cached * (self.input_per_million if cached_rate is None else cached_rate)
+            + usage.get("output_tokens", 0) * self.output_per_million
         ) / 1_000_000
 
 
 DOCUMENTED: Mapping[str, Rates] = {
-    "pokee-isaac-high-reasoning": Rates(3.0, 15.0),
-    "pokee-isaac": Rates(0.30, 5.0),
+    "pokee-isaac-high-reasoning": Rates(3.0, 15.0, 0.30),
+    "pokee-isaac": Rates(0.30, 5.0, 0.10),
 }
 
 

@@ -153,7 +153,7 @@ class ScenarioRun:
         elif isinstance(step, DropStep):
             turn.log.mark_drop()
         elif isinstance(step, UsageStep):
-            turn.usage = step.usage.model_dump()
+            turn.usage = step.usage.model_dump(exclude_none=True)
             self._usage_given = True
 
     async def _stream(self, turn: Turn, kind: str, streamed: Streamed, template: Template) -> None:

@@ -159,6 +159,9 @@ class Usage(BaseModel):
 
     input_tokens: int = Field(ge=0)
     output_tokens: int = Field(ge=0)
+    # U2: input read from the prompt cache, billed at the model's cache-read rate; counted
+    # apart from input_tokens, and shown in message.completed only when given.
+    cache_read_input_tokens: int | None = Field(default=None, ge=0)
 
 
 class UsageStep(_Step):
