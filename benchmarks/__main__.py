@@ -1,8 +1,9 @@
 """`make bench` (``python -m benchmarks``): run the benchmarks and print the figures.
 
 ``--peers`` (``make bench PEERS=1``) adds WireMock, Prism and moto to the side-by-side
-table, installing them into ``.bench-peers/`` on first use. ``--only`` runs one part, for
-whoever is working on it.
+table, installing them into ``.bench-peers/`` on first use. The fixture part always
+compares the ``pokee`` fixture with moto and pytest-httpserver, in a venv of its own that
+it installs there too on first use. ``--only`` runs one part, for whoever is working on it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections.abc import Sequence
 
 from benchmarks.load import WrkMissing, wrk_path
 
-PARTS = ("classic", "streams", "table")
+PARTS = ("classic", "streams", "fixtures", "table")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--peers", action="store_true", help="add WireMock, Prism and moto")
     parser.add_argument(
-        "--seconds", type=float, default=5.0, help="length of each wrk run in the table"
+        "--seconds", type=float, default=2.0, help="length of each measured wrk run in the table"
     )
     parser.add_argument("--only", choices=PARTS, action="append", help="run only this part")
     return parser
@@ -33,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WrkMissing as exc:
         print(exc, file=sys.stderr)
         return 1
-    from benchmarks import core, side_by_side, streams  # imported late: the check is instant
+    # imported late: the check is instant
+    from benchmarks import core, fixtures, side_by_side, streams
 
     parts = args.only or PARTS
     print("mock-pokee benchmarks (2 cores; servers are single uvicorn processes)\n")
@@ -42,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, flush=True)
     if "streams" in parts:
         for line in streams.concurrent_streams():
+            print(line, flush=True)
+    if "fixtures" in parts:
+        for line in fixtures.run():
             print(line, flush=True)
     if "table" in parts:
         for line in side_by_side.run(peers=args.peers, seconds=args.seconds):

@@ -12,7 +12,20 @@ from pathlib import Path
 import httpx
 
 from benchmarks import chart
-from benchmarks.compare import CONNECTIONS, WARM_UP_S, Measured, machine, measure, table
+from benchmarks.compare import (
+    CONNECTIONS,
+    REPEATS,
+    SETTLE_RUNS,
+    SETTLED,
+    WARM_UP_CAP_S,
+    WARM_UP_CONNECTIONS,
+    WARM_UP_RUN_S,
+    Measured,
+    describe_warm_up,
+    machine,
+    measure,
+    table,
+)
 from benchmarks.systems import MAX_SESSIONS, LaunchFailed, own_systems, peer_systems
 
 
@@ -27,8 +40,19 @@ def run(peers: bool, seconds: float) -> Iterator[str]:
     skipped: list[str] = []
     systems = own_systems() + (peer_systems(skipped.append) if peers else [])
     conns = ", ".join(map(str, CONNECTIONS))
-    yield "Side by side: each system launched fresh, then wrk (1 thread, --latency,"
-    yield f"  {seconds:g} s a run at {conns} connections, after {WARM_UP_S:g} s of warm-up at 16)"
+    yield "Side by side: each system launched fresh; before its reads and before its creates,"
+    yield (
+        f"  warmed up by {WARM_UP_RUN_S:g}-s wrk runs at {WARM_UP_CONNECTIONS} connections until "
+        f"the mean of the last {SETTLE_RUNS}"
+    )
+    yield (
+        f"  is within {SETTLED:.0%} of the mean of the {SETTLE_RUNS} before (at most "
+        f"{WARM_UP_CAP_S:g} s); then wrk (1 thread,"
+    )
+    yield (
+        f"  --latency) {seconds:g} s a run at {conns} connections, {REPEATS} rounds: "
+        "median (min–max)"
+    )
     yield f"  machine: {machine()}"
     yield f"  {_load_average()} before the run"
     yield from (f"  {line}" for line in skipped)
@@ -37,7 +61,7 @@ def run(peers: bool, seconds: float) -> Iterator[str]:
         for system in systems:
             yield f"  measuring {system.name} …"
             try:
-                results.append(measure(system, seconds, Path(folder)))
+                measured = measure(system, seconds, Path(folder))
             except (
                 LaunchFailed,
                 RuntimeError,
@@ -46,6 +70,10 @@ def run(peers: bool, seconds: float) -> Iterator[str]:
                 subprocess.TimeoutExpired,
             ) as exc:
                 yield f"  {system.name} skipped: {(str(exc) or type(exc).__name__).splitlines()[0]}"
+                continue
+            results.append(measured)
+            for kind, warm in measured.warm_ups.items():
+                yield f"    {kind} warm-up: {describe_warm_up(warm)}"
     yield f"  {_load_average()} after the run"
     yield ""
     yield "How each was started:"
