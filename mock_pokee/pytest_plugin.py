@@ -10,9 +10,9 @@ configure.
   reference client, `pokee_client.PokeeClient`, for that tenant, waiting on the mock's
   clock), ``sleep``, ``requests()``, and ``clock``, ``faults``, ``journal``, ``reset()``,
   ``state()``. Tests never see each other's sessions, files, clock, faults or journal
-  (C2), in parallel or not. After the test its tenant is reset, and the test fails if the
-  in-process mock raised an unexpected error while it ran (a 500 is a mock bug, reported
-  where it happened).
+  (C2), in parallel or not. After the test its tenant is emptied and forgotten, and the
+  test fails if the in-process mock raised an unexpected error while it ran (a 500 is a
+  mock bug, reported where it happened).
 - ``@pytest.mark.pokee(clock="virtual", strict=True, allow=[404])``: the test's clock mode,
   and strict mode, which fails the test if the mock answered an error status that no fault
   injected (``allow`` lists statuses the test expects). The ``pokee_strict`` ini option
@@ -84,6 +84,14 @@ class PokeeServer:
         job = "pytest-" + "".join(c for c in worker if c.isalnum())[:16]
         return TenantHandle(self.url, key or new_key(job), self._transport)
 
+    def release(self, tenant: TenantHandle) -> None:
+        """A test is over: its tenant is emptied. The in-process mock forgets it on its
+        own loop (no round trip); a remote one is asked with ``POST /_mock/reset``."""
+        if self.server is not None and tenant.key is not None:
+            self.server.drop_tenant(tenant.key)
+        else:
+            tenant.reset()
+
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close_pool()
@@ -114,7 +122,7 @@ def pokee(request: pytest.FixtureRequest, pokee_server: PokeeServer) -> Iterator
             tenant.clock.set(mode=options["clock"])
         yield tenant
         unexpected = _unexpected_errors(tenant, options, request)
-        tenant.reset()
+        pokee_server.release(tenant)
     new = pokee_server.errors[before:]
     if new:
         pytest.fail(f"the mock raised {len(new)} unexpected error(s) during this test: {new!r}")

@@ -261,6 +261,30 @@ def test_strict_mode_can_be_every_tests_default(pytester: pytest.Pytester) -> No
     result.assert_outcomes(passed=1, errors=1)  # the error is at the passed test's end
 
 
+FORGOTTEN_TESTS = """
+import httpx
+
+seen = {}
+
+
+def test_leaves_a_session_behind(pokee):
+    pokee.http.post("/v1/sessions", json={}).raise_for_status()
+    seen["tenant"] = pokee.state()["tenant"]
+
+
+def test_the_tenant_of_a_finished_test_is_gone(pokee_server):
+    state = httpx.get(pokee_server.url + "/_mock/state").json()
+    assert seen["tenant"] not in [tenant["tenant"] for tenant in state["tenants"]]
+"""
+
+
+def test_a_finished_tests_tenant_is_forgotten(pytester: pytest.Pytester) -> None:
+    """The teardown empties the tenant on the mock's own loop, without a round trip:
+    what it held is gone, the tenant with it, before the next test can look."""
+    pytester.makepyfile(test_forgotten=FORGOTTEN_TESTS)
+    pytester.runpytest_inprocess(*QUIET, "-p", "no:randomly").assert_outcomes(passed=2)
+
+
 TENANT_TEST_COUNT = 40
 TENANT_TESTS = """
 import os
