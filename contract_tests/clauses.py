@@ -21,10 +21,10 @@ TESTS = Path(__file__).resolve().parent
 
 # "- **S6 [D]** …", "- **C1** Clock. …", "- **D** A scenario …"
 _HEADING = re.compile(r"^- \*\*([A-Z]\d*[a-z]?)(?: \[([DC])\])?\*\*", re.MULTILINE)
-# In prose: S1, S1a, M12 … (never inside a word); D alone, but not the [D] tag.
-_IN_PROSE = re.compile(r"(?<![\w\[])([ASMFUC]\d{1,2}[a-z]?|D)(?![\w\]])")
+# In prose: S1, S1a, M12, K2 … (never inside a word); D alone, but not the [D] tag.
+_IN_PROSE = re.compile(r"(?<![\w\[])([ASMFUKC]\d{1,2}[a-z]?|D)(?![\w\]])")
 # A range, "S1–S8": every numbered clause between (S1a and S1b are not numbered ones).
-_RANGE = re.compile(r"(?<!\w)([ASMFUC])(\d{1,2})[–-]\1(\d{1,2})(?!\w)")
+_RANGE = re.compile(r"(?<!\w)([ASMFUKC])(\d{1,2})[–-]\1(\d{1,2})(?!\w)")
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """Leaving a deployment as the tests found it.
 
 Every client the contract tests make (`contract_tests.target.client_for`) reports to the
-`LEDGER` each session it created (``POST /v1/sessions`` → 201) and each file it uploaded
-(``PUT …/files/{path}`` → 201), with the key that did it. After each test — passed,
-failed or errored — `clean_up` deletes exactly those: the sessions one by one (never a
-bulk delete, which would reach sessions the run did not make), then the files through a
-short-lived session of their own. On the mock a test that still leaves a session or a
-file behind fails (see conftest), so the ledger cannot quietly miss a route.
+`LEDGER` each session it created (``POST /v1/sessions`` → 201), each file it uploaded
+(``PUT …/files/{path}`` → 201) and each skill it installed (``POST /v1/skills/{name}`` →
+201), with the key that did it. After each test — passed, failed or errored — `clean_up`
+deletes exactly those: the sessions one by one (never a bulk delete, which would reach
+sessions the run did not make), then the files through a short-lived session of their
+own, then the skills by name (the tests install skills of their own names only). On the
+mock a test that still leaves a session, a file or a skill behind fails (see conftest), so
+the ledger cannot quietly miss a route.
 
 What the ledger cannot see: files a turn writes by itself. The contract tests that run
 against a deployment only send messages that write nothing (the default quick answer)
@@ -26,6 +28,7 @@ import httpx
 
 _FILE = re.compile(r"/v1/sessions/[^/]+/files/(.+)")
 _MESSAGES = re.compile(r"/v1/sessions/[^/]+/messages")
+_SKILL = re.compile(r"/v1/skills/([^/]+)")
 
 
 def unique_folder() -> str:
@@ -42,6 +45,7 @@ class Tally:
 
     sessions: int = 0
     files: int = 0
+    skills: int = 0
     folders: set[str] = field(default_factory=set)
     turns: set[str] = field(default_factory=set)  # response ids: a replay is not a new turn
     responses: set[str] = field(default_factory=set)
@@ -54,6 +58,7 @@ class Ledger:
 
     sessions: dict[str, str | None] = field(default_factory=dict)  # id -> authorization
     files: dict[tuple[str | None, str], None] = field(default_factory=dict)  # ordered set
+    skills: dict[tuple[str | None, str], None] = field(default_factory=dict)  # ordered set
     tally: Tally = field(default_factory=Tally)  # the whole run's, never taken
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,13 +88,20 @@ class Ledger:
                 self.tally.files += 1
                 if "/" in stored:
                     self.tally.folders.add(stored.split("/", 1)[0])
+        elif request.method == "POST" and (match := _SKILL.fullmatch(path)):
+            with self._lock:
+                self.skills[(authorization, unquote(match[1]))] = None
+                self.tally.skills += 1
 
-    def take(self) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
+    def take(
+        self,
+    ) -> tuple[dict[str, str | None], list[tuple[str | None, str]], list[tuple[str | None, str]]]:
         with self._lock:
-            sessions, files = dict(self.sessions), list(self.files)
+            sessions, files, skills = dict(self.sessions), list(self.files), list(self.skills)
             self.sessions.clear()
             self.files.clear()
-        return sessions, files
+            self.skills.clear()
+        return sessions, files, skills
 
 
 LEDGER = Ledger()
@@ -97,7 +109,7 @@ LEDGER = Ledger()
 
 def clean_up(url: str, verify: ssl.SSLContext, ledger: Ledger = LEDGER) -> list[str]:
     """Delete what the ledger recorded; returns what could not be deleted."""
-    sessions, files = ledger.take()
+    sessions, files, skills = ledger.take()
     problems = []
     clients: dict[str | None, httpx.Client] = {}
 
@@ -119,6 +131,10 @@ def clean_up(url: str, verify: ssl.SSLContext, ledger: Ledger = LEDGER) -> list[
             by_key.setdefault(authorization, []).append(path)
         for authorization, paths in by_key.items():
             problems += _delete_files(client(authorization), paths)
+        for authorization, name in skills:
+            status = client(authorization).delete(f"/v1/skills/{name}").status_code
+            if status not in (204, 404):
+                problems.append(f"DELETE skill {name}: {status}")
     except httpx.HTTPError as exc:
         problems.append(f"cleaning up: {exc!r}")
     finally:

@@ -195,13 +195,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if hasattr(terminalreporter.config, "workerinput"):
         return  # an xdist worker: its tally is a part
     tally = LEDGER.tally
-    if not (tally.sessions or tally.files or tally.turns):
+    if not (tally.sessions or tally.files or tally.turns or tally.skills):
         return
     write = terminalreporter.write_line
     terminalreporter.section("what the run did to the target")
     write(
-        f"created {tally.sessions} sessions and {tally.files} files, started {len(tally.turns)} "
-        f"turns, made {len(tally.responses)} /v1/responses calls"
+        f"created {tally.sessions} sessions and {tally.files} files, installed {tally.skills} "
+        f"skills, started {len(tally.turns)} turns, made {len(tally.responses)} /v1/responses "
+        "calls"
     )
     if tally.left_behind:
         write(f"left behind ({len(tally.left_behind)}): {'; '.join(tally.left_behind)}", red=True)
@@ -252,8 +253,8 @@ def api(target: Target, key: str) -> Iterator[httpx.Client]:
 def _leave_nothing_behind(
     request: pytest.FixtureRequest, target: Target, key: str
 ) -> Iterator[None]:
-    """After each test, delete the sessions and files it created (`cleanup`), whatever
-    its outcome. On the mock, a test that runs against deployments too must then have
+    """After each test, delete the sessions, files and skills it created (`cleanup`),
+    whatever its outcome. On the mock, a test that runs against deployments too must then have
     left its tenant empty; a mock-only test has a tenant of its own and is not cleaned."""
     LEDGER.take()
     yield
@@ -267,6 +268,7 @@ def _leave_nothing_behind(
             state = control.get("/_mock/state").json()
         problems += [f"session {s['id']} left behind" for s in state["sessions"]]
         problems += [f"file {f['path']} left behind" for f in state["files"]]
+        problems += [f"skill {s['name']} left behind" for s in state["skills"]]
     if problems:
         pytest.fail("the test left the target changed: " + "; ".join(problems))
 

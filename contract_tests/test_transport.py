@@ -204,11 +204,13 @@ def _operation_params() -> list[object]:
 
 def _concrete(path: str, sid: str, folder: str) -> str:
     """An operation's path with its parameters filled in; a file is one in the test's own
-    folder, so that a server that did the request anyway touched nothing of the tenant's."""
+    folder and a skill one no tenant has, so that a server that did the request anyway
+    touched nothing of the tenant's."""
     return (
         path.replace("{session_id}", sid)
         .replace("{response_id}", "msg_000000000000000000000000")
         .replace("{file_path}", f"{folder}notes/x.txt")
+        .replace("{name}", "ct-no-such-skill")
     )
 
 

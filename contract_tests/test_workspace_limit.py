@@ -12,6 +12,7 @@ import pytest
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
 
+from .bundles import bundle, skill_md
 from .checks import assert_error
 from .sse import send
 
@@ -81,3 +82,16 @@ def test_f9_a_turns_write_past_the_limit_fails_that_step_and_the_turn_goes_on(
     assert turn.frames[-1].type == "message.completed"
     listing = small.get(f"/v1/sessions/{sid}/files", params={"path": "output"})
     assert listing.status_code == 404 or listing.json() == []
+
+
+def test_k3_f9_skills_do_not_count_toward_the_workspace_limit(small: httpx.Client) -> None:
+    """K3, F9: a skill several times the workspace limit installs, and the workspace
+    still takes files up to its whole limit."""
+    skill = bundle(("SKILL.md", skill_md("Larger than the workspace")), ("data.bin", b"d" * 5000))
+    installed = small.post("/v1/skills/ct-big", content=skill)
+    assert installed.status_code == 201, installed.text
+    assert installed.json()["total_bytes"] > 5 * LIMIT
+    sid = session(small)
+    put = small.put(f"/v1/sessions/{sid}/files/full.bin", content=b"f" * LIMIT)
+    assert put.status_code == 201, put.text
+    assert stored(small, sid) == {"full.bin": LIMIT}

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_tests.bundles import Entry, bundle, skill_md
 from mock_pokee.api.bodies import MAX_PROBLEMS
 from mock_pokee.cli import main
 from mock_pokee.clock import Clock
@@ -930,3 +931,161 @@ def test_u2_once_a_turn_leaves_hard_credits_under_the_minimum_the_next_is_402(
     assert_refused(again, 402, "credits")
     api.post("/_mock/reset")
     assert_still_serving(server.url)
+
+
+# -- 27: skill bundles (K1, K2) --------------------------------------------------------------
+
+
+class SkillsServer:
+    """A server whose workspace folder the tests can look into: what a refused bundle
+    leaves on disk is checked there, not only through the API."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.running = ThreadedServer(Settings(port=0, clock_mode="virtual", workspace=root))
+        self.url = ""
+
+    def client(self, key: str) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def install(self, key: str, name: str, body: bytes) -> httpx.Response:
+        with self.client(key) as api:
+            return api.post(
+                f"/v1/skills/{name}", content=body, headers={"Content-Type": "application/zip"}
+            )
+
+    def disk(self, key: str) -> dict[str, list[str]]:
+        """Every path of the key's skills and of their staging folder, on disk."""
+        tenant = key.split("_")[1]
+        found = {}
+        for where in (self.root / ".skills" / tenant, self.root / ".staging" / f"{tenant}.skills"):
+            paths = where.rglob("*") if where.exists() else iter(())
+            found[where.parent.name] = sorted(p.relative_to(where).as_posix() for p in paths)
+        return found
+
+
+@pytest.fixture(scope="module")
+def skills_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SkillsServer]:
+    server = SkillsServer(tmp_path_factory.mktemp("workspaces"))
+    with server.running as running:
+        server.url = running.url
+        yield server
+        assert running.errors == []
+
+
+def test_k2_zip_bombs_stop_at_the_limit_while_another_tenant_reads_promptly(
+    skills_server: SkillsServer,
+) -> None:
+    """60 MB of zeros in 60 KB, sent four times at once (one file past 25 MB, or three
+    files past 50 MB together): each is 413 naming its limit and leaves nothing on disk,
+    and another tenant's session reads stay fast throughout: the unpacking runs off the
+    event loop, and its bytes stop at the limit."""
+    key = new_key("bomber")
+    one = bundle(("SKILL.md", skill_md("Bomb")), Entry("zeros.bin", zeros=60 * 10**6))
+    three = bundle(
+        ("SKILL.md", skill_md("Bombs")), *(Entry(f"z{n}.bin", zeros=20 * 10**6) for n in range(3))
+    )
+    assert len(one) < 100_000
+    expected = {one: "25,000,000 bytes (25 MB) a file", three: "50,000,000 bytes (50 MB) in all"}
+    answers: list[tuple[bytes, httpx.Response]] = []
+
+    def bomb(body: bytes) -> None:
+        answers.append((body, skills_server.install(key, "bomb", body)))
+
+    senders = [threading.Thread(target=bomb, args=(b,)) for b in (one, three, one, three)]
+    reads: list[float] = []
+    with skills_server.client(new_key("reader")) as reader:
+        sid = reader.post("/v1/sessions", json={"persistent": True}).json()["id"]
+        for sender in senders:
+            sender.start()
+        while any(sender.is_alive() for sender in senders) or len(reads) < 20:
+            started = time.monotonic()
+            assert reader.get(f"/v1/sessions/{sid}").status_code == 200
+            reads.append(time.monotonic() - started)
+    for sender in senders:
+        sender.join()
+    assert len(answers) == 4
+    for body, answer in answers:
+        assert_refused(answer, 413, expected[body], "nothing was installed")
+    # The module's bound for "served promptly"; tests/test_skills.py checks deterministically
+    # that unpacking runs off the event loop's thread.
+    assert max(reads) < 1.0, f"a session read took {max(reads):.2f} s while bombs unpacked"
+    with skills_server.client(key) as bomber:
+        assert bomber.get("/v1/skills").json() == []
+    assert skills_server.disk(key) == {".skills": [], ".staging": []}
+    assert_still_serving(skills_server.url)
+
+
+@pytest.mark.parametrize(
+    ("hostile", "status", "mention"),
+    [
+        pytest.param([Entry("../escape.txt", b"out")], 400, "traversal", id="traversal"),
+        pytest.param([Entry("l", b"/etc/passwd", mode=0o120777)], 400, "link", id="symlink"),
+        pytest.param([Entry("/etc/cron.d/x", b"out")], 400, "absolute", id="absolute"),
+        pytest.param([Entry("docs\\..\\x", b"out")], 400, "backslash", id="backslash"),
+        pytest.param([Entry("C:/Windows/x", b"out")], 400, "drive letter", id="drive-letter"),
+        pytest.param([Entry("SKILL.md", b"again")], 400, "two entries", id="duplicate"),
+        pytest.param([Entry("secret.txt", b"x", flags=0x1)], 400, "encrypted", id="encrypted"),
+        pytest.param([Entry(f"f{n}") for n in range(1_000)], 413, "1,000", id="too-many-entries"),
+    ],
+)
+def test_k2_a_hostile_bundle_is_refused_and_writes_nothing(
+    skills_server: SkillsServer, hostile: list[Entry], status: int, mention: str
+) -> None:
+    """Each class once, over HTTP, over an installed skill: refused, naming what is
+    wrong; on disk the installed version is as it was and no staging is left."""
+    key = new_key("hostile")
+    assert skills_server.install(key, "tool", bundle(("SKILL.md", b"# Kept"))).status_code == 201
+    before = skills_server.disk(key)
+    assert before[".staging"] == []
+    body = bundle(("SKILL.md", skill_md("Hostile")), *hostile)
+    assert_refused(skills_server.install(key, "tool", body), status, mention)
+    assert skills_server.disk(key) == before
+    with skills_server.client(key) as api:
+        assert api.get("/v1/skills").json()[0]["skill_md_size"] == len(b"# Kept")
+    assert not (skills_server.root / "escape.txt").exists()
+    assert_still_serving(skills_server.url)
+
+
+def test_k2_racing_uploads_of_one_name_install_one_whole_bundle_or_the_other(
+    skills_server: SkillsServer,
+) -> None:
+    """Two bundles of 300 files each, and a bad one, uploaded at once to one name, round
+    after round: the skill is always exactly one of the two, in the answers, the state
+    and on disk, never a mix; the bad one changes nothing; one version folder is left."""
+    key = new_key("racer")
+    files = {
+        folder: [(f"{folder}/{n:03}.txt", folder.encode()) for n in range(300)] for folder in "abc"
+    }
+    first = bundle(("SKILL.md", skill_md("First")), *files["a"])
+    second = bundle(("SKILL.md", skill_md("Second")), *files["b"])
+    bad = bundle(("SKILL.md", skill_md("Bad")), *files["c"], Entry("../x", b"x"))
+    wholes = [["SKILL.md", *(path for path, _ in files[folder])] for folder in "ab"]
+
+    def race() -> list[httpx.Response]:
+        answers: list[httpx.Response] = []
+
+        def upload(body: bytes) -> None:
+            answers.append(skills_server.install(key, "raced", body))
+
+        racers = [threading.Thread(target=upload, args=(b,)) for b in (first, second, bad)]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join()
+        return answers
+
+    for _ in range(5):
+        answers = race()
+        assert sorted(a.status_code for a in answers) == [201, 201, 400]
+        assert all(a.json()["files"] in wholes for a in answers if a.status_code == 201)
+        with skills_server.client(key) as api:
+            (skill,) = api.get("/_mock/state").json()["skills"]
+        assert skill["files"] in wholes
+        disk = skills_server.disk(key)
+        versions = [p for p in disk[".skills"] if p.startswith(".versions/") and p.count("/") == 1]
+        assert len(versions) == 1
+        tenant = skills_server.root / ".skills" / key.split("_")[1]
+        assert (tenant / "raced").resolve() == (tenant / versions[0]).resolve()
+        assert disk[".staging"] == []

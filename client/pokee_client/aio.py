@@ -37,11 +37,12 @@ from pokee_client.errors import PokeeError
 from pokee_client.events import Event
 from pokee_client.limits import Limits
 from pokee_client.progress import Progress
-from pokee_client.records import FileEntry, Session, StoredFile, Usage
+from pokee_client.records import FileEntry, InstalledSkill, Session, Skill, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
 from pokee_client.retrying import RetryPolicy
 from pokee_client.running import RunResult, run
 from pokee_client.signals import sigterm_cancels
+from pokee_client.skills import bundle_of
 from pokee_client.turns import TurnOutcome, TurnReader, stream_turn
 
 T = TypeVar("T")
@@ -304,6 +305,24 @@ class AsyncFiles:
         await self._driver.run(operations.delete_file(self._core, session_id, path))
 
 
+class AsyncSkills:
+    """K1–K3: the tenant's skills. Sessions created after an install see it (K4)."""
+
+    def __init__(self, core: ClientCore, driver: _Driver):
+        self._core, self._driver = core, driver
+
+    async def install(self, name: str, source: str | Path | bytes) -> InstalledSkill:
+        """As `pokee_client.sync.Skills.install`; a folder is zipped in a worker thread."""
+        bundle = await asyncio.to_thread(bundle_of, source)
+        return await self._driver.run(operations.install_skill(self._core, name, bundle))
+
+    async def list(self) -> builtins.list[Skill]:
+        return await self._driver.run(operations.list_skills(self._core))
+
+    async def delete(self, name: str) -> None:
+        await self._driver.run(operations.delete_skill(self._core, name))
+
+
 class AsyncPokeeClient:
     """The Pokee sessions API over httpx, on asyncio; arguments as for `PokeeClient`, with
     an async ``sleep``: the same ``timeout`` (also the whole of an answer read in one
@@ -341,6 +360,7 @@ class AsyncPokeeClient:
         self.sessions = AsyncSessions(self._core, self._driver)
         self.messages = AsyncMessages(self._core, self._driver)
         self.files = AsyncFiles(self._core, self._driver)
+        self.skills = AsyncSkills(self._core, self._driver)
 
     async def usage(self) -> Usage:
         """U1."""

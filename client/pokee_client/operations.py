@@ -2,7 +2,8 @@
 
 Which calls are idempotent is decided here, per endpoint (see `pokee_client.retrying`):
 creating a session is not (a repeat after a lost answer would make a second one); reads,
-deletes, uploads (PUT) and cancels (a second cancel answers ``already_complete``) are.
+deletes, uploads (PUT), skill installs (the same bundle again replaces it with itself,
+K2) and cancels (a second cancel answers ``already_complete``) are.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pokee_client.config import parse_duration
 from pokee_client.effects import Flow
 from pokee_client.errors import ProtocolError
 from pokee_client.exchange import call, json_of
-from pokee_client.records import FileEntry, Session, StoredFile, Usage
+from pokee_client.records import FileEntry, InstalledSkill, Session, Skill, StoredFile, Usage
 from pokee_client.uploads import FileBody
 
 
@@ -102,6 +103,22 @@ def upload(
 
 def delete_file(core: ClientCore, session_id: str, path: str) -> Flow[None]:
     yield from call(core, core.requests.delete_file(session_id, path), idempotent=True)
+
+
+def install_skill(core: ClientCore, name: str, bundle: Path | bytes) -> Flow[InstalledSkill]:
+    """K1: ``bundle`` is a zip, as bytes or a file (see `pokee_client.skills.bundle_of`)."""
+    request = core.requests.install_skill(name, FileBody(bundle))
+    response = yield from call(core, request, idempotent=True)
+    return InstalledSkill.from_json(json_of(response))
+
+
+def list_skills(core: ClientCore) -> Flow[list[Skill]]:
+    response = yield from call(core, core.requests.list_skills(), idempotent=True)
+    return [Skill.from_json(entry) for entry in _list(json_of(response), "skills")]
+
+
+def delete_skill(core: ClientCore, name: str) -> Flow[None]:
+    yield from call(core, core.requests.delete_skill(name), idempotent=True)
 
 
 def usage(core: ClientCore) -> Flow[Usage]:

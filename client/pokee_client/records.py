@@ -1,5 +1,5 @@
-"""What the API answers, as typed values: the session record (S2), file entries (F3, F4) and
-usage (U1).
+"""What the API answers, as typed values: the session record (S2), file entries (F3, F4),
+skills (K1, K3) and usage (U1).
 
 Fields the contract does not name are ignored (A8: responses grow additively); a field it
 does name but that is missing or of the wrong type is a `ProtocolError`, raised here so that
@@ -118,6 +118,50 @@ class StoredFile:
             path=_field(stored, "path", str, "upload answer"),
             size=_field(stored, "size", int, "upload answer"),
             modified=_field(stored, "modified", float, "upload answer"),
+        )
+
+
+@dataclass(frozen=True)
+class InstalledSkill:
+    """K1's answer to an install: the bundle's files (sorted, its wrapper folder
+    stripped), their bytes in all, and the size of its SKILL.md."""
+
+    name: str
+    files: tuple[str, ...]
+    total_bytes: int
+    skill_md_size: int
+
+    @classmethod
+    def from_json(cls, body: object) -> InstalledSkill:
+        answer = _object(body, "skill install answer")
+        what = f"skill {answer.get('name')!r}"
+        files = _field(answer, "files", list, what)
+        if not all(isinstance(path, str) for path in files):
+            raise ProtocolError(f"{what}: field 'files' holds something that is not a path")
+        return cls(
+            name=_field(answer, "name", str, what),
+            files=tuple(files),
+            total_bytes=_field(answer, "total_bytes", int, what),
+            skill_md_size=_field(answer, "skill_md_size", int, what),
+        )
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One installed skill, as K3 lists it."""
+
+    name: str
+    skill_md_size: int
+    modified: float
+
+    @classmethod
+    def from_json(cls, body: object) -> Skill:
+        entry = _object(body, "skill entry")
+        what = f"skill {entry.get('name')!r}"
+        return cls(
+            name=_field(entry, "name", str, what),
+            skill_md_size=_field(entry, "skill_md_size", int, what),
+            modified=_field(entry, "modified", float, what),
         )
 
 

@@ -181,6 +181,28 @@ class RequestBuilder:
     def _file(self, session_id: str, path: str) -> str:
         return f"/v1/sessions/{quote(session_id, safe='')}/files/{file_url_path(path)}"
 
+    # -- skills (K1, K3) ------------------------------------------------------------------
+
+    def install_skill(self, name: str, body: FileBody) -> httpx.Request:
+        request = self._request(
+            "POST",
+            self._skill(name),
+            headers={"Content-Type": "application/zip", "Content-Length": str(body.size)},
+            stream=body,
+        )
+        # httpx adds Host itself only to requests whose body it encoded.
+        request.headers["Host"] = request.url.netloc.decode("ascii")
+        return request
+
+    def list_skills(self) -> httpx.Request:
+        return self._request("GET", "/v1/skills")
+
+    def delete_skill(self, name: str) -> httpx.Request:
+        return self._request("DELETE", self._skill(name))
+
+    def _skill(self, name: str) -> str:
+        return f"/v1/skills/{quote(name, safe='')}"
+
     # -- usage (U1) ----------------------------------------------------------------------
 
     def usage(self) -> httpx.Request:

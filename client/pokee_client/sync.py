@@ -37,11 +37,12 @@ from pokee_client.errors import PokeeError
 from pokee_client.events import Event
 from pokee_client.limits import Limits
 from pokee_client.progress import Progress
-from pokee_client.records import FileEntry, Session, StoredFile, Usage
+from pokee_client.records import FileEntry, InstalledSkill, Session, Skill, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
 from pokee_client.retrying import RetryPolicy
 from pokee_client.running import RunResult, run
 from pokee_client.signals import sigterm_raises
+from pokee_client.skills import bundle_of
 from pokee_client.turns import TurnOutcome, TurnReader, stream_turn
 
 T = TypeVar("T")
@@ -306,6 +307,25 @@ class Files:
         self._driver.run(operations.delete_file(self._core, session_id, path))
 
 
+class Skills:
+    """K1–K3: the tenant's skills. Sessions created after an install see it (K4)."""
+
+    def __init__(self, core: ClientCore, driver: _Driver):
+        self._core, self._driver = core, driver
+
+    def install(self, name: str, source: str | Path | bytes) -> InstalledSkill:
+        """Install (or replace) skill ``name`` from a folder, which is zipped here the
+        same way every time, or from a zip file or its bytes (`pokee_client.skills`)."""
+        flow = operations.install_skill(self._core, name, bundle_of(source))
+        return self._driver.run(flow)
+
+    def list(self) -> builtins.list[Skill]:
+        return self._driver.run(operations.list_skills(self._core))
+
+    def delete(self, name: str) -> None:
+        self._driver.run(operations.delete_skill(self._core, name))
+
+
 class PokeeClient:
     """The Pokee sessions API over httpx, blocking.
 
@@ -356,6 +376,7 @@ class PokeeClient:
         self.sessions = Sessions(self._core, self._driver)
         self.messages = Messages(self._core, self._driver)
         self.files = Files(self._core, self._driver)
+        self.skills = Skills(self._core, self._driver)
 
     def usage(self) -> Usage:
         """U1."""

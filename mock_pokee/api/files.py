@@ -111,17 +111,17 @@ async def put_file(request: Request) -> Response:
     tenant.workspace.check_writable(path)  # before reading a body that could not be stored
     limit = context(request).upload_limit
     declared = request.headers.get("content-length")
-    if _declares_more_than(declared, limit):
+    if declares_more_than(declared, limit):
         raise PayloadTooLarge(f"body: Content-Length is over the upload limit of {limit} bytes")
     if declared is not None and declared.isascii() and declared.isdigit():
         tenant.workspace.check_declared(path, int(declared))  # F9, before reading the body
-    body = _without_stalls(request.stream(), context(request).body_timeout)
+    body = without_stalls(request.stream(), context(request).body_timeout)
     with await tenant.workspace.receive(body, limit) as staged:
         stored = tenant.workspace.commit(path, staged, tenant.clock.now())
     return JSONResponse(stored, status_code=201)
 
 
-async def _without_stalls(chunks: AsyncIterator[bytes], seconds: float) -> AsyncIterator[bytes]:
+async def without_stalls(chunks: AsyncIterator[bytes], seconds: float) -> AsyncIterator[bytes]:
     """The body, or `RequestTimeout` once ``seconds`` of real time pass with no byte: an
     upload that trickles must not hold a connection and a staging file forever."""
     body = aiter(chunks)
@@ -139,7 +139,7 @@ async def _without_stalls(chunks: AsyncIterator[bytes], seconds: float) -> Async
         yield chunk
 
 
-def _declares_more_than(declared: str | None, limit: int) -> bool:
+def declares_more_than(declared: str | None, limit: int) -> bool:
     """Whether a ``Content-Length`` announces more than ``limit`` (without converting a
     number of thousands of digits; one that is not a number is left to the server)."""
     if declared is None or not (declared.isascii() and declared.isdigit()):

@@ -1,10 +1,11 @@
 """The timeline journal (C4): what happened, in order, per tenant.
 
 Requests, the SSE events a turn sent (and whether a client was listening), faults fired,
-clock moves, expiries, turn starts and ends, deletions: one bounded log per tenant, plus
-one for the server itself (requests without a key, keyless clock moves). Every entry
-takes its ``seq`` from one counter shared by the whole server, so the keyless view merges
-the logs in the order things happened, and ``since=<seq>`` reads only what is new.
+clock moves, expiries, turn starts and ends, deletions, skills installed and removed: one
+bounded log per tenant, plus one for the server itself (requests without a key, keyless
+clock moves). Every entry takes its ``seq`` from one counter shared by the whole server,
+so the keyless view merges the logs in the order things happened, and ``since=<seq>``
+reads only what is new.
 
 Recording is on the hot path (every request, every event), reading is not: a request
 entry keeps the request's raw header list and is turned into JSON (key masked) only when
@@ -41,6 +42,7 @@ KINDS = (
     "turn.start",
     "turn.end",
     "deletion",
+    "skill",
 )
 
 

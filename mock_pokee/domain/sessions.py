@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +24,9 @@ from pydantic import (
 from mock_pokee.domain.paths import entry_segments, quoted, scope_entry_problem
 from mock_pokee.domain.strict import JsonInt, StrictBody
 from mock_pokee.domain.tools import ClientTool
+
+if TYPE_CHECKING:  # skills → workspace → scopes → sessions: a cycle at import time
+    from mock_pokee.domain.skills import SkillVersion
 
 DEFAULT_TTL = 14_400  # S1: four hours
 MAX_TTL = 604_800  # S1 [C]: one week
@@ -110,10 +114,18 @@ class Session:
     file_access: FileAccess
     model: str | None = None
     tools: tuple[ClientTool, ...] = ()  # S1b, validated by `mock_pokee.domain.tools`
+    # K4: the tenant's skills when the session was made (a mapping never changed after)
+    skills: Mapping[str, SkillVersion] = field(default_factory=dict)
     busy: bool = False
 
     @classmethod
-    def create(cls, spec: SessionSpec, now: float, tools: tuple[ClientTool, ...] = ()) -> Session:
+    def create(
+        cls,
+        spec: SessionSpec,
+        now: float,
+        tools: tuple[ClientTool, ...] = (),
+        skills: Mapping[str, SkillVersion] | None = None,
+    ) -> Session:
         return cls(
             id=new_session_id(),
             created_at=now,
@@ -124,6 +136,7 @@ class Session:
             file_access=spec.file_access,
             model=spec.model,
             tools=tools,
+            skills=skills if skills is not None else {},
         )
 
     @property

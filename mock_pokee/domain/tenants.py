@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -33,6 +33,7 @@ from mock_pokee.domain.models import ModelCatalog, Rates
 from mock_pokee.domain.paths import check_relative_path
 from mock_pokee.domain.scopes import Grant, Need, authorize
 from mock_pokee.domain.sessions import Session, SessionSpec
+from mock_pokee.domain.skills import SkillAction, Skills, SkillVersion
 from mock_pokee.domain.toolcalls import TOOL_RESULT_TIMEOUT, ToolResult
 from mock_pokee.domain.tools import ClientTool, parse_tools
 from mock_pokee.domain.turnbook import TurnBook
@@ -66,6 +67,11 @@ class SessionEffects:
     def tools(self) -> tuple[ClientTool, ...]:
         """The session's client tools (M12), which a scenario may call."""
         return self._session.tools
+
+    @property
+    def skills(self) -> Mapping[str, SkillVersion]:
+        """The skills the session saw when it was created (K4), which a scenario may run."""
+        return self._session.skills
 
     def merge_metadata(self, keys: dict[str, Any]) -> None:
         self._session.metadata.update(keys)
@@ -143,12 +149,15 @@ class Tenant:
         workspace: Workspace,
         journal: Journal | None = None,
         report: BugReport = log_bug,
+        skills: Skills | None = None,
     ):
         self.id = tenant_id
         self._report = report
         self.clock = clock
         self.rules = rules
         self.workspace = workspace
+        self.skills = skills or Skills.beside(workspace.root)  # K: beside the files, not in
+        self.skills.on_change = self._journal_skill
         self.journal = journal or Journal(new_numbering(), rules.journal_size)
         self.faults = FaultBook()
         self.usage = UsageLedger(rules.limits)
@@ -184,7 +193,9 @@ class Tenant:
                 f"limit is {self.rules.max_sessions}; delete one or wait for one to expire",
                 retry_after=self._seconds_until_a_slot_frees(),
             )
-        session = Session.create(spec, now=self.clock.now(), tools=tools)
+        session = Session.create(
+            spec, now=self.clock.now(), tools=tools, skills=self.skills.installed
+        )
         self._sessions[session.id] = session
         self._schedule_expiry(session)
         return session
@@ -331,6 +342,30 @@ class Tenant:
             session.last_activity = self.clock.now()
             self._schedule_expiry(session)
 
+    # -- skills (K1–K4) -------------------------------------------------------------------
+
+    async def install_skill(self, name: str, chunks: AsyncIterator[bytes]) -> SkillVersion:
+        """K1, K2: sessions created from now on see it (K4); journaled as it lands."""
+        return await self.skills.install(name, chunks, self.clock.now)
+
+    async def delete_skill(self, name: str) -> None:
+        """K3; sessions that saw the skill keep it (K4)."""
+        await self.skills.delete(name)
+
+    def _journal_skill(self, action: SkillAction, record: SkillVersion) -> None:
+        """C4: an install, a replace or a delete, with what it holds."""
+        bundle = record.bundle
+        self.journal.record(
+            self.clock.now(),
+            "skill",
+            None,
+            action=action,
+            name=record.name,
+            version=record.version,
+            files=len(bundle.files),
+            total_bytes=bundle.total_bytes,
+        )
+
     # -- usage and credits (U1, U2) ----------------------------------------------------
 
     def usage_report(self) -> dict[str, Any]:
@@ -343,10 +378,11 @@ class Tenant:
     # -- control plane (C3) -----------------------------------------------------------
 
     def reset(self) -> None:
-        """Empty the tenant: sessions, turns, files, usage, credits (back to the start
-        terms), fault rules and journal. Its clock keeps its mode and time."""
+        """Empty the tenant: sessions, turns, files, skills, usage, credits (back to the
+        start terms), fault rules and journal. Its clock keeps its mode and time."""
         self.close()
         self.workspace.clear()
+        self.skills.clear()
         self.usage = UsageLedger(self.rules.limits)
         self.credits = CreditLedger(self.rules.credits)
         self.faults.clear()
@@ -369,8 +405,8 @@ class Tenant:
 
     def holds_nothing(self, template: Clock) -> bool:
         """True if forgetting this tenant loses nothing but its journal of requests and
-        where its clock stands: no sessions, turns, usage, credits of its own, fault rules
-        or files, nothing else journaled since its last reset (a clock moved since then
+        where its clock stands: no sessions, turns, usage, credits of its own, fault rules,
+        files or skills, nothing else journaled since its last reset (a clock moved since then
         is journaled), and a clock of the mode and scale a new tenant would get
         (``template``'s). Its time is let go: a test's tenant, reset at its end, has had
         its clock jumped along (the autojump clock) and must still be forgotten."""
@@ -386,6 +422,7 @@ class Tenant:
             and clock.mode == template.mode
             and clock.scale == template.scale
             and not self.workspace.root.exists()
+            and self.skills.empty
         )
 
     def end_turns(self, error: str) -> None:
@@ -413,6 +450,10 @@ class Tenant:
                     "expires_by": session.expiry_reason(),
                     "expired": session.is_expired(now),
                     "tools": [tool.name for tool in session.tools],
+                    # K4: the skills it saw at its creation, name → version
+                    "skills": {
+                        name: session.skills[name].version for name in sorted(session.skills)
+                    },
                     # Both S7 bounds, whichever applies now: a busy session's idle
                     # deadline starts again when its turn ends.
                     "idle_deadline": session.idle_deadline,
@@ -422,6 +463,7 @@ class Tenant:
             ],
             "turns": self.turns.describe(),
             "files": self.workspace.files(),
+            "skills": self.skills.describe(),
             # U1 and U2, with what the credits have been debited (spent, debits).
             "usage": {**self.usage_report(), "credits": self.credits.describe()},
         }

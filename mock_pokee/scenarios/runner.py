@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from mock_pokee.domain.errors import PayloadTooLarge, ScenarioFailure
+from mock_pokee.domain.paths import quoted
+from mock_pokee.domain.skills import MAX_NAME, SkillVersion
 from mock_pokee.domain.tools import ClientTool
 from mock_pokee.domain.turns import Turn
 from mock_pokee.scenarios import asked, documents
@@ -31,6 +34,7 @@ from mock_pokee.scenarios.schema import (
     MetadataStep,
     PauseStep,
     Scenario,
+    SkillStep,
     Step,
     Streamed,
     TextStep,
@@ -69,6 +73,9 @@ class TurnEffects(Protocol):
 
     @property
     def tools(self) -> tuple[ClientTool, ...]: ...
+
+    @property
+    def skills(self) -> Mapping[str, SkillVersion]: ...
 
     def merge_metadata(self, keys: dict[str, Any]) -> None: ...
 
@@ -146,6 +153,8 @@ class ScenarioRun:
             await self._write(step.write, turn, template)
         elif isinstance(step, ClientToolStep):
             await self._client_tools(turn, step.client_tool, template)
+        elif isinstance(step, SkillStep):
+            self._skill(turn, template.render(step.skill))
         elif isinstance(step, PauseStep):
             await turn.clock.sleep(step.pause)
         elif isinstance(step, FailStep):
@@ -197,6 +206,25 @@ class ScenarioRun:
             _end_tool(turn, tool_id, f"{path} was not written: {full.message}", True)
             return
         _end_tool(turn, tool_id, f"wrote {path} ({len(data)} bytes)", False)
+
+    def _skill(self, turn: Turn, name: str) -> None:
+        """K4: a skill the session saw runs as a tool whose result starts with the first
+        line of its SKILL.md; any other name is a failed tool call, and the turn goes on."""
+        seen = self.effects.skills.get(name)
+        tool_id = _start_tool(turn, name[:MAX_NAME], {})
+        if seen is None:
+            content = (
+                f"skill {quoted(name, limit=MAX_NAME)} is not available to this session: "
+                "not installed when the session was created"
+            )
+            _end_tool(turn, tool_id, content, True)
+            return
+        bundle = seen.bundle
+        content = (
+            f"{bundle.first_line}\n(skill {name}, version {seen.version}: "
+            f"{len(bundle.files)} files, {bundle.total_bytes} bytes)"
+        )
+        _end_tool(turn, tool_id, content, False)
 
     async def _client_tools(self, turn: Turn, calls: list[ClientCall], template: Template) -> None:
         """M12: request the calls at once, wait on the clock for every result, and make

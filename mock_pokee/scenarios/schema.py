@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,6 +26,7 @@ from pydantic import (
 
 from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.filters import parse_older_than
+from mock_pokee.domain.skills import check_skill_name
 from mock_pokee.domain.tools import ClientTool
 from mock_pokee.scenarios.asked import asked_tool
 
@@ -168,6 +170,23 @@ class UsageStep(_Step):
     usage: Usage
 
 
+def _skill_name(value: str) -> str:
+    """K1's name rules for a name written out; a template (``{message}``) names a skill
+    only once the turn renders it."""
+    if "{" not in value:
+        try:
+            check_skill_name(value)
+        except InvalidRequest as refused:
+            raise ValueError(f"not a skill name: {refused.message}") from None
+    return value
+
+
+class SkillStep(_Step):
+    """K4: run one of the skills the session saw at its creation, as a tool."""
+
+    skill: Annotated[str, AfterValidator(_skill_name)]
+
+
 Step = (
     TextStep
     | ThinkStep
@@ -179,6 +198,7 @@ Step = (
     | DropStep
     | UsageStep
     | ClientToolStep
+    | SkillStep
 )
 STEP_KINDS: dict[str, type[_Step]] = {
     "text": TextStep,
@@ -191,6 +211,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "drop": DropStep,
     "usage": UsageStep,
     "client_tool": ClientToolStep,
+    "skill": SkillStep,
 }
 
 

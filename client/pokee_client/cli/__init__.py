@@ -123,6 +123,21 @@ def parser() -> argparse.ArgumentParser:
     rm.add_argument("session")
     rm.add_argument("path")
 
+    skills = commands.add_parser("skills", parents=[common], help="the tenant's skills (K1–K3)")
+    kind = skills.add_subparsers(dest="action", required=True, metavar="ACTION")
+    install = kind.add_parser(
+        "install",
+        parents=[common],
+        help="install or replace a skill from a folder or a zip",
+        description="Install skill NAME from PATH: a folder (zipped here, the same way every "
+        "time, with its SKILL.md at the root) or a zip file. A skill of that name is "
+        "replaced whole.",
+    )
+    install.add_argument("name")
+    install.add_argument("path")
+    kind.add_parser("list", parents=[common], help="the installed skills, by name")
+    kind.add_parser("rm", parents=[common], help="uninstall a skill").add_argument("name")
+
     commands.add_parser("usage", parents=[common], help="turns and tokens used (U1)")
     return top
 

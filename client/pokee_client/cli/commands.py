@@ -250,6 +250,45 @@ def files_rm(client: PokeeClient, args: argparse.Namespace, output: Output) -> i
     return 0
 
 
+def skills_install(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
+    try:
+        installed = client.skills.install(args.name, Path(args.path))
+    except ValueError as exc:  # the folder holds what a bundle cannot (a link, a FIFO)
+        return output.fail(str(exc), "invalid_bundle", code=2)
+    if output.as_json:
+        output.document(installed)
+    else:
+        count = len(installed.files)
+        output.line(
+            f"installed {installed.name} ({count} file{'s' if count != 1 else ''}, "
+            f"{installed.total_bytes} bytes; SKILL.md {installed.skill_md_size} bytes)"
+        )
+    return 0
+
+
+def skills_list(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
+    installed = client.skills.list()
+    if output.as_json:
+        output.document(installed)
+        return 0
+    if not installed:
+        output.line("no skills")
+    for skill in installed:
+        output.line(
+            f"{skill.name}  installed {when(skill.modified)}  SKILL.md {skill.skill_md_size} bytes"
+        )
+    return 0
+
+
+def skills_rm(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
+    client.skills.delete(args.name)
+    if output.as_json:
+        output.document({"deleted": args.name})
+    else:
+        output.line(f"deleted {args.name}")
+    return 0
+
+
 def usage(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
     report = client.usage()
     if output.as_json:
@@ -281,4 +320,7 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("files", "get"): files_get,
     ("files", "put"): files_put,
     ("files", "rm"): files_rm,
+    ("skills", "install"): skills_install,
+    ("skills", "list"): skills_list,
+    ("skills", "rm"): skills_rm,
 }
