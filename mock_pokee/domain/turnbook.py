@@ -67,7 +67,8 @@ class TurnBook:
         if turn is None or turn.session_id != session_id:
             raise NotFound(
                 f"response {response_id}: not found for session {session_id} "
-                f"(unknown, or finished more than {RETENTION:.0f} s ago)"
+                f"(unknown, or no longer kept: a finished turn is kept {RETENTION:.0f} s, "
+                f"and a tenant's last {MAX_FINISHED_TURNS} at most)"
             )
         return turn
 
