@@ -1,12 +1,13 @@
-"""`make mutation` (``python -m mutation``): mutmut over ``domain/``, ``clock.py`` and
-``api/``, then the score.
+"""`make mutation` (``python -m mutation``): mutmut over one scope, then the score.
 
+The default scope (``mock``) is ``domain/``, ``clock.py`` and ``api/``; ``--scope client``
+is the reference client with the pytest plugin and its helpers (see `mutation.scopes`).
 ``run`` draws ``--sample`` mutants with ``--seed`` (``--sample all`` takes every one),
 has mutmut test exactly those, tests the import-time survivors against the tests
 docs/testing.md names for them, and prints the score; ``report`` prints it again from
-mutants/ without running anything. Each sampled mutant is tested afresh on every run, so
-a new test counts at once. ``mutmut show NAME`` prints a mutant's diff, ``mutmut browse``
-walks the results.
+the scope's mutants/ without running anything. Each sampled mutant is tested afresh on
+every run, so a new test counts at once. ``show NAME`` prints a mutant's diff (mutmut's
+``show``, run where the scope runs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mutation.mutants import SAMPLE_FILE, all_mutant_names, sample
+from mutation.scopes import DEFAULT, names, scope
 from mutation.score import Score, confirm, confirmed_before, score, statuses, verdicts
 
 MUTMUT = Path(sys.executable).with_name("mutmut")
@@ -42,7 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--sample", type=_size, default=400, help="mutants to test, or 'all'")
     run.add_argument("--seed", type=int, default=10, help="the seed that draws the sample")
     run.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants at once")
-    commands.add_parser("report", help="the score of the last run, from mutants/")
+    report = commands.add_parser("report", help="the score of the last run, from mutants/")
+    show = commands.add_parser("show", help="what a mutant changed (mutmut show)")
+    show.add_argument("name", help="the mutant's name, as the score lists it")
+    for command in (run, report, show):
+        command.add_argument("--scope", choices=names(), default=DEFAULT, help="what to mutate")
     return parser
 
 
@@ -89,10 +95,17 @@ def _print(drawn: str, result: Score) -> None:
             print(f"  {name}")
 
 
+def show(name: str) -> int:
+    return subprocess.run([str(MUTMUT), "show", name], check=False).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    scope(args.scope).enter()
     if args.command == "run":
         return run(args.sample, args.seed, args.jobs)
+    if args.command == "show":
+        return show(args.name)
     return report()
 
 

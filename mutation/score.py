@@ -28,6 +28,8 @@ from pathlib import Path
 
 from mutmut.stats import status_by_exit_code
 
+from mutation.scopes import TREE_PREFIX
+
 DOC = Path("docs") / "testing.md"
 MUTANTS = Path("mutants")
 CONFIRMED_FILE = MUTANTS / "import-time-confirmed.json"
@@ -52,6 +54,8 @@ def statuses(root: Path = MUTANTS) -> dict[str, str]:
     """Every mutant mutmut has a record of, with its status (``killed``, ``survived`` …)."""
     found: dict[str, str] = {}
     for meta in root.rglob("*.py.meta"):
+        if meta.relative_to(root).parts[0].startswith(TREE_PREFIX):
+            continue  # another scope's tree, with mutants of its own
         codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
         found.update({name: str(status_by_exit_code[code]) for name, code in codes.items()})
     return found
