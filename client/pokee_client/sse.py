@@ -35,12 +35,14 @@ class EventReader:
         self.comments = 0  # comment lines read (M3's keep-alive pings): signs of life
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        if self._cr:
-            chunk = b"\r" + chunk
-            self._cr = False
-        if chunk.endswith(b"\r"):
-            chunk = chunk[:-1]
-            self._cr = True
+        """A CR ends its line at once, even as a chunk's last byte (a stream of CR-only
+        line ends that pauses there has its event now); an LF that then opens the next
+        chunk is that CR's pair, not an empty line."""
+        if not chunk:
+            return []
+        if self._cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        self._cr = chunk.endswith(b"\r")
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         lines = chunk.split(b"\n")

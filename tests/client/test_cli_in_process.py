@@ -808,10 +808,15 @@ def test_sessions_clean_needs_a_filter(cli: Cli, control: httpx.Client) -> None:
     assert len(control.get("/v1/sessions").json()) == 1
 
 
+@pytest.mark.parametrize("json_output", [True, False], ids=["json", "text"])
 def test_a_closed_pipe_ends_quietly(
-    cli: Cli, control: httpx.Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    cli: Cli,
+    control: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    json_output: bool,
 ) -> None:
-    """``pokee sessions list --json | head -c 1``: the reader leaves; exit 141, nothing
+    """``pokee sessions list [--json] | head -c 1``: the reader leaves; exit 141, nothing
     more said."""
 
     class Cut(io.StringIO):
@@ -828,7 +833,7 @@ def test_a_closed_pipe_ends_quietly(
     control.post("/v1/sessions", json={})
     with (tmp_path / "stdout").open("wb") as where:
         monkeypatch.setattr(sys, "stdout", Cut(where.fileno()))
-        done = cli("sessions", "list", "--json")
+        done = cli("sessions", "list", *(["--json"] if json_output else []))
         os.write(where.fileno(), b"after")  # stdout now goes nowhere
     assert (done.status, done.err) == (141, "")
     assert (tmp_path / "stdout").read_bytes() == b""

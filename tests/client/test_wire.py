@@ -279,12 +279,12 @@ def test_polling_gives_up_after_two_hours_of_a_busy_session() -> None:
     assert polls == 5
 
 
-@pytest.mark.parametrize(("newline", "after"), [(b"\r\n", b""), (b"\r", b": still here\r")])
-def test_a_stream_may_end_its_lines_with_cr_or_crlf(newline: bytes, after: bytes) -> None:
-    """A CR at the end of what was read may be half of a CR LF: it is held until more
-    comes, so the CR-only stream here goes on past its terminal event."""
+@pytest.mark.parametrize("newline", [b"\r\n", b"\r"])
+def test_a_stream_may_end_its_lines_with_cr_or_crlf(newline: bytes) -> None:
+    """A CR LF split across reads is one line end; a CR ending the whole stream ends its
+    terminal event's last line there (nothing more comes to pair it with)."""
     log = b"".join(frame(s, t, d) for s, (t, d) in enumerate(turn_log()))
-    body = log.replace(b"\n", newline) + after
+    body = log.replace(b"\n", newline)
     pieces = [body[i : i + 7] for i in range(0, len(body), 7)]  # CR LF split across reads
     headers = {"content-type": "text/event-stream", "x-response-id": RESPONSE_ID}
     server = Server(lambda request: httpx.Response(200, stream=Chunks(*pieces), headers=headers))
@@ -299,13 +299,25 @@ def test_an_event_of_exactly_the_limit_is_read_one_byte_more_is_not(newline: byt
     limit = 40
     text = "x" * (limit - len("data: ") - 2)
     exact = EventReader(limit)
-    # a CR ending what was fed waits for the next bytes (it may be half of a CR LF)
-    (event,) = exact.feed(f"data: {text}".encode() + newline + newline) + exact.feed(b":")
+    (event,) = exact.feed(f"data: {text}".encode() + newline + newline)
     assert event.data == text
     over = EventReader(limit)
     too_long = f"data: {text}x".encode() + newline + newline
     with pytest.raises(ProtocolError, match="larger than"):
-        over.feed(too_long) + over.feed(b":")
+        over.feed(too_long)
+
+
+def test_a_cr_ending_a_read_ends_its_line_now_and_pairs_with_a_following_lf() -> None:
+    """A CR-only stream that pauses after an event has it at once; an LF opening the next
+    read is the CR's pair, not the empty line that would end another event."""
+    reader = EventReader(1000)
+    (first,) = reader.feed(b"data: one\r\r")
+    assert first.data == "one"
+    assert reader.feed(b"data: two\r") == []
+    assert reader.feed(b"") == []
+    assert reader.feed(b"\n") == []  # the pair of the CR before: no event ends here
+    (second,) = reader.feed(b"\r\n")
+    assert second.data == "two"
 
 
 def test_an_event_of_exactly_the_limit_may_come_in_pieces() -> None:

@@ -31,6 +31,8 @@ def execute(args: argparse.Namespace) -> int:
     except Terminated:
         output.note("terminated")
         return EXIT_STATUS
+    except BrokenPipeError:  # `pokee … | head`: for `main` to end quietly
+        raise
     except (PokeeError, OSError) as exc:
         # A file command names the path as typed: the server's message quotes it as sent.
         where = f"{args.path!r}: " if args.command == "files" and args.path else ""
