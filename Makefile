@@ -13,10 +13,15 @@ SERVE ?= --clock scaled --scale 60
 
 .PHONY: serve test lint bench mutation mutation-report format clean
 
-$(STAMP): pyproject.toml
+# The client (client/, `pokee-client`) first: mock-pokee depends on it.
+$(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e './client[progress]'
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# A venv from before the client had a package of its own loses `pokee` just now,
+	@# with the old mock-pokee that used to install it: the client puts it back.
+	test -x $(BIN)/pokee || $(BIN)/python -m pip install --quiet --no-deps --force-reinstall -e ./client
 	touch $(STAMP)
 
 serve: $(STAMP)

@@ -179,7 +179,9 @@ def _install_project(pip: list[str], files: list[Path]) -> None:
             target = Path(folder) / path.relative_to(PROJECT)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-        _run([*pip, folder], "pip install of this project")  # a folder: always reinstalled
+        # Both packages in one command, the client from its folder: mock-pokee requires
+        # pokee-client, which no index has. A folder is always reinstalled.
+        _run([*pip, f"{folder}/client", folder], "pip install of this project")
 
 
 def _stamped(venv: Path, name: str, wanted: str, install: Callable[[], None]) -> None:

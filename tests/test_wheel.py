@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_pokee.testing import MockServer
 from tests.lived_in import inhabit, untouched
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,44 +35,9 @@ def tracked_files(into: Path) -> None:
             shutil.copy2(source, target)
 
 
-def fresh_environment(root: Path, wheel: Path) -> Path:
-    """A new venv holding the wheel; its dependencies are borrowed from this one's
-    site-packages through a .pth file (no download, and no way to reach the checkout)."""
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
-    subprocess.run([*pip, "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
-    site = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-c",
-            "import sysconfig; print(sysconfig.get_path('purelib'))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    (Path(site) / "borrowed-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    return venv
-
-
-@dataclass(frozen=True)
-class Installed:
-    venv: Path
-    elsewhere: Path  # a working folder far from the checkout
-    env: dict[str, str]
-
-    def command(self, name: str) -> str:
-        return str(self.venv / "bin" / name)
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """The project as committed, built into a wheel and installed in a fresh venv."""
-    tmp_path = tmp_path_factory.mktemp("wheel")
-    source, dist, elsewhere = tmp_path / "source", tmp_path / "dist", tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    tracked_files(source)
+def build_wheel(source: Path, dist: Path) -> Path:
+    """The wheel of the project at ``source`` (built offline, without isolation)."""
+    before = set(dist.glob("*.whl"))
     subprocess.run(
         [
             sys.executable,
@@ -88,11 +54,146 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         check=True,
         capture_output=True,
     )
-    (wheel,) = dist.glob("mock_pokee-*.whl")
-    venv = fresh_environment(tmp_path, wheel)
+    (wheel,) = set(dist.glob("*.whl")) - before
+    return wheel
+
+
+def fresh_environment(root: Path, *wheels: Path, borrowed: Path | None = None) -> Path:
+    """A new venv holding the wheels; their dependencies are borrowed from ``borrowed``
+    (default: this venv's site-packages) through a .pth file: no download, and no way to
+    reach the checkout."""
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+    subprocess.run([*pip, "install", "-q", "--no-deps", "--no-index", *map(str, wheels)], check=True)
+    site = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    lending = borrowed or Path(sysconfig.get_path("purelib"))
+    (Path(site) / "borrowed-dependencies.pth").write_text(f"{lending}\n")
+    return venv
+
+
+@dataclass(frozen=True)
+class Installed:
+    venv: Path
+    elsewhere: Path  # a working folder far from the checkout
+    env: dict[str, str]
+
+    def command(self, name: str) -> str:
+        return str(self.venv / "bin" / name)
+
+
+@dataclass(frozen=True)
+class Wheels:
+    client: Path  # pokee-client, from client/
+    mock: Path  # mock-pokee
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Wheels:
+    """The two packages as committed, built into wheels."""
+    tmp_path = tmp_path_factory.mktemp("wheels")
+    source, dist = tmp_path / "source", tmp_path / "dist"
+    tracked_files(source)
+    return Wheels(build_wheel(source / "client", dist), build_wheel(source, dist))
+
+
+def clean_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env = {k: v for k, v in env.items() if not k.startswith(("POKEE_", "PYTEST_"))}
-    return Installed(venv, elsewhere, env)
+    return {k: v for k, v in env.items() if not k.startswith(("POKEE_", "PYTEST_"))}
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, wheels: Wheels) -> Installed:
+    """Both wheels installed in a fresh venv, as a user of mock-pokee has them."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    venv = fresh_environment(tmp_path, wheels.client, wheels.mock)
+    return Installed(venv, elsewhere, clean_environment())
+
+
+def only_these_installed(names: tuple[str, ...], into: Path) -> Path:
+    """A folder of links to the import packages of ``names`` and of everything they
+    require (extras left out), taken from this venv: a site-packages that holds those
+    distributions and nothing else."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    into.mkdir()
+    seen: set[str] = set()
+    wanted = list(names)
+    while wanted:
+        name = canonicalize_name(wanted.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            found = distribution(name)
+        except PackageNotFoundError:  # a requirement for another Python or platform
+            continue
+        for line in found.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                wanted.append(requirement.name)
+        for file in found.files or []:
+            top = file.parts[0]
+            if len(file.parts) == 1 and not top.endswith((".py", ".so")):
+                continue  # the distribution's own files at the top, not something to import
+            if top.endswith(".dist-info") or top in ("..", "__pycache__"):
+                continue
+            link = into / top
+            if not link.exists():
+                link.symlink_to(Path(str(found.locate_file(top))))
+    return into
+
+
+def test_the_client_installs_alone_with_only_httpx_and_httpx_sse(
+    tmp_path: Path, wheels: Wheels
+) -> None:
+    """An app that talks to Pokee installs pokee-client and gets neither the mock's server
+    (starlette, uvicorn) nor anything else of it, and its `pokee` command works."""
+    from email.parser import Parser
+    from zipfile import ZipFile
+
+    with ZipFile(wheels.client) as wheel:
+        (metadata,) = (n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        requires = Parser().parsestr(wheel.read(metadata).decode()).get_all("Requires-Dist")
+    assert sorted(requires or []) == [
+        "httpx-sse>=0.4.1",
+        "httpx>=0.28",
+        'rich>=13.0; extra == "progress"',
+    ]
+    lent = only_these_installed(("httpx", "httpx-sse"), tmp_path / "lent")
+    venv = fresh_environment(tmp_path, wheels.client, borrowed=lent)
+    python, env = str(venv / "bin" / "python"), clean_environment()
+    for server_side in ("starlette", "uvicorn", "mock_pokee", "rich"):
+        missing = subprocess.run(
+            [python, "-c", f"import {server_side}"], cwd=tmp_path, env=env, check=False
+        )
+        assert missing.returncode != 0, f"{server_side} is importable beside the client alone"
+    with MockServer() as server:
+        tenant = server.tenant()
+        created = subprocess.run(
+            [str(venv / "bin" / "pokee"), "sessions", "create", "--json"],
+            cwd=tmp_path,
+            env={**env, "POKEE_API": server.url, "POKEE_KEY": tenant.key or ""},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        session = json.loads(created.stdout)
+        assert tenant.http.get(f"/v1/sessions/{session['id']}").status_code == 200
 
 
 def test_a_wheel_installs_and_serves_with_its_built_in_scenarios(installed: Installed) -> None:

@@ -8,6 +8,10 @@ with PokeeClient() as pokee:  # POKEE_API and POKEE_KEY
     print(result.status, result.files)
 ```
 
+Docstrings name the clauses of the API contract they follow (S1 sessions, M messages,
+F files, K skills, U usage): the contract is mock-pokee's `mock_pokee/contract.md`, installed
+with mock-pokee and readable in its repository.
+
 Names are imported on first use, so that the `pokee` command starts without loading httpx
 until a command needs it. The errors are drawn as a tree in `pokee_client.errors`.
 """

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -14,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from pokee_client import operations
+from pokee_client import operations, sync
 from pokee_client.base import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_STREAM_READ_TIMEOUT,
@@ -46,6 +47,22 @@ from pokee_client.skills import bundle_of
 from pokee_client.turns import TurnOutcome, TurnReader, stream_turn
 
 T = TypeVar("T")
+
+
+Documented = TypeVar("Documented", bound=type)
+
+
+def _documented_as(twin: type) -> Callable[[Documented], Documented]:
+    """Each public method without a docstring takes its blocking twin's: the two do the
+    same thing, one awaited, so the words are written once, in `pokee_client.sync`."""
+
+    def document(cls: Documented) -> Documented:
+        for name, member in vars(cls).items():
+            if inspect.isfunction(member) and not name.startswith("_") and not member.__doc__:
+                member.__doc__ = getattr(getattr(twin, name, None), "__doc__", None)
+        return cls
+
+    return document
 
 
 class _Result(Generic[T]):
@@ -148,6 +165,7 @@ class _Driver:
         raise TypeError(f"not an effect: {effect!r}")
 
 
+@_documented_as(sync.TurnStream)
 class AsyncTurnStream:
     """A turn's events as an async iterator, surviving drops (see `pokee_client.turns`).
 
@@ -187,6 +205,7 @@ class AsyncTurnStream:
         return await self._driver.run(flow)
 
     async def aclose(self) -> None:
+        """Stop reading; the turn goes on on the server (cancel it with `cancel`)."""
         await self._events.aclose()
 
     async def __aenter__(self) -> AsyncTurnStream:
@@ -196,8 +215,9 @@ class AsyncTurnStream:
         await self.aclose()
 
 
+@_documented_as(sync.Sessions)
 class AsyncSessions:
-    """S1–S6."""
+    """``client.sessions``: as `pokee_client.sync.Sessions`, awaited (S1–S6)."""
 
     def __init__(self, core: ClientCore, driver: _Driver):
         self._core, self._driver = core, driver
@@ -240,8 +260,10 @@ class AsyncSessions:
         return await self._driver.run(flow)
 
 
+@_documented_as(sync.Messages)
 class AsyncMessages:
-    """M1, M7, M8, with an ``Idempotency-Key`` on every message (M9)."""
+    """``client.messages``: as `pokee_client.sync.Messages`, with ``async for`` over a
+    turn's events (M1, M7, M8; an ``Idempotency-Key`` on every message, M9)."""
 
     def __init__(self, core: ClientCore, driver: _Driver):
         self._core, self._driver = core, driver
@@ -285,8 +307,10 @@ class AsyncMessages:
         return await self._driver.run(operations.cancel(self._core, session_id, response_id))
 
 
+@_documented_as(sync.Files)
 class AsyncFiles:
-    """F3–F6. Paths are workspace-relative (``output/deck.pptx``)."""
+    """``client.files``: as `pokee_client.sync.Files`, awaited (F3–F6). Paths are
+    workspace-relative (``output/deck.pptx``)."""
 
     def __init__(self, core: ClientCore, driver: _Driver):
         self._core, self._driver = core, driver
@@ -305,8 +329,10 @@ class AsyncFiles:
         await self._driver.run(operations.delete_file(self._core, session_id, path))
 
 
+@_documented_as(sync.Skills)
 class AsyncSkills:
-    """K1–K3: the tenant's skills. Sessions created after an install see it (K4)."""
+    """``client.skills``: as `pokee_client.sync.Skills`, awaited (K1–K3; sessions created
+    after an install see it, K4)."""
 
     def __init__(self, core: ClientCore, driver: _Driver):
         self._core, self._driver = core, driver
@@ -323,8 +349,12 @@ class AsyncSkills:
         await self._driver.run(operations.delete_skill(self._core, name))
 
 
+@_documented_as(sync.PokeeClient)
 class AsyncPokeeClient:
-    """The Pokee sessions API over httpx, on asyncio; arguments as for `PokeeClient`, with
+    """The Pokee sessions API over httpx, on asyncio. ``run(message)``, awaited, is the
+    whole flow; ``sessions``, ``messages``, ``files`` and ``skills`` (`AsyncSessions`,
+    `AsyncMessages`, `AsyncFiles`, `AsyncSkills`) and ``usage()`` the API piece by piece,
+    each as on `PokeeClient`. Arguments as for `PokeeClient`, with
     an async ``sleep``: the same ``timeout`` (also the whole of an answer read in one
     piece), ``stream_read_timeout`` (new events only; keep-alives do not count) and
     ``limits`` (`Limits`), and redirects are never followed."""
@@ -395,6 +425,7 @@ class AsyncPokeeClient:
             return await self._driver.run(flow)
 
     async def aclose(self) -> None:
+        """Close the connections (``async with AsyncPokeeClient() as pokee:`` does it)."""
         await self._http.aclose()
 
     async def __aenter__(self) -> AsyncPokeeClient:

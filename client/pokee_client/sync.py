@@ -188,6 +188,7 @@ class TurnStream:
             return self._driver.run(flow)
 
     def close(self) -> None:
+        """Stop reading; the turn goes on on the server (cancel it with `cancel`)."""
         self._events.close()
 
     def __enter__(self) -> TurnStream:
@@ -198,7 +199,7 @@ class TurnStream:
 
 
 class Sessions:
-    """S1–S6."""
+    """``client.sessions``: create, read, list and delete sessions (clauses S1–S6)."""
 
     def __init__(self, core: ClientCore, driver: _Driver):
         self._core, self._driver = core, driver
@@ -213,6 +214,11 @@ class Sessions:
         model: str | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
     ) -> Session:
+        """A new session. Not ``persistent``, it ends 5 minutes after its last activity
+        or at its ``ttl`` (seconds, or ``"4h"``; default 4 hours), whichever comes first;
+        persistent, at its ``ttl`` only. ``metadata`` is yours to set; ``file_access``
+        scopes the session's workspace (``{"read": [...], "write": [...]}``); ``model``
+        and ``tools`` (function tools the agent may call on you) as the API takes them."""
         return self._driver.run(
             operations.create_session(
                 self._core,
@@ -226,15 +232,22 @@ class Sessions:
         )
 
     def get(self, session_id: str) -> Session:
+        """The session now: ``busy`` while a turn runs, its ``metadata`` as the agent
+        updates it; `NotFound` once it is deleted or expired."""
         return self._driver.run(operations.get_session(self._core, session_id))
 
     def list(self) -> builtins.list[Session]:
+        """Every live session of the key's tenant."""
         return self._driver.run(operations.list_sessions(self._core))
 
     def delete(self, session_id: str) -> None:
+        """End the session now; its running turn, if any, is cancelled."""
         self._driver.run(operations.delete_session(self._core, session_id))
 
     def delete_many(self, *, status: str | None = None, older_than: str | int | None = None) -> int:
+        """Delete the sessions matching every filter given (``status`` such as ``"idle"``,
+        ``older_than`` seconds or ``"2h"``); at least one is required, so that a bare call
+        cannot delete everything. Returns how many went."""
         flow = operations.delete_sessions(self._core, status=status, older_than=older_than)
         return self._driver.run(flow)
 
@@ -254,6 +267,11 @@ class Messages:
         idempotency_key: str | None = None,
         scenario: str | None = None,
     ) -> TurnStream:
+        """Send ``message`` and iterate over the turn's events as they come (a context
+        manager too). A dropped stream is resumed from the last event seen, or the session
+        polled until idle when it cannot be; retries send the same ``idempotency_key``
+        (fresh unless given), so the turn runs once. ``scenario`` names a mock scenario
+        (the ``X-Mock-Scenario`` header; a real deployment ignores it)."""
         key = idempotency_key or new_idempotency_key()
         request = self._core.requests.send_message(session_id, message, key, scenario)
         return TurnStream(self._driver, self._core, TurnReader(session_id), request)
@@ -282,16 +300,20 @@ class Messages:
         return TurnStream(self._driver, self._core, reader, request)
 
     def cancel(self, session_id: str, response_id: str) -> str:
+        """Ask the server to cancel a running turn; its stream then ends with
+        ``message.cancelled``. Returns the status the server answered."""
         return self._driver.run(operations.cancel(self._core, session_id, response_id))
 
 
 class Files:
-    """F3–F6. Paths are workspace-relative (``output/deck.pptx``)."""
+    """``client.files``: the tenant's workspace as a session sees it (F3–F6). Paths are
+    workspace-relative (``output/deck.pptx``)."""
 
     def __init__(self, core: ClientCore, driver: _Driver):
         self._core, self._driver = core, driver
 
     def list(self, session_id: str, path: str = "") -> builtins.list[FileEntry]:
+        """The files and folders directly in ``path`` (default: the top)."""
         return self._driver.run(operations.list_files(self._core, session_id, path))
 
     def download(self, session_id: str, path: str, target: str | Path | None = None) -> Path:
@@ -300,15 +322,19 @@ class Files:
         return self._driver.run(download(self._core, session_id, path, target))
 
     def upload(self, session_id: str, path: str, source: str | Path | bytes) -> StoredFile:
+        """Store ``source`` (a local file's path, or bytes) at ``path``, replacing what was
+        there; read and sent in chunks, never whole in memory."""
         flow = operations.upload(self._core, session_id, path, source)
         return self._driver.run(flow)
 
     def delete(self, session_id: str, path: str) -> None:
+        """Remove the file at ``path`` (a folder is refused)."""
         self._driver.run(operations.delete_file(self._core, session_id, path))
 
 
 class Skills:
-    """K1–K3: the tenant's skills. Sessions created after an install see it (K4)."""
+    """``client.skills``: the tenant's skills (K1–K3). Sessions created after an install
+    see it (K4)."""
 
     def __init__(self, core: ClientCore, driver: _Driver):
         self._core, self._driver = core, driver
@@ -320,14 +346,26 @@ class Skills:
         return self._driver.run(flow)
 
     def list(self) -> builtins.list[Skill]:
+        """The installed skills, by name."""
         return self._driver.run(operations.list_skills(self._core))
 
     def delete(self, name: str) -> None:
+        """Uninstall ``name``; sessions that saw it keep it."""
         self._driver.run(operations.delete_skill(self._core, name))
 
 
 class PokeeClient:
     """The Pokee sessions API over httpx, blocking.
+
+    ``run(message)`` is the whole long-running flow in one call (a session, the turn
+    streamed and survived, its files downloaded, the session deleted). The API piece by
+    piece is on four attributes and one method:
+
+    - ``sessions`` (`Sessions`): ``create``, ``get``, ``list``, ``delete``, ``delete_many``;
+    - ``messages`` (`Messages`): ``stream``, ``send``, ``resume``, ``cancel``;
+    - ``files`` (`Files`): ``list``, ``download``, ``upload``, ``delete``;
+    - ``skills`` (`Skills`): ``install``, ``list``, ``delete``;
+    - ``usage()``: turns, tokens and credits used.
 
     ``base_url`` and ``api_key`` default to ``POKEE_API`` and ``POKEE_KEY``.
     ``timeout`` (seconds, default 30) bounds each network wait and also the whole of an
@@ -415,6 +453,7 @@ class PokeeClient:
             return self._driver.run(flow)
 
     def close(self) -> None:
+        """Close the connections (``with PokeeClient() as pokee:`` does it for you)."""
         self._http.close()
 
     def __enter__(self) -> PokeeClient:

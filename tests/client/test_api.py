@@ -93,6 +93,30 @@ def test_every_name_in_all_resolves_and_nothing_is_listed_twice() -> None:
         _ = pokee_client.NoSuchThing
 
 
+@pytest.mark.parametrize("client", ["PokeeClient", "AsyncPokeeClient"])
+def test_help_shows_the_api_piece_by_piece_and_every_method_says_what_it_does(
+    client: str,
+) -> None:
+    """``help(PokeeClient)`` names the attributes the API hangs on, and each public
+    method of the client and of those attributes has a docstring."""
+    import pydoc
+
+    cls = getattr(pokee_client, client)
+    shown = pydoc.render_doc(cls, renderer=pydoc.TextDoc())
+    for attribute in ("sessions", "messages", "files", "skills", "usage", "run"):
+        assert f"``{attribute}" in shown, attribute
+    prefix = "Async" if client.startswith("Async") else ""
+    groups = [cls, *(getattr(pokee_client, prefix + n) for n in ("Sessions", "Messages"))]
+    groups += [getattr(pokee_client, prefix + n) for n in ("Files", "Skills")]
+    undocumented = [
+        f"{group.__name__}.{name}"
+        for group in groups
+        for name, member in vars(group).items()
+        if inspect.isfunction(member) and not name.startswith("_") and not member.__doc__
+    ]
+    assert undocumented == []
+
+
 def test_the_error_tree_in_the_docstring_is_whole() -> None:
     documented = errors.__doc__ or ""
     for cls in subclasses(errors.PokeeError):

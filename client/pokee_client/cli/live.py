@@ -9,6 +9,7 @@ markup escaped, since rich would otherwise apply ``[bold]`` or ``[link=…]`` in
 from __future__ import annotations
 
 import sys
+from importlib.util import find_spec
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
@@ -111,8 +112,10 @@ def shown(text: str) -> str:
 
 
 def display_for(output: Output) -> Display:
+    """Silent for ``--json``; the live display on a terminal when rich is installed (the
+    ``progress`` extra of pokee-client); plain lines otherwise."""
     if output.as_json:
         return Silent()
-    if output.out is sys.stdout and sys.stdout.isatty():
+    if output.out is sys.stdout and sys.stdout.isatty() and find_spec("rich") is not None:
         return Live()
     return Lines(output)
