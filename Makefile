@@ -60,9 +60,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# PEERS=1 adds WireMock, Prism and moto (installed into .bench-peers/ on first use).
+# PEERS=1 adds WireMock, Prism and moto (installed into .bench-peers/ on first use);
+# SOAK_MINUTES=10 keeps the soak going that long (docs/benchmarks.md).
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks $(if $(filter 1 yes true,$(PEERS)),--peers)
+	$(BIN)/python -m benchmarks $(if $(filter 1 yes true,$(PEERS)),--peers) $(if $(SOAK_MINUTES),--soak-minutes $(SOAK_MINUTES))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from benchmarks.load import WrkMissing, wrk_path
 
-PARTS = ("classic", "streams", "fixtures", "table")
+PARTS = ("classic", "streams", "fixtures", "soak", "table")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,6 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--peers", action="store_true", help="add WireMock, Prism and moto")
     parser.add_argument(
         "--seconds", type=float, default=2.0, help="length of each measured wrk run in the table"
+    )
+    parser.add_argument(
+        "--soak-minutes",
+        type=float,
+        default=0.0,
+        help="keep the soak going at least this long (its 10,000 tests take a few minutes)",
     )
     parser.add_argument("--only", choices=PARTS, action="append", help="run only this part")
     return parser
@@ -35,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     # imported late: the check is instant
-    from benchmarks import core, fixtures, side_by_side, streams
+    from benchmarks import core, fixtures, side_by_side, soak, streams
 
     parts = args.only or PARTS
     print("mock-pokee benchmarks (2 cores; servers are single uvicorn processes)\n")
@@ -47,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, flush=True)
     if "fixtures" in parts:
         for line in fixtures.run():
+            print(line, flush=True)
+    if "soak" in parts:
+        for line in soak.run(minutes=args.soak_minutes):
             print(line, flush=True)
     if "table" in parts:
         for line in side_by_side.run(peers=args.peers, seconds=args.seconds):

@@ -114,3 +114,23 @@ def test_c2_a_keyless_clock_change_reaches_every_tenants_mode_and_scale(
     registry.set_clocks(mode="scaled", scale=10.0)
     assert (tenant.clock.describe()["mode"], tenant.clock.describe()["scale"]) == ("scaled", 10.0)
     assert registry.get("newcomer").clock.describe()["scale"] == 10.0
+
+
+def test_c3_the_keyless_state_counts_every_journals_entries(registry: TenantRegistry) -> None:
+    """What a long run's memory grows with until each journal is full, for leak hunting."""
+    assert registry.journal_entries() == 0
+    for tenant_id in ("a", "b", "b"):
+        request(registry, tenant_id)
+    registry.journal.record_lazy(0.0, "request", None, RequestRecord("GET", "/health", []))
+    assert registry.journal_entries() == 4
+
+
+def test_c3_a_dropped_tenant_is_gone_with_everything_it_held(registry: TenantRegistry) -> None:
+    """The plugin's teardown: the tenant and its entries go; a drop of an unknown one is
+    nothing."""
+    request(registry, "a")
+    registry.get("a").create_session(SessionSpec())
+    registry.drop("a")
+    registry.drop("never-seen")
+    assert registry.find("a") is None
+    assert registry.journal_entries() == 0

@@ -65,7 +65,9 @@ def fresh_environment(root: Path, *wheels: Path, borrowed: Path | None = None) -
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
-    subprocess.run([*pip, "install", "-q", "--no-deps", "--no-index", *map(str, wheels)], check=True)
+    subprocess.run(
+        [*pip, "install", "-q", "--no-deps", "--no-index", *map(str, wheels)], check=True
+    )
     site = subprocess.run(
         [
             str(venv / "bin" / "python"),

@@ -85,6 +85,9 @@ async def state(request: Request) -> Response:
             # Running asyncio tasks of the whole server: turns, streams, requests. A
             # number that keeps growing after clients have gone is a leak.
             "tasks": len(asyncio.all_tasks()),
+            # Journal entries held by every journal (each keeps its last --journal-size):
+            # what a long run's memory grows with until the journals are full.
+            "journal_entries": tenants.journal_entries(),
         }
     )
 

@@ -654,6 +654,10 @@ class TenantRegistry:
         self.faults.clear()
         self.journal.clear()
 
+    def journal_entries(self) -> int:
+        """Entries held by the server's journal and every tenant's (C3's keyless state)."""
+        return len(self.journal.entries) + sum(len(t.journal.entries) for t in self)
+
     def drop(self, tenant_id: str) -> None:
         """Forget one tenant now, as if it had never been: what a reset with its key
         empties, and its place in the registry too. For a test's tenant once the test is
