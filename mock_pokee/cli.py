@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from mock_pokee import __version__
-from mock_pokee.clock import CLOCK_MODES, MAX_SCALE, ClockError, check_scale
+from mock_pokee.clock import CLOCK_MODES, ClockError, check_scale
 from mock_pokee.domain.credits import CREDIT_MODES, START_BALANCE, CreditTerms, check_balance
-from mock_pokee.domain.journal import JOURNAL_SIZE
 from mock_pokee.domain.keys import read_keys_file
 from mock_pokee.domain.models import Rates
 from mock_pokee.domain.usage import Limits
-from mock_pokee.domain.workspace import WORKSPACE_LIMIT
+from mock_pokee.limits import JOURNAL_SIZE, MAX_SCALE, WORKSPACE_LIMIT
 from mock_pokee.settings import Settings
 
 USAGE = """A faithful fake of the Pokee Enterprise API, for developing and testing clients

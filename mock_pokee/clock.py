@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, cast, get_args
 
 from mock_pokee.domain.errors import BugReport, ClockError, log_bug
+from mock_pokee.limits import MAX_SCALE, MAX_TIME
 
 __all__ = ["CLOCK_MODES", "Clock", "ClockError", "ClockMode", "Driver", "Timer"]
 
@@ -52,14 +53,6 @@ DRIVER_RESTART = 0.1  # real seconds before a crashed driver starts again
 # Real seconds a client must have waited, with nothing else awake, before the autojump
 # clock jumps: long enough for the server to hear of a client that hung up at once.
 AUTOJUMP_AFTER = 0.02
-
-# The clock's range: from the epoch to the last second an HTTP date can show
-# (9999-12-31T23:59:59Z), so every time the mock shows can be written out.
-MAX_TIME = 253_402_300_799.0
-# The fastest ``scaled`` clock: a 90-minute turn in 5 ms. Even at this speed the clock
-# needs about 70 hours of wall time to run from today past `MAX_TIME` (after which the
-# Date header stays at `MAX_TIME`).
-MAX_SCALE = 1_000_000
 
 
 def _nothing() -> None:

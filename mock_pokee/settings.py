@@ -7,10 +7,15 @@ from pathlib import Path
 
 from mock_pokee.clock import ClockMode
 from mock_pokee.domain.credits import CreditTerms
-from mock_pokee.domain.journal import JOURNAL_SIZE
 from mock_pokee.domain.models import Rates
 from mock_pokee.domain.usage import Limits
-from mock_pokee.domain.workspace import WORKSPACE_LIMIT
+from mock_pokee.limits import (
+    BODY_TIMEOUT,
+    HEADER_TIMEOUT,
+    JOURNAL_SIZE,
+    UPLOAD_LIMIT,
+    WORKSPACE_LIMIT,
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class Settings:
     control: bool = True  # C7: the /_mock control plane
     scenario_folders: tuple[Path, ...] = ()  # user scenarios, tried before the built-ins
     workspace: Path | None = None  # None: a temporary folder, removed at exit (F1)
-    upload_limit: int = 100 * 1024 * 1024  # F3: 100 MiB
+    upload_limit: int = UPLOAD_LIMIT  # F3: 100 MiB
     workspace_limit: int = WORKSPACE_LIMIT  # F9: 100 GB a tenant
     journal_size: int = JOURNAL_SIZE  # C4: entries kept per tenant
     request_log: bool = False  # one line per request on stdout (`serve` without --quiet)
@@ -40,7 +45,7 @@ class Settings:
     # Wall-time bounds (seconds) on slow clients: sending a request head, staying idle
     # between requests, and holding open connections while the server stops (uvicorn
     # takes the last two in whole seconds).
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0  # an upload's body with no byte for this long is given up
+    header_timeout: float = HEADER_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT  # an upload's body with no byte for this long is given up
     keep_alive_timeout: int = 5
     shutdown_timeout: int = 3

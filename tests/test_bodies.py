@@ -10,10 +10,11 @@ import pytest
 from pydantic import StrictInt, model_validator
 from starlette.requests import ClientDisconnect, Request
 
-from mock_pokee.api.bodies import MAX_JSON_BODY, query, read_json
+from mock_pokee.api.bodies import query, read_json
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
 from mock_pokee.domain.inputs import _reader, parse_json
 from mock_pokee.domain.strict import StrictBody
+from mock_pokee.limits import MAX_JSON_BODY
 
 
 class Body(StrictBody):

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from mock_pokee.domain.errors import InvalidRequest, NotFound
-from mock_pokee.domain.faults import MAX_RULES, Attempt, FaultBook, RuleSpec, StatusFault
+from mock_pokee.domain.faults import Attempt, FaultBook, RuleSpec, StatusFault
+from mock_pokee.limits import MAX_RULES
 
 GET_USAGE = Attempt("GET", "/v1/usage")
 

@@ -24,18 +24,18 @@ import httpx
 import pytest
 
 from contract_tests.bundles import Entry, bundle, skill_md
-from mock_pokee.api.bodies import MAX_PROBLEMS
 from mock_pokee.cli import main
 from mock_pokee.clock import Clock
 from mock_pokee.domain import inputs
 from mock_pokee.domain.errors import InvalidRequest, NoPendingToolCall
-from mock_pokee.domain.faults import MAX_BOOK_FLOATING, Attempt, FaultBook, RuleSpec, fault_json
+from mock_pokee.domain.faults import Attempt, FaultBook, RuleSpec, fault_json
 from mock_pokee.domain.inputs import whole_number
 from mock_pokee.domain.sessions import SessionSpec
 from mock_pokee.domain.tenants import Tenant, TenantRules
 from mock_pokee.domain.toolcalls import TOOL_RESULT_TIMEOUT, ToolResult
 from mock_pokee.domain.workspace import Workspace
-from mock_pokee.scenarios.arguments import MAX_ARGUMENTS, MAX_ITEMS, MAX_STRING, arguments_for
+from mock_pokee.limits import MAX_ARGUMENTS, MAX_BOOK_FLOATING, MAX_ITEMS, MAX_PROBLEMS, MAX_STRING
+from mock_pokee.scenarios.arguments import arguments_for
 from mock_pokee.scenarios.loader import ScenarioBook
 from mock_pokee.scenarios.runner import ScenarioRun
 from mock_pokee.server import ThreadedServer
@@ -191,7 +191,7 @@ def test_a5_bodies_that_could_not_be_served_back_are_refused_naming_the_field(
     metadata nested past the limit, and a fault rule or header holding one: each a 400
     naming the field. What is accepted is served back unchanged, by the tenant's listing
     and by the keyless state."""
-    deep = "[" * 70 + "]" * 70  # past MAX_DEPTH (64)
+    deep = "[" * 70 + "]" * 70  # past MAX_JSON_DEPTH (64)
     cases = [
         ('{"metadata": {"a": "\\ud800"}}', "metadata.a: the text holds a lone surrogate"),
         ('["\\ud800"]', "0: the text holds a lone surrogate"),  # named before the type

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 
 from mock_pokee.domain.journal import (
-    MAX_KEPT_HEADER_BYTES,
-    MAX_KEPT_PATH,
     Feed,
     Follower,
     Followers,
@@ -19,7 +17,8 @@ from mock_pokee.domain.journal import (
     kept_path,
     new_numbering,
 )
-from mock_pokee.domain.turns import MAX_JOURNALED_DATA, Deliveries, Event, EventRecord
+from mock_pokee.domain.turns import Deliveries, Event, EventRecord
+from mock_pokee.limits import MAX_JOURNALED_DATA, MAX_KEPT_HEADER_BYTES, MAX_KEPT_PATH
 
 
 def request(path: str) -> RequestRecord:

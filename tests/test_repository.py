@@ -39,3 +39,20 @@ def test_no_tracked_text_names_a_folder_of_one_machine() -> None:
             continue  # binary (a chart), or deleted in the work tree
         found += [f"{path}: {m.group(0)}" for m in MACHINE_PATHS.finditer(text)]
     assert found == []
+
+
+def test_every_bound_in_the_limits_module_is_enforced_somewhere() -> None:
+    """mock_pokee/limits.py is the server's worst case on one page: a bound that no module
+    uses any more would make that page lie."""
+    import re
+
+    from mock_pokee import limits
+
+    package = REPO / "mock_pokee"
+    sources = "\n".join(
+        path.read_text() for path in package.rglob("*.py") if path.name != "limits.py"
+    )
+    names = [name for name in vars(limits) if re.fullmatch(r"[A-Z][A-Z0-9_]+", name)]
+    assert len(names) > 40
+    unused = [name for name in names if not re.search(rf"\b{name}\b", sources)]
+    assert unused == []

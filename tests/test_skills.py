@@ -19,12 +19,13 @@ from pydantic import ValidationError
 
 from contract_tests.bundles import Entry, bundle, simple, skill_md
 from mock_pokee.domain import bundles
-from mock_pokee.domain.bundles import MAX_CENTRAL_DIRECTORY, unpack
+from mock_pokee.domain.bundles import unpack
 from mock_pokee.domain.errors import InvalidRequest, NotFound, PayloadTooLarge
 from mock_pokee.domain.journal import JournalQuery
 from mock_pokee.domain.sessions import SessionSpec
-from mock_pokee.domain.skills import MAX_SKILLS, Skills, check_skill_name
+from mock_pokee.domain.skills import Skills, check_skill_name
 from mock_pokee.domain.tenants import TenantRegistry, TenantRules
+from mock_pokee.limits import MAX_CENTRAL_DIRECTORY, MAX_FILE_BYTES, MAX_SKILLS, MAX_TOTAL_BYTES
 from mock_pokee.scenarios.schema import Scenario
 
 T = 1_700_000_000.0
@@ -178,7 +179,7 @@ def test_k2_a_zip_bomb_writes_no_byte_past_the_file_limit(tmp_path: Path) -> Non
     with pytest.raises(PayloadTooLarge) as refused:
         unpacked(tmp_path, data)
     assert "25,000,000 bytes (25 MB) a file" in refused.value.message
-    assert (tmp_path / "out" / "zeros.bin").stat().st_size <= bundles.MAX_FILE_BYTES
+    assert (tmp_path / "out" / "zeros.bin").stat().st_size <= MAX_FILE_BYTES
 
 
 def test_k2_files_together_stop_at_the_total_limit(tmp_path: Path) -> None:
@@ -187,7 +188,7 @@ def test_k2_files_together_stop_at_the_total_limit(tmp_path: Path) -> None:
         unpacked(tmp_path, bundle(("SKILL.md", skill_md("Bombs")), *parts))
     assert "50,000,000 bytes (50 MB) in all" in refused.value.message
     total = sum(p.stat().st_size for p in (tmp_path / "out").iterdir())
-    assert total <= bundles.MAX_TOTAL_BYTES
+    assert total <= MAX_TOTAL_BYTES
 
 
 def test_k2_sizes_in_the_headers_are_not_trusted(tmp_path: Path) -> None:

@@ -11,12 +11,12 @@ from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import IdempotencyMismatch, NotFound
 from mock_pokee.domain.turnbook import (
     IDEMPOTENCY_TTL,
-    MAX_FINISHED_TURNS,
     RETENTION,
     TURN_TIMEOUT,
     TurnBook,
 )
 from mock_pokee.domain.turns import Turn
+from mock_pokee.limits import MAX_FINISHED_TURNS
 
 T0 = 1_700_000_000.0
 

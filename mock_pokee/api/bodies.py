@@ -15,13 +15,9 @@ from starlette.requests import ClientDisconnect, Request
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
 from mock_pokee.domain.inputs import parse_json
 from mock_pokee.domain.strict import NULL_FIELD, StrictBody
+from mock_pokee.limits import MAX_JSON_BODY, MAX_PROBLEMS
 
 Model = TypeVar("Model", bound=StrictBody)
-
-MAX_JSON_BODY = 1 << 20  # JSON bodies are small; anything larger is a mistake
-# Problems a 400 spells out (A5 names the field at fault): a 1 MiB body can hold 300,000
-# wrong array items, and a message listing each would be 18 MB built on the event loop.
-MAX_PROBLEMS = 20
 
 
 async def read_json(request: Request, model: type[Model], *, optional: bool = False) -> Model:

@@ -11,6 +11,7 @@ from mock_pokee.domain.errors import Unauthorized
 from mock_pokee.domain.keys import KeyPolicy, tenant_of
 from mock_pokee.domain.tenants import Tenant, TenantRegistry
 from mock_pokee.domain.whole_server import WholeServerPolicy
+from mock_pokee.limits import HEADER_CACHE_SIZE
 from mock_pokee.requestlog import RequestLog
 from mock_pokee.scenarios.loader import ScenarioBook
 
@@ -30,10 +31,6 @@ HEADERS_SCOPE_KEY = "mock_pokee.headers"
 # ambiguous, so the request is refused (A2: 401; C5: 400).
 REPEATED_HEADER = b"\n"
 RESPONSE_ID_SCOPE_KEY = "mock_pokee.response_id"
-
-
-# How many distinct Authorization headers `ServerContext` remembers the tenant of.
-_HEADER_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -59,7 +56,7 @@ class ServerContext:
             raise Unauthorized("Authorization: header given more than once; send one key")
         text = None if header is None else header.decode("latin-1")
         tenant_id = tenant_of(self.keys.key_from_header(text))
-        if len(self._tenant_ids) >= _HEADER_CACHE_SIZE:
+        if len(self._tenant_ids) >= HEADER_CACHE_SIZE:
             self._tenant_ids.clear()
         self._tenant_ids[header or b""] = tenant_id
         return tenant_id

@@ -12,9 +12,10 @@ from typing import Annotated, TypeAlias
 
 from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, field_validator
 
-from mock_pokee.clock import MAX_SCALE, MAX_TIME, ClockMode
+from mock_pokee.clock import ClockMode
 from mock_pokee.domain.credits import MAX_BALANCE, CreditMode, check_balance
 from mock_pokee.domain.strict import StrictBody, json_number
+from mock_pokee.limits import MAX_SCALE, MAX_TIME
 
 # A JSON number as JSON Schema reads it (never ``true`` or ``"1"``), refused as "must be a
 # number" under the field's own name; an integer stays one, so answers echo it as sent.

@@ -32,8 +32,8 @@ from mock_pokee.api.context import (
 )
 from mock_pokee.api.delivery import Delivery, delivery_for
 from mock_pokee.api.injection import chosen_fault
-from mock_pokee.clock import MAX_TIME
 from mock_pokee.domain.journal import RequestRecord, kept_headers, kept_path
+from mock_pokee.limits import MAX_TIME
 
 if TYPE_CHECKING:
     from mock_pokee.api.context import ServerContext

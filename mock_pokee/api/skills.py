@@ -16,9 +16,9 @@ from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.context import context, tenant_for
 from mock_pokee.api.files import declares_more_than, without_stalls
 from mock_pokee.api.routing import Endpoint
-from mock_pokee.domain.bundles import MAX_BUNDLE_BYTES
 from mock_pokee.domain.errors import PayloadTooLarge
 from mock_pokee.domain.skills import check_skill_name
+from mock_pokee.limits import MAX_BUNDLE_BYTES
 
 
 async def install_skill(request: Request) -> Response:

@@ -33,18 +33,14 @@ from typing import BinaryIO
 
 from mock_pokee.domain.errors import InvalidRequest, PayloadTooLarge
 from mock_pokee.domain.paths import path_problem, quoted
+from mock_pokee.limits import (
+    MAX_CENTRAL_DIRECTORY,
+    MAX_ENTRIES,
+    MAX_FILE_BYTES,
+    MAX_FIRST_LINE,
+    MAX_TOTAL_BYTES,
+)
 
-MAX_ENTRIES = 1_000  # K2: entries of a bundle, folders included
-MAX_FILE_BYTES = 25 * 10**6  # K2: 25 MB a file, uncompressed (decimal MB: the stricter reading)
-MAX_TOTAL_BYTES = 50 * 10**6  # K2: 50 MB in all, uncompressed
-# The zip as sent, read whole before unpacking (a zip is read from its end). K2 bounds what
-# it unpacks to; a stored bundle at that bound is a little larger, by its headers.
-MAX_BUNDLE_BYTES = 55 * 10**6
-# K2's 1,000 entries, each with its 46 bytes of header, a name of at most 1,024 bytes (F2's
-# limit, which entry names share) and room for its extra fields: a larger central directory
-# lists more entries than K2 allows, or names no path may have.
-MAX_CENTRAL_DIRECTORY = MAX_ENTRIES * 2_048
-MAX_FIRST_LINE = 1_024  # bytes of SKILL.md's first line kept (K4 shows it in a tool_result)
 CHUNK = 64 * 1024  # bytes decompressed at a time: what one file costs in memory
 
 SKILL_FILE = "SKILL.md"

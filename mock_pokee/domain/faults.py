@@ -30,18 +30,17 @@ from pydantic import (
 )
 
 from mock_pokee.domain.errors import InvalidRequest, NotFound
-from mock_pokee.domain.globs import MAX_PATTERN, PathGlob, SplitPath, pattern_problem
+from mock_pokee.domain.globs import PathGlob, SplitPath, pattern_problem
 from mock_pokee.domain.strict import JsonInt, JsonNumber, StrictBody
-
-MAX_DELAY = 600.0  # seconds; a longer delay is a hang, not a delay
-MAX_RULES = 1_000  # per tenant (and for the server)
-# What the rules of one book may add up to in starred floating runs (globs.MAX_FLOATING):
-# each such character can cost a request one pass over its path, so this, not the number
-# of rules, bounds that part of a request's matching (four patterns at the most a pattern
-# may have, or 36 like ``/**/*.json/**``; runs without a star cost one search and count 0).
-MAX_BOOK_FLOATING = 256
-MAX_NTH = 10_000  # attempts one ``nth`` schedule lists (C5): kept as a set while the rule lives
-_CACHE_SIZE = 4_096  # distinct (method, path) pairs remembered per book
+from mock_pokee.limits import (
+    FAULT_MATCH_CACHE,
+    MAX_BOOK_FLOATING,
+    MAX_DELAY,
+    MAX_NTH,
+    MAX_PATTERN,
+    MAX_RULES,
+    MAX_STUB_HEADERS,
+)
 
 Seconds = Annotated[JsonNumber, Field(ge=0, le=MAX_DELAY)]
 Count = Annotated[JsonInt, Field(ge=0, le=1_000_000_000)]
@@ -126,7 +125,6 @@ class AbortDownloadFault(_Fault):
 
 HeaderName = Annotated[StrictStr, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")]
 HeaderValue = Annotated[StrictStr, Field(pattern=r"^[\t\x20-\x7e]{0,4096}$")]
-MAX_STUB_HEADERS = 50
 
 
 def _few_headers(value: object) -> object:
@@ -437,7 +435,7 @@ class FaultBook:
         key = (attempt.method, attempt.path)
         candidates = self._candidates.get(key)
         if candidates is None:
-            if len(self._candidates) >= _CACHE_SIZE:
+            if len(self._candidates) >= FAULT_MATCH_CACHE:
                 self._candidates.clear()
             candidates = self._route_candidates(*key)
             self._candidates[key] = candidates

@@ -32,15 +32,11 @@ import re
 from dataclasses import dataclass
 
 from mock_pokee.domain.errors import InvalidRequest
-
-MAX_PATTERN = 512  # characters; a longer pattern is refused where rules are validated
-# Characters of the segments between the first and the last ``**`` of a pattern, each
-# counting one more for its ``/``. Placing such a run is a search over the whole path
-# whose worst case is the path's length times this; ``/**/responses/*/events/**`` uses 19.
-MAX_FLOATING = 64
-# Stars in a pattern (``**`` segments aside): each middle piece is one more search of
-# its segment, made on every request.
-MAX_STARS = 64
+from mock_pokee.limits import (
+    MAX_FLOATING,
+    MAX_PATTERN,
+    MAX_STARS,
+)
 
 Pieces = tuple[str, ...]  # a segment pattern split on ``*``: literal runs around the stars
 

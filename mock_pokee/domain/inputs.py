@@ -6,7 +6,7 @@ be stored and served back:
 
 - JSON is UTF-8 (RFC 8259); NaN, Infinity and numbers that overflow to them are refused,
   as are integers of more than `MAX_JSON_DIGITS` digits;
-- arrays and objects nest at most `MAX_DEPTH` levels (a body nested 50,000 deep is a 400,
+- arrays and objects nest at most `MAX_JSON_DEPTH` levels (a body nested 50,000 deep is a 400,
   not a crash, and nothing stored comes close to the interpreter's recursion limit);
 - no string, key or value, holds a lone surrogate (``"\\ud800"``): it could not be
   encoded back as UTF-8, so every later read of it would fail;
@@ -25,10 +25,12 @@ import threading
 from typing import Any
 
 from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.limits import (
+    MAX_DIGITS,
+    MAX_JSON_DEPTH,
+    MAX_JSON_DIGITS,
+)
 
-MAX_DEPTH = 64  # levels of arrays and objects in one JSON document (a tool schema takes 32)
-MAX_JSON_DIGITS = 100  # digits of one integer in a JSON document
-MAX_DIGITS = 18  # digits of a whole number in a header or parameter (fits 64 bits)
 _SHOWN = 40  # characters of a refused value quoted back in a message
 
 
@@ -120,12 +122,12 @@ def parse_json(raw: bytes | bytearray | str, where: str) -> Any:
     try:
         value = reader.decode(text)
     except RecursionError:
-        raise InvalidRequest(f"{where}: nested deeper than {MAX_DEPTH} levels") from None
+        raise InvalidRequest(f"{where}: nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
         raise InvalidRequest(f"{where}: invalid JSON ({exc})") from None
     # Only a document with many brackets can be too deep, and only a \u escape can make
     # a lone surrogate (the text itself was decoded strictly): most skip the walk.
-    if reader.refused or "\\u" in text or text.count("[") + text.count("{") > MAX_DEPTH:
+    if reader.refused or "\\u" in text or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
         check_value(value, where)
     return value
 
@@ -137,7 +139,7 @@ Trail = tuple["Trail", str | int] | None
 
 
 def check_value(value: Any, where: str) -> None:
-    """Refuse nesting beyond `MAX_DEPTH`, lone surrogates and numbers that cannot be
+    """Refuse nesting beyond `MAX_JSON_DEPTH`, lone surrogates and numbers that cannot be
     kept, naming the field. Iterative, so its own depth is never a problem, and linear in
     the document's size: a child's place is kept as a link to its parent's, not as a
     copy of its whole path (ten 5 KB keys above a 10,000-item array would otherwise cost
@@ -151,9 +153,9 @@ def check_value(value: Any, where: str) -> None:
         elif isinstance(item, _Refused):
             raise InvalidRequest(f"{_field(where, trail)}: {item.reason}")
         elif isinstance(item, dict | list):
-            if depth == MAX_DEPTH:
+            if depth == MAX_JSON_DEPTH:
                 field = _field(where, trail)
-                raise InvalidRequest(f"{field}: nested deeper than {MAX_DEPTH} levels")
+                raise InvalidRequest(f"{field}: nested deeper than {MAX_JSON_DEPTH} levels")
             if isinstance(item, dict):
                 for key, child in item.items():
                     _check_text(key, trail, where, key=True)

@@ -27,11 +27,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mock_pokee.domain.errors import InvalidRequest
-from mock_pokee.domain.globs import MAX_PATTERN, PathGlob
+from mock_pokee.domain.globs import PathGlob
 from mock_pokee.domain.inputs import shown, whole_number
 from mock_pokee.domain.keys import mask_authorization
-
-JOURNAL_SIZE = 20_000  # entries per tenant (and for the server) before the oldest go
+from mock_pokee.limits import (
+    FEED_SIZE,
+    JOURNAL_SIZE,
+    MAX_KEPT_HEADER_BYTES,
+    MAX_KEPT_PATH,
+    MAX_KEPT_VALUE,
+    MAX_PATTERN,
+)
 
 KINDS = (
     "request",
@@ -52,14 +58,6 @@ class Rendered(Protocol):
     def render(self) -> dict[str, Any]: ...
 
 
-# What a request entry keeps of the request's headers (C4): a client may send megabytes of
-# them, and the journal keeps thousands of entries, so an entry keeps at most
-# `MAX_KEPT_HEADER_BYTES`, each name and value cut at `MAX_KEPT_VALUE` bytes (room for
-# the longest key, A3, so an Authorization header is still masked as a key).
-MAX_KEPT_VALUE = 4_608
-MAX_KEPT_HEADER_BYTES = 16_384
-
-
 def kept_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """``raw`` as the journal keeps it: as it is when small (the usual case, checked
     without copying), else cut to the bounds above, saying what was left out."""
@@ -77,9 +75,6 @@ def kept_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         kept.append(pair)
         room -= len(pair[0]) + len(pair[1])
     return kept
-
-
-MAX_KEPT_PATH = 2_048  # characters of a request's path an entry keeps (a target may be 64 KiB)
 
 
 def kept_path(path: str) -> str:
@@ -221,9 +216,6 @@ class Followers(set[asyncio.Event]):
     def wake(self) -> None:
         for waiter in self:
             waiter.set()
-
-
-FEED_SIZE = 50_000  # entries the keyless feed keeps for readers that fall behind (C4)
 
 
 class Feed:

@@ -13,13 +13,10 @@ import re
 from dataclasses import dataclass
 
 from mock_pokee.domain.errors import Unauthorized
+from mock_pokee.limits import MAX_KEY, MAX_TENANT
 
 _BEARER = re.compile(r"Bearer ([^\s]+)", re.IGNORECASE)
 _SHAPED_KEY = re.compile(r"pk_([A-Za-z0-9-]+)_(.+)")
-
-
-MAX_TENANT = 64  # characters of a tenant name in a shaped key
-MAX_KEY = 4_096  # characters of a key (the server remembers recent keys)
 
 
 def tenant_of(key: str) -> str:

@@ -16,9 +16,7 @@ import re
 from pathlib import PurePosixPath
 
 from mock_pokee.domain.errors import ForbiddenPath
-
-MAX_SEGMENT_BYTES = 255
-MAX_PATH_BYTES = 1024
+from mock_pokee.limits import MAX_PATH_BYTES, MAX_SEGMENT_BYTES
 
 _ENCODED = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
 # Unicode category Cc (C0, DEL, C1: U+0085 included) and lone surrogates (Cs), which no

@@ -24,12 +24,12 @@ from pydantic import (
 from mock_pokee.domain.paths import entry_segments, quoted, scope_entry_problem
 from mock_pokee.domain.strict import JsonInt, StrictBody
 from mock_pokee.domain.tools import ClientTool
+from mock_pokee.limits import MAX_TTL
 
 if TYPE_CHECKING:  # skills → workspace → scopes → sessions: a cycle at import time
     from mock_pokee.domain.skills import SkillVersion
 
 DEFAULT_TTL = 14_400  # S1: four hours
-MAX_TTL = 604_800  # S1 [C]: one week
 IDLE_TIMEOUT = 300.0  # S7: a non-persistent session lives 5 minutes past its last activity
 
 ExpiryReason = Literal["ttl", "idle"]

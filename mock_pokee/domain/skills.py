@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mock_pokee.domain.bundles import (
-    MAX_BUNDLE_BYTES,
     SKILL_FILE,
     Bundle,
     first_line_of,
@@ -49,14 +48,11 @@ from mock_pokee.domain.bundles import (
 from mock_pokee.domain.errors import InvalidRequest, NotFound, PayloadTooLarge
 from mock_pokee.domain.paths import quoted
 from mock_pokee.domain.workspace import STAGING_FOLDER, out_of_descriptors
+from mock_pokee.limits import MAX_BUNDLE_BYTES, MAX_SKILL_NAME, MAX_SKILLS
 
 SKILLS_FOLDER = ".skills"  # beside the tenants' folders: no tenant name starts with a dot
 VERSIONS = ".versions"  # inside a tenant's skills folder: no skill name starts with a dot
-MAX_NAME = 64  # K1: 1 to 64 characters
 RESERVED_PREFIX = "custom-"  # K1: reserved
-# Skills a tenant may hold at once. K3 keeps them out of F9's count, so this bounds the disk
-# one key can fill with them (50 GB at K2's 50 MB a bundle). Not in the contract: a [C].
-MAX_SKILLS = 1_000
 
 SKILL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _NOT_A_NAME_CHARACTER = re.compile(r"[^a-z0-9_-]")
@@ -68,10 +64,11 @@ def check_skill_name(name: str) -> str:
     """K1: ``name`` if it is a skill name, else `InvalidRequest` naming the rule it breaks."""
     shown = quoted(name, limit=80)
     if not name:
-        raise InvalidRequest(f"skill name: empty; a name is 1 to {MAX_NAME} characters")
-    if len(name) > MAX_NAME:
+        raise InvalidRequest(f"skill name: empty; a name is 1 to {MAX_SKILL_NAME} characters")
+    if len(name) > MAX_SKILL_NAME:
         raise InvalidRequest(
-            f"skill name {shown}: {len(name)} characters; a name is 1 to {MAX_NAME} characters"
+            f"skill name {shown}: {len(name)} characters; "
+            f"a name is 1 to {MAX_SKILL_NAME} characters"
         )
     bad = _NOT_A_NAME_CHARACTER.search(name)
     if bad is not None:

@@ -28,7 +28,7 @@ from mock_pokee.domain.errors import (
 )
 from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
-from mock_pokee.domain.journal import JOURNAL_SIZE, Feed, Journal, new_numbering
+from mock_pokee.domain.journal import Feed, Journal, new_numbering
 from mock_pokee.domain.models import ModelCatalog, Rates
 from mock_pokee.domain.paths import check_relative_path
 from mock_pokee.domain.scopes import Grant, Need, authorize
@@ -39,7 +39,8 @@ from mock_pokee.domain.tools import ClientTool, parse_tools
 from mock_pokee.domain.turnbook import TurnBook
 from mock_pokee.domain.turns import Event, EventRecord, StepRunner, Turn
 from mock_pokee.domain.usage import Limits, TurnEntry, UsageLedger
-from mock_pokee.domain.workspace import WORKSPACE_LIMIT, Workspace
+from mock_pokee.domain.workspace import Workspace
+from mock_pokee.limits import FORGET_FROM, JOURNAL_SIZE, WORKSPACE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,6 @@ class SessionEffects:
 
 # Makes the step runner of a turn, given what that turn may change.
 RunnerFactory = Callable[[SessionEffects], StepRunner]
-
-# Tenants a registry holds before it first forgets the ones that hold nothing (A3: every
-# distinct key makes a tenant, and a fleet of CI jobs sends many keys).
-FORGET_FROM = 1_000
 
 
 def workspace_folder(tenant_id: str) -> str:

@@ -20,11 +20,13 @@ from typing import Any
 
 from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.text import is_unicode, shown
+from mock_pokee.limits import (
+    MAX_DESCRIPTION_BYTES,
+    MAX_SCHEMA_DEPTH,
+    MAX_TOOL_NAME,
+    MAX_TOOLS,
+)
 
-MAX_TOOLS = 128
-MAX_NAME = 64
-MAX_DESCRIPTION_BYTES = 16 * 1024
-MAX_SCHEMA_DEPTH = 32  # nesting of the parameters schema, in JSON containers
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _FIELDS = frozenset({"type", "name", "description", "parameters", "strict"})
 
@@ -71,7 +73,7 @@ def _parse_tool(index: int, item: object) -> ClientTool:
         raise InvalidRequest(f"{where}: name: required, a string")
     if not _NAME.fullmatch(name):
         raise InvalidRequest(
-            f"{where}: name: {shown(name)} must be 1–{MAX_NAME} characters of A-Z a-z 0-9 _ -"
+            f"{where}: name: {shown(name)} must be 1–{MAX_TOOL_NAME} characters of A-Z a-z 0-9 _ -"
         )
     description = item.get("description", "")
     if not isinstance(description, str):

@@ -10,18 +10,15 @@ from mock_pokee.clock import Clock, Timer
 from mock_pokee.domain.deadlines import DeadlineQueue
 from mock_pokee.domain.errors import IdempotencyMismatch, InvalidRequest, NotFound
 from mock_pokee.domain.turns import Turn
+from mock_pokee.limits import (
+    MAX_FINISHED_BYTES,
+    MAX_FINISHED_TURNS,
+    MAX_IDEMPOTENCY_KEY,
+)
 
 RETENTION = 120.0  # M7: a finished turn stays replayable this long
-# ... unless a tenant has more finished turns than these (their event data counted): the
-# oldest are then let go early, as if their 120 s had passed. Under a clock that does not
-# move (a test's), 120 s may never pass, and a tenant must not keep every turn it ran.
-MAX_FINISHED_TURNS = 200
-MAX_FINISHED_BYTES = 64 * 1024 * 1024
 IDEMPOTENCY_TTL = 86_400.0  # M9: keys are kept 24 h
 TURN_TIMEOUT = 5_400.0  # M10: 90 minutes
-
-
-MAX_KEY = 255  # characters of an Idempotency-Key
 
 
 def check_idempotency_key(key: str) -> str:
@@ -29,8 +26,10 @@ def check_idempotency_key(key: str) -> str:
     sends the header blank would share it), and a key is kept for a day: bounded."""
     if not key.strip():
         raise InvalidRequest("Idempotency-Key: empty; send a unique key, or no header")
-    if len(key) > MAX_KEY:
-        raise InvalidRequest(f"Idempotency-Key: {len(key)} characters; at most {MAX_KEY}")
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidRequest(
+            f"Idempotency-Key: {len(key)} characters; at most {MAX_IDEMPOTENCY_KEY}"
+        )
     return key
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import BugReport, DomainError, ScenarioFailure, log_bug
 from mock_pokee.domain.toolcalls import ToolCalls
+from mock_pokee.limits import MAX_JOURNALED_DATA
 
 TERMINAL_TYPES = frozenset({"message.completed", "message.error", "message.cancelled"})
 PING_EVERY = 15.0  # M3: a comment while no event is due for 15 s of clock time
@@ -73,11 +74,6 @@ class Deliveries:
 
     def heard(self, seq: int) -> bool:
         return any(first <= seq <= last for first, last in self.runs)
-
-
-# Characters of an event's data its journal entry keeps (C4): enough for every event but
-# the long texts of a turn, whose data stays with the turn's log only while it is kept.
-MAX_JOURNALED_DATA = 4_096
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,9 @@ from mock_pokee.domain.errors import (
     ServiceUnavailable,
 )
 from mock_pokee.domain.scopes import Grant
+from mock_pokee.limits import WORKSPACE_LIMIT
 
 STAGING_FOLDER = ".staging"  # no tenant name can start with a dot
-WORKSPACE_LIMIT = 100 * 10**9  # F9: 100 GB a tenant, every file counted (--workspace-limit)
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ The schema is the client's (S1b), so what it may ask is bounded here, whatever i
 the arguments are made on the server's event loop and sent in an event, and a schema of
 150 bytes can ask for a string of 100 MB (``minLength``) or, through nested arrays, for
 millions of values. A value is generated within `MAX_STRING` characters, `MAX_ITEMS`
-items, `MAX_DEPTH` levels, and the whole within `MAX_VALUES` values and `MAX_ARGUMENTS`
+items, `MAX_ARGUMENT_DEPTH` levels, and the whole within `MAX_VALUES` values and `MAX_ARGUMENTS`
 characters of JSON. Where the schema can be satisfied within those bounds it is. Where
 it cannot, the value is made at the bound and the turn goes on (it does not end with an
 error): a ``minLength`` of 10^8 gets a string of `MAX_STRING` characters, a ``minItems``
@@ -30,13 +30,13 @@ import json
 import math
 from typing import Any
 
-MAX_DEPTH = 8  # levels followed into a schema; deeper ones get a plain string
-MAX_ITEMS = 16  # items of one array, whatever ``minItems`` asks
-# Characters of one string, whatever ``minLength`` asks: as long as a tool's description
-# may be (S1b, 16 KiB); a schema asking for more tests the generator, not the client.
-MAX_STRING = 16_384
-MAX_VALUES = 1_000  # values (objects, arrays, scalars) in one call's arguments
-MAX_ARGUMENTS = 65_536  # characters of one call's arguments as JSON, within a few hundred
+from mock_pokee.limits import (
+    MAX_ARGUMENT_DEPTH,
+    MAX_ARGUMENTS,
+    MAX_ITEMS,
+    MAX_STRING,
+    MAX_VALUES,
+)
 
 _FORMATS = {
     "date": "2026-01-15",
@@ -86,7 +86,7 @@ class _Generator:
         return True
 
     def value(self, schema: object, name: str, depth: int) -> Any:
-        if not isinstance(schema, dict) or depth >= MAX_DEPTH:
+        if not isinstance(schema, dict) or depth >= MAX_ARGUMENT_DEPTH:
             return self.string({}, name)
         fixed = self.fixed(schema)
         if fixed is not None:

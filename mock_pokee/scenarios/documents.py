@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import io
 
+from mock_pokee.limits import MAX_PARTS
+
 DEFAULT_SLIDES = 8
 DEFAULT_SECTIONS = 5
-MAX_PARTS = 50  # slides or sections; more is not a request the mock takes literally
 
 _HEADINGS = (
     "Overview",

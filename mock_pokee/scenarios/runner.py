@@ -18,9 +18,10 @@ from typing import Any, Protocol
 
 from mock_pokee.domain.errors import PayloadTooLarge, ScenarioFailure
 from mock_pokee.domain.paths import quoted
-from mock_pokee.domain.skills import MAX_NAME, SkillVersion
+from mock_pokee.domain.skills import SkillVersion
 from mock_pokee.domain.tools import ClientTool
 from mock_pokee.domain.turns import Turn
+from mock_pokee.limits import MAX_SKILL_NAME
 from mock_pokee.scenarios import asked, documents
 from mock_pokee.scenarios.arguments import arguments_for
 from mock_pokee.scenarios.schema import (
@@ -211,10 +212,10 @@ class ScenarioRun:
         """K4: a skill the session saw runs as a tool whose result starts with the first
         line of its SKILL.md; any other name is a failed tool call, and the turn goes on."""
         seen = self.effects.skills.get(name)
-        tool_id = _start_tool(turn, name[:MAX_NAME], {})
+        tool_id = _start_tool(turn, name[:MAX_SKILL_NAME], {})
         if seen is None:
             content = (
-                f"skill {quoted(name, limit=MAX_NAME)} is not available to this session: "
+                f"skill {quoted(name, limit=MAX_SKILL_NAME)} is not available to this session: "
                 "not installed when the session was created"
             )
             _end_tool(turn, tool_id, content, True)
