@@ -31,6 +31,16 @@ MAX_KEY = 4_096  # A3: characters of a key (the server remembers recent keys)
 MAX_IDEMPOTENCY_KEY = 255  # M9: characters of an Idempotency-Key
 MAX_TTL = 604_800  # S1 [C]: one week
 
+# R1: a stateless call carries its whole history and its tools, and S1b's 128 tools with
+# 16 KiB descriptions are 2 MiB alone: room for that and as much input again. A body past
+# `MAX_JSON_BODY` is read in a worker thread, so its size never holds the event loop.
+MAX_RESPONSE_BODY = 4 << 20
+# R1 [O]: a response's metadata, as OpenAI bounds it: 16 pairs, keys of 64 characters,
+# values of 512.
+MAX_METADATA_PAIRS = 16
+MAX_METADATA_KEY = 64
+MAX_METADATA_VALUE = 512
+
 # S1b: a session's tools.
 MAX_TOOLS = 128
 MAX_TOOL_NAME = 64
@@ -96,6 +106,9 @@ MAX_STRING = 16_384
 MAX_VALUES = 1_000  # values (objects, arrays, scalars) in one call's arguments
 MAX_ARGUMENTS = 65_536  # characters of one call's arguments as JSON, within a few hundred
 MAX_PARTS = 50  # slides or sections of a document; more is not a request taken literally
+# Characters of the user's message and of the tool outputs a response's text may quote
+# (R8's templates): a 4 MiB message echoed back would be 500,000 events to keep and send.
+MAX_QUOTED = 16_384
 
 # -- what the server keeps, and when it lets go ----------------------------------------------
 

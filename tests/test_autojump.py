@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from mock_pokee.clock import Clock
+from mock_pokee.domain.events import Event, Ping
 from mock_pokee.domain.journal import JournalQuery
 from mock_pokee.domain.sessions import SessionSpec
 from mock_pokee.domain.tenants import Tenant, TenantRules
-from mock_pokee.domain.turns import Event, Ping, Turn
+from mock_pokee.domain.turns import Turn
 from mock_pokee.domain.workspace import Workspace
 
 T0 = 1_000_000.0
@@ -155,8 +156,8 @@ def _pauses(*seconds: float) -> Callable[[Any], Callable[[Turn], Awaitable[None]
 def _start(tenant: Tenant, *pauses: float) -> tuple[str, Turn]:
     session = tenant.create_session(SessionSpec(persistent=True))
     start = tenant.start_turn(session.id, "hi", "test", _pauses(*pauses))
-    assert start.turn is not None
-    return session.id, start.turn
+    assert start.run is not None
+    return session.id, start.run
 
 
 def test_a_reader_of_the_stream_sees_the_turn_to_its_end(tmp_path: Any) -> None:

@@ -107,7 +107,7 @@ async def started(t: Tenant, scenario: str = "client-tool") -> tuple[str, Any]:
     chosen = book.choose("weather?", scenario, session.tools)
     start = t.start_turn(session.id, "weather?", chosen.name, lambda e: ScenarioRun(chosen, e))
     await t.clock.advance(0)  # the turn runs up to its wait on the clock
-    return session.id, start.turn
+    return session.id, start.run
 
 
 def events(turn: Any) -> list[dict[str, Any]]:
@@ -173,7 +173,7 @@ def test_m12_a_scenario_naming_a_tool_the_session_lacks_ends_with_an_error() -> 
         chosen = book.choose("x", "client-tool")
         start = t.start_turn(session.id, "x", chosen.name, lambda e: ScenarioRun(chosen, e))
         await t.clock.advance(0)
-        return str(events(start.turn)[-1]["error"])
+        return str(events(start.run)[-1]["error"])
 
     assert asyncio.run(go()) == "client_tool_unavailable: the session has no tools"
 

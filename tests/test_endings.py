@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from mock_pokee.clock import Clock
+from mock_pokee.domain.events import Drop, Event, Ping
+from mock_pokee.domain.runbook import IDEMPOTENCY_TTL
 from mock_pokee.domain.sessions import SessionSpec
 from mock_pokee.domain.tenants import SessionEffects, Tenant, TenantRegistry, TenantRules
-from mock_pokee.domain.turnbook import IDEMPOTENCY_TTL
-from mock_pokee.domain.turns import Drop, Event, Ping, Turn
+from mock_pokee.domain.turns import Turn
 from mock_pokee.domain.workspace import Workspace
 
 T0 = 1_800_000_000.0
@@ -50,14 +51,14 @@ def test_an_ended_turn_has_no_further_effects(tmp_path: Path, ending: str) -> No
         spec = SessionSpec(persistent=True, ttl=30) if ending == "expire" else PERSISTENT
         session = t.create_session(spec)
         start = t.start_turn(session.id, "x", "test", late_effects)
-        assert start.turn is not None
+        assert start.run is not None
         await t.clock.advance(1)
         if ending == "cancel":
-            start.turn.end("cancelled")
+            start.run.end("cancelled")
         elif ending == "delete":
             t.delete_session(session.id)
         await t.clock.advance(120)
-        return start.turn.log.events[-1].type, session.metadata
+        return start.run.log.events[-1].type, session.metadata
 
     terminal, metadata = asyncio.run(go())
     assert terminal in ("message.cancelled", "message.error")

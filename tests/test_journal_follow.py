@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from mock_pokee.domain.events import Deliveries, Event, EventRecord
 from mock_pokee.domain.journal import (
     Feed,
     Follower,
@@ -17,7 +18,6 @@ from mock_pokee.domain.journal import (
     kept_path,
     new_numbering,
 )
-from mock_pokee.domain.turns import Deliveries, Event, EventRecord
 from mock_pokee.limits import MAX_JOURNALED_DATA, MAX_KEPT_HEADER_BYTES, MAX_KEPT_PATH
 
 

@@ -106,9 +106,9 @@ def run_turn(tmp_path: Path, message: str, scenario: str) -> tuple[Tenant, str]:
         start = tenant.start_turn(
             session.id, message, chosen.name, lambda effects: ScenarioRun(chosen, effects)
         )
-        assert start.turn is not None
+        assert start.run is not None
         for _ in range(60):
-            if not start.turn.running:
+            if not start.run.running:
                 break
             await tenant.clock.advance(10)
             await asyncio.sleep(0)
@@ -151,9 +151,9 @@ def test_a_turn_cannot_write_outside_its_write_access(tmp_path: Path) -> None:
         session = tenant.create_session(spec)
         chosen = book.choose("", "dropped-stream")
         start = tenant.start_turn(session.id, "x", chosen.name, lambda e: ScenarioRun(chosen, e))
-        assert start.turn is not None
+        assert start.run is not None
         await tenant.clock.advance(60)
-        return [e.data for e in start.turn.log.events]
+        return [e.data for e in start.run.log.events]
 
     events = asyncio.run(go())
     refusal = "forbidden_path: 'output/dropped-stream.txt' not in session scope"  # F8

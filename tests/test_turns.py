@@ -13,6 +13,7 @@ import pytest
 
 from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import RateLimited
+from mock_pokee.domain.events import Event
 from mock_pokee.domain.journal import JournalQuery
 from mock_pokee.domain.sessions import SessionSpec
 from mock_pokee.domain.tenants import (
@@ -22,7 +23,7 @@ from mock_pokee.domain.tenants import (
     TenantRegistry,
     TenantRules,
 )
-from mock_pokee.domain.turns import Event, StepRunner, Turn
+from mock_pokee.domain.turns import StepRunner, Turn
 from mock_pokee.domain.usage import Limits
 from mock_pokee.domain.workspace import Workspace
 
@@ -50,12 +51,12 @@ def test_m10_a_turn_ends_with_turn_timeout_after_90_minutes() -> None:
             await turn.clock.sleep(10 * 3600)
 
         start = t.start_turn(session.id, "x", "test", runner(forever))
-        assert start.turn is not None
+        assert start.run is not None
         await t.clock.advance(5399.999)
-        assert start.turn.running
+        assert start.run.running
         await t.clock.advance(0.001)
         assert t.get_session(session.id).busy is False
-        return [json.loads(e.data).get("error", e.type) for e in start.turn.log.events]
+        return [json.loads(e.data).get("error", e.type) for e in start.run.log.events]
 
     assert asyncio.run(go())[-1] == "turn_timeout"
 
@@ -94,10 +95,10 @@ def test_a_step_that_raises_is_a_reported_bug_the_turn_ends_and_the_session_live
             raise KeyError("oops")
 
         start = t.start_turn(session.id, "x", "test", runner(broken))
-        assert start.turn is not None
+        assert start.run is not None
         await asyncio.sleep(0)
         await asyncio.sleep(0)
-        last = start.turn.log.events[-1]
+        last = start.run.log.events[-1]
         return json.loads(last.data)["error"], t.get_session(session.id).busy
 
     error, busy = asyncio.run(go())
@@ -121,7 +122,7 @@ def test_readers_come_and_go_and_no_task_is_left_behind() -> None:
                 await turn.clock.sleep(1)
 
         start = t.start_turn(session.id, "x", "test", runner(paced))
-        turn = start.turn
+        turn = start.run
         assert turn is not None
 
         async def read_some(k: int) -> None:
@@ -165,13 +166,13 @@ def test_s5_deleting_a_busy_session_cancels_its_turn_free_of_charge_and_says_so(
             await turn.clock.sleep(60)
 
         start = t.start_turn(session.id, "x", "test", runner(spends_then_waits))
-        assert start.turn is not None
+        assert start.run is not None
         await asyncio.sleep(0)
         await t.clock.advance(10)
         t.delete_session(session.id)
-        assert start.turn.status == "cancelled"
-        assert start.turn.log.events[-1].type == "message.cancelled"
-        assert json.loads(start.turn.log.events[-1].data)["id"] == start.turn.id
+        assert start.run.status == "cancelled"
+        assert start.run.log.events[-1].type == "message.cancelled"
+        assert json.loads(start.run.log.events[-1].data)["id"] == start.run.id
         (ended,) = t.state()["turns"]
         assert (ended["status"], ended["ended_at"]) == ("cancelled", T0 + 10)
         assert t.state()["usage"]["credits"]["spent"] == 0
@@ -197,8 +198,8 @@ def test_c3_the_state_names_each_pending_tool_call() -> None:
         (running,) = t.state()["turns"]
         assert [call["name"] for call in running["pending"]] == ["lookup", "fetch"]
         assert all(call["call_id"].startswith("call_") for call in running["pending"])
-        assert start.turn is not None
-        start.turn.end("cancelled")
+        assert start.run is not None
+        start.run.end("cancelled")
 
     asyncio.run(go())
 
@@ -217,8 +218,8 @@ def test_a_turn_that_reports_no_usage_completes_with_zero_counts_journaled_in_cl
         start = t.start_turn(session.id, "x", "test", runner(says_nothing))
         await asyncio.sleep(0)
         await t.clock.advance(30)
-        assert start.turn is not None
-        last = start.turn.log.events[-1]
+        assert start.run is not None
+        last = start.run.log.events[-1]
         assert last.type == "message.completed"
         assert json.loads(last.data)["usage"] == {"input_tokens": 0, "output_tokens": 0}
         events = t.journal.read(JournalQuery.parse({"kind": "event"}))["entries"]
@@ -274,9 +275,9 @@ def test_an_ended_turns_log_takes_no_more_events() -> None:
 
         start = t.start_turn(session.id, "x", "test", runner(quick))
         await asyncio.sleep(0)
-        assert start.turn is not None
-        return start.turn
+        assert start.run is not None
+        return start.run
 
     turn = asyncio.run(go())
-    with pytest.raises(RuntimeError, match=r"^the turn has already ended$"):
-        turn.log.append("text.delta", {"delta": "late"})
+    with pytest.raises(RuntimeError, match=r"^this run has already ended$"):
+        turn.log.append("text.delta", {"delta": "late"}, last=False)

@@ -93,7 +93,8 @@ async def state(request: Request) -> Response:
 
 
 async def scenarios(request: Request) -> Response:
-    """C6: the loaded scenarios, in matching order, and which one is the default."""
+    """C6: the loaded scenarios, in matching order, which one is the default, and which
+    calls each is matched against (session turns, or stateless responses, R8)."""
     book = context(request).scenarios
     return JSONResponse(
         {
@@ -105,6 +106,7 @@ async def scenarios(request: Request) -> Response:
                     "match": s.match,
                     "steps": len(s.steps),
                     "expect": s.expect.model_dump() if s.expect else None,
+                    "surface": s.surface,
                 }
                 for s in book
             ],

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from mock_pokee.api.context import context
 from mock_pokee.api.control_bodies import ClockAdvance, ClockUpdate, CreditsUpdate
 from mock_pokee.domain.faults import RuleSpec
+from mock_pokee.scenarios.model import MODEL_ANSWER
 
 BODIES = (ClockUpdate, ClockAdvance, CreditsUpdate, RuleSpec)
 
@@ -73,7 +74,7 @@ def control_openapi_document() -> dict[str, Any]:
 @cache
 def _served(scenarios: tuple[str, ...]) -> bytes:
     """The document as this server serves it: a rule may match only the scenarios it
-    loaded."""
+    loaded (and the fake model's answers)."""
     document = copy.deepcopy(control_openapi_document())
     match = document["components"]["schemas"]["Match"]["properties"]
     match["scenario"] = {**match["scenario"], "enum": list(scenarios)}
@@ -81,5 +82,6 @@ def _served(scenarios: tuple[str, ...]) -> bytes:
 
 
 async def control_openapi(request: Request) -> Response:
-    names = tuple(scenario.name for scenario in context(request).scenarios)
+    # R8: a response no scenario scripts runs as the fake model, which rules may match too.
+    names = (*(scenario.name for scenario in context(request).scenarios), MODEL_ANSWER)
     return Response(_served(names), media_type="application/json")

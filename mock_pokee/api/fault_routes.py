@@ -16,6 +16,7 @@ from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import context, optional_tenant_for
 from mock_pokee.domain.errors import InvalidRequest, NotFound
 from mock_pokee.domain.faults import FaultBook, RuleSpec
+from mock_pokee.scenarios.model import MODEL_ANSWER
 
 
 def _books(request: Request) -> list[tuple[str | None, FaultBook]]:
@@ -31,9 +32,12 @@ async def add(request: Request) -> Response:
     tenant = optional_tenant_for(request)
     spec = await read_json(request, RuleSpec)
     scenarios = context(request).scenarios
-    if spec.match.scenario is not None and spec.match.scenario not in scenarios:
+    wanted = spec.match.scenario
+    # R8: a response no scenario scripts runs as the fake model, under its own name.
+    if wanted is not None and wanted not in scenarios and wanted != MODEL_ANSWER:
         raise InvalidRequest(
-            f"match.scenario: unknown scenario {spec.match.scenario!r}; known: {scenarios.names()}"
+            f"match.scenario: unknown scenario {wanted!r}; known: {scenarios.names()}, "
+            f"{MODEL_ANSWER}"
         )
     book = tenant.faults if tenant is not None else context(request).tenants.faults
     return JSONResponse(book.add(spec).describe(), status_code=201)

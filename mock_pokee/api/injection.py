@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_pokee.api.answers import JSONResponse
-from mock_pokee.api.bodies import describe
 from mock_pokee.api.context import (
     CONTEXT_SCOPE_KEY,
     HEADERS_SCOPE_KEY,
@@ -40,6 +39,7 @@ from mock_pokee.domain.faults import (
     fault_json,
 )
 from mock_pokee.domain.inputs import parse_json
+from mock_pokee.domain.strict import describe
 from mock_pokee.domain.tenants import Tenant
 
 FAULT_SCOPE_KEY = "mock_pokee.fault"

@@ -1,12 +1,12 @@
 """The ``/v1`` routes: sessions (S1–S6), usage (U1) and ``/health`` (A6); the turns,
-files and skills routes come from their own modules."""
+files, skills and stateless responses routes come from their own modules."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_pokee.api import files, skills, turns
+from mock_pokee.api import files, responses, skills, turns
 from mock_pokee.api.answers import JSONResponse
 from mock_pokee.api.bodies import read_json
 from mock_pokee.api.context import SESSION_SCOPE_KEY, params, tenant_for
@@ -81,5 +81,6 @@ ENDPOINTS: dict[str, dict[str, Endpoint]] = {
 ENDPOINTS.update(turns.ENDPOINTS)
 ENDPOINTS.update(files.ENDPOINTS)
 ENDPOINTS.update(skills.ENDPOINTS)
+ENDPOINTS.update(responses.ENDPOINTS)
 
 routes = [route(path, handlers) for path, handlers in ENDPOINTS.items()]

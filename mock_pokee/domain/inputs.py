@@ -132,6 +132,21 @@ def parse_json(raw: bytes | bytearray | str, where: str) -> Any:
     return value
 
 
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object (A5 names what it is instead)."""
+    if not raw.strip():
+        raise InvalidRequest("body: missing; send a JSON object")
+    data = parse_json(raw, "body")
+    if not isinstance(data, dict):
+        raise InvalidRequest(f"body: must be a JSON object, not {_json_type(data)}")
+    return data
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
 # Where a value sits in a document: its parent's trail and its key or index (None at the
 # root). Pushing a child costs one small tuple, whatever the depth and the keys' lengths;
 # the dotted path is spelled out only for the one value a message names (`_dotted`).

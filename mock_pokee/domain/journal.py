@@ -1,11 +1,11 @@
 """The timeline journal (C4): what happened, in order, per tenant.
 
-Requests, the SSE events a turn sent (and whether a client was listening), faults fired,
-clock moves, expiries, turn starts and ends, deletions, skills installed and removed: one
-bounded log per tenant, plus one for the server itself (requests without a key, keyless
-clock moves). Every entry takes its ``seq`` from one counter shared by the whole server,
-so the keyless view merges the logs in the order things happened, and ``since=<seq>``
-reads only what is new.
+Requests, the SSE events a turn or a response sent (and whether a client was listening),
+faults fired, clock moves, expiries, turn and response starts and ends, deletions, skills
+installed and removed: one bounded log per tenant, plus one for the server itself
+(requests without a key, keyless clock moves). Every entry takes its ``seq`` from one
+counter shared by the whole server, so the keyless view merges the logs in the order
+things happened, and ``since=<seq>`` reads only what is new.
 
 Recording is on the hot path (every request, every event), reading is not: a request
 entry keeps the request's raw header list and is turned into JSON (key masked) only when
@@ -47,6 +47,8 @@ KINDS = (
     "expiry",
     "turn.start",
     "turn.end",
+    "response.start",
+    "response.end",
     "deletion",
     "skill",
 )

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-# The error type `mock_pokee.api.bodies.describe` names the null field by.
+from mock_pokee.limits import MAX_PROBLEMS
+
+# The error type `describe` names the null field by.
 NULL_FIELD = "null_field"
 
 
@@ -56,3 +58,26 @@ def json_number(value: object) -> object:
 # pydantic's lax mode would take ``true`` for 1 and ``"1"`` for 1.
 JsonInt = Annotated[int, BeforeValidator(json_integer)]
 JsonNumber = Annotated[float, BeforeValidator(json_number)]
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per problem, each starting with the field's dotted path; past
+    `MAX_PROBLEMS`, how many more there are."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False)[:MAX_PROBLEMS]:
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        if error["type"] == NULL_FIELD:
+            for name in error.get("ctx", {})["fields"]:
+                field = f"{where}.{name}" if error["loc"] else str(name)
+                problems.append(f"{field}: must not be null; leave the field out instead")
+        elif error["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown field")
+        else:
+            # A custom validator's own words, without pydantic's "Value error, " prefix.
+            ctx = error.get("ctx", {})
+            text = str(ctx["error"]) if error["type"] == "value_error" else error["msg"]
+            problems.append(f"{where}: {text[0].lower()}{text[1:]}")
+    more = exc.error_count() - MAX_PROBLEMS
+    if more > 0:
+        problems.append(f"and {more} more problems")
+    return "; ".join(problems)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -26,18 +26,23 @@ from mock_pokee.domain.errors import (
     SessionBusy,
     log_bug,
 )
+from mock_pokee.domain.events import Event, EventRecord
 from mock_pokee.domain.faults import FaultBook
 from mock_pokee.domain.filters import SessionFilter
 from mock_pokee.domain.journal import Feed, Journal, new_numbering
 from mock_pokee.domain.models import ModelCatalog, Rates
 from mock_pokee.domain.paths import check_relative_path
+from mock_pokee.domain.response_input import ResponseRequest
+from mock_pokee.domain.responses import ResponseRun
+from mock_pokee.domain.runbook import RunBook, Started
+from mock_pokee.domain.runs import Run
 from mock_pokee.domain.scopes import Grant, Need, authorize
 from mock_pokee.domain.sessions import Session, SessionSpec
 from mock_pokee.domain.skills import SkillAction, Skills, SkillVersion
 from mock_pokee.domain.toolcalls import TOOL_RESULT_TIMEOUT, ToolResult
 from mock_pokee.domain.tools import ClientTool, parse_tools
 from mock_pokee.domain.turnbook import TurnBook
-from mock_pokee.domain.turns import Event, EventRecord, StepRunner, Turn
+from mock_pokee.domain.turns import StepRunner, Turn
 from mock_pokee.domain.usage import Limits, TurnEntry, UsageLedger
 from mock_pokee.domain.workspace import Workspace
 from mock_pokee.limits import FORGET_FROM, JOURNAL_SIZE, WORKSPACE_LIMIT
@@ -86,6 +91,8 @@ class SessionEffects:
 
 # Makes the step runner of a turn, given what that turn may change.
 RunnerFactory = Callable[[SessionEffects], StepRunner]
+# Runs the steps of a response (it may change nothing but its own output).
+ResponseSteps = Callable[[ResponseRun], Awaitable[None]]
 
 
 def workspace_folder(tenant_id: str) -> str:
@@ -125,16 +132,6 @@ def _running_note(turn: Turn) -> str:
     return f" (turn {turn.id} is running)"
 
 
-@dataclass(frozen=True)
-class TurnStart:
-    """What a message got: its turn (None if replayed after eviction), and whether this
-    request started it or retried it with an Idempotency-Key (M9)."""
-
-    turn: Turn | None
-    response_id: str
-    started: bool
-
-
 class Tenant:
     """One tenant's sessions, turns, workspace, clock and usage."""
 
@@ -160,6 +157,7 @@ class Tenant:
         self.usage = UsageLedger(rules.limits)
         self.credits = CreditLedger(rules.credits)
         self.turns = TurnBook(clock)
+        self.responses: RunBook[ResponseRun] = RunBook(clock, "response", "response_timeout")
         self._sessions: dict[str, Session] = {}
         self._expiries = DeadlineQueue(clock, self._expire_if_due)
         clock.on_jump = self._journal_jump
@@ -262,7 +260,7 @@ class Tenant:
         runner: RunnerFactory,
         idempotency_key: str | None = None,
         body_hash: str = "",
-    ) -> TurnStart:
+    ) -> Started[Turn]:
         """Start a turn, or find the one an idempotency key started before (M9).
 
         Nothing awaits in here, so two concurrent retries with one key are serialised by
@@ -273,7 +271,7 @@ class Tenant:
             record = self.turns.recall(idempotency_key, session_id, body_hash)
             if record is not None:
                 retained = self.turns.retained(record.response_id)
-                return TurnStart(retained, record.response_id, started=False)
+                return Started(retained, record.response_id, started=False)
         if session.busy:
             running = self.turns.running(session_id)
             raise SessionBusy(
@@ -299,7 +297,52 @@ class Tenant:
         self._schedule_expiry(session)
         self.turns.add(turn, idempotency_key, body_hash)
         turn.start(runner(SessionEffects(self, session)))
-        return TurnStart(turn, turn.id, started=True)
+        return Started(turn, turn.id, started=True)
+
+    # -- responses (R) -----------------------------------------------------------------
+
+    def start_response(
+        self,
+        request: ResponseRequest,
+        scenario: str,
+        steps: ResponseSteps,
+        idempotency_key: str | None = None,
+        body_hash: str = "",
+    ) -> Started[ResponseRun]:
+        """R1, R5–R7: start a response, or find the one an idempotency key started.
+
+        As for turns, nothing awaits in here: concurrent retries with one key start one
+        response. A call counts in the ``response`` bucket only (R7)."""
+        if idempotency_key is not None:
+            record = self.responses.recall(idempotency_key, None, body_hash)
+            if record is not None:
+                retained = self.responses.retained(record.response_id)
+                return Started(retained, record.response_id, started=False)
+        now = self.clock.now()
+        self.usage.check(now, "response")
+        self.credits.check_turn()
+        entry = self.usage.start_turn(now, "response")
+        rates = self.rules.models.rates(request.model)
+        run = ResponseRun(
+            request=request,
+            scenario=scenario,
+            clock=self.clock,
+            on_end=lambda run: self._response_ended(run, entry, rates),
+            on_event=self._journal_event,
+            report=self._report,
+        )
+        self.responses.add(run, idempotency_key, body_hash)
+        run.start(steps)
+        return Started(run, run.id, started=True)
+
+    def _response_ended(self, run: ResponseRun, usage: TurnEntry, rates: Rates) -> None:
+        """R6, R7: its tokens count in the ``response`` windows; it is billed unless
+        cancelled; then its terminal event is appended."""
+        self._journal_end(run)
+        self.responses.finished(run)
+        self.usage.end_turn(usage, run.usage()["total_tokens"], self.clock.now())
+        if run.status != "cancelled":
+            self.credits.debit(run.billed(), rates)
 
     def answer_tool_calls(self, session_id: str, results: list[ToolResult]) -> int:
         """M12: results for the running turn's pending client tool calls."""
@@ -312,23 +355,26 @@ class Tenant:
             )
         return turn.tool_calls.answer(results)
 
-    def _journal_event(self, turn: Turn, event: Event) -> None:
-        """C4: a turn's start, then each of its events (whether heard is decided later)."""
+    def _journal_event(self, run: Run, event: Event) -> None:
+        """C4: a run's start, then each of its events (whether heard is decided later)."""
         now = self.clock.now()
         if event.seq == 0:
             self.journal.record(
-                now, "turn.start", turn.session_id, response_id=turn.id, scenario=turn.scenario
+                now, f"{run.kind}.start", run.session_id, response_id=run.id, scenario=run.scenario
             )
-        record = EventRecord.of(turn.id, event, turn.log.deliveries)
-        self.journal.record_lazy(now, "event", turn.session_id, record)
+        record = EventRecord.of(run.id, event, run.log.deliveries)
+        self.journal.record_lazy(now, "event", run.session_id, record)
+
+    def _journal_end(self, run: Run) -> None:
+        fields: dict[str, Any] = {"response_id": run.id, "status": run.status}
+        if run.error is not None:
+            fields["error"] = run.error
+        self.journal.record(self.clock.now(), f"{run.kind}.end", run.session_id, **fields)
 
     def _turn_ended(self, turn: Turn, usage: TurnEntry, rates: Rates) -> None:
         """M5: the session is idle with its final state before the terminal event.
         U1: the turn's tokens count in the windows; U2: it is billed unless cancelled."""
-        fields: dict[str, Any] = {"response_id": turn.id, "status": turn.status}
-        if turn.error is not None:
-            fields["error"] = turn.error
-        self.journal.record(self.clock.now(), "turn.end", turn.session_id, **fields)
+        self._journal_end(turn)
         self.turns.finished(turn)
         self.usage.end_turn(usage, sum(turn.usage.values()), self.clock.now())
         if turn.status != "cancelled":
@@ -411,6 +457,7 @@ class Tenant:
         return (
             not self._sessions
             and self.turns.empty
+            and self.responses.empty
             and self.usage.empty
             and self.credits.terms == self.rules.credits  # never debited, never set
             and self.faults.empty
@@ -423,13 +470,16 @@ class Tenant:
         )
 
     def end_turns(self, error: str) -> None:
-        """End every running turn with ``message.error`` (a server shutting down), so each
-        open stream ends with its terminal event."""
+        """End every running turn and response with an error (a server shutting down), so
+        each open stream ends with its terminal event."""
         self.turns.end_running(error)
+        self.responses.end_running(error)
 
     def close(self) -> None:
-        """End running turns and drop sessions and timers; files stay (server shutdown)."""
+        """End running turns and responses, drop sessions and timers; files stay (server
+        shutdown)."""
         self.turns.clear()
+        self.responses.clear()
         self._sessions.clear()
         self._expiries.clear()
         self.clock.close()
@@ -459,6 +509,7 @@ class Tenant:
                 for session in self._sessions.values()
             ],
             "turns": self.turns.describe(),
+            "responses": self.responses.describe(),
             "files": self.workspace.files(),
             "skills": self.skills.describe(),
             # U1 and U2, with what the credits have been debited (spent, debits).

@@ -6,21 +6,25 @@ ends, to every window it still falls in. Each window is enforced when a turn wou
 at its turn limit, or at or over its token limit, the turn is refused with 429 and a
 ``Retry-After`` of the time until enough of the window's turns have aged out of it.
 
-Two buckets are reported, as Pokee documents them: ``session_turn`` counts session turns
-(M1); ``response`` counts stateless ``POST /v1/responses`` calls, which the mock does not
-serve, so its windows stay at zero.
+Two buckets, as Pokee documents them, each with windows of its own and the same limits:
+``session_turn`` counts session turns (M1); ``response`` counts stateless
+``POST /v1/responses`` calls (R7). A call counts in its bucket only, so one surface's use
+never refuses the other's.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from mock_pokee.domain.errors import RateLimited
 
 HOUR = 3600
 DAY = 86_400
+
+Bucket = Literal["session_turn", "response"]
+BUCKETS: tuple[Bucket, ...] = get_args(Bucket)
 
 
 @dataclass(frozen=True)
@@ -36,13 +40,15 @@ class Limits:
 @dataclass(slots=True)
 class TurnEntry:
     started_at: float
+    bucket: Bucket = "session_turn"
     tokens: int = 0
 
 
 class Window:
     """The turns started in the last ``seconds``, oldest first, and their token sum."""
 
-    def __init__(self, name: str, seconds: int, max_turns: int, max_tokens: int):
+    def __init__(self, bucket: Bucket, name: str, seconds: int, max_turns: int, max_tokens: int):
+        self.bucket = bucket
         self.name = name
         self.seconds = seconds
         self.max_turns = max_turns
@@ -71,13 +77,13 @@ class Window:
             oldest = self._turns[len(self._turns) - self.max_turns]
             return RateLimited(
                 f"turns: {self.max_turns} turns per {self.name} already started by this "
-                "tenant (session_turn bucket)",
+                f"tenant ({self.bucket} bucket)",
                 retry_after=oldest.started_at + self.seconds - now,
             )
         if self._tokens >= self.max_tokens:
             return RateLimited(
                 f"tokens: {self._tokens} tokens used this {self.name}, the limit is "
-                f"{self.max_tokens} (session_turn bucket)",
+                f"{self.max_tokens} ({self.bucket} bucket)",
                 retry_after=self._room_for_tokens_at() + self.seconds - now,
             )
         return None
@@ -91,14 +97,14 @@ class Window:
                 return entry.started_at
         return self._turns[-1].started_at
 
-    def report(self, now: float, *, counted: bool = True) -> dict[str, Any]:
+    def report(self, now: float) -> dict[str, Any]:
         self._forget(now)
         return {
             "name": self.name,
             "duration_seconds": self.seconds,
-            "turns": len(self._turns) if counted else 0,
+            "turns": len(self._turns),
             "max_turns": self.max_turns,
-            "tokens": self._tokens if counted else 0,
+            "tokens": self._tokens,
             "max_tokens": self.max_tokens,
             "enabled": True,
         }
@@ -110,35 +116,38 @@ class Window:
 
 
 class UsageLedger:
-    """One tenant's windows: an hour and a day."""
+    """One tenant's windows: an hour and a day in each bucket."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self._windows = (
-            Window("hour", HOUR, limits.turns_per_hour, limits.tokens_per_hour),
-            Window("day", DAY, limits.turns_per_day, limits.tokens_per_day),
-        )
+        self._windows = {
+            bucket: (
+                Window(bucket, "hour", HOUR, limits.turns_per_hour, limits.tokens_per_hour),
+                Window(bucket, "day", DAY, limits.turns_per_day, limits.tokens_per_day),
+            )
+            for bucket in BUCKETS
+        }
 
     @property
     def empty(self) -> bool:
-        """No turn counted in the last day (the longest window)."""
-        return all(window.empty for window in self._windows)
+        """No turn counted in the last day (the longest window), in either bucket."""
+        return all(window.empty for windows in self._windows.values() for window in windows)
 
-    def check(self, now: float) -> None:
-        """U1/M11: `RateLimited` if any window has no room for another turn."""
-        for window in self._windows:
+    def check(self, now: float, bucket: Bucket = "session_turn") -> None:
+        """U1/M11/R7: `RateLimited` if any window of the bucket has no room for another."""
+        for window in self._windows[bucket]:
             refusal = window.refusal(now)
             if refusal is not None:
                 raise refusal
 
-    def start_turn(self, now: float) -> TurnEntry:
-        entry = TurnEntry(started_at=now)
-        for window in self._windows:
+    def start_turn(self, now: float, bucket: Bucket = "session_turn") -> TurnEntry:
+        entry = TurnEntry(started_at=now, bucket=bucket)
+        for window in self._windows[bucket]:
             window.add(entry)
         return entry
 
     def end_turn(self, entry: TurnEntry, tokens: int, now: float) -> None:
-        for window in self._windows:
+        for window in self._windows[entry.bucket]:
             window.add_tokens(entry, tokens, now)
         entry.tokens += tokens
 
@@ -147,7 +156,7 @@ class UsageLedger:
         return {
             "caller_id": caller_id,
             "buckets": {
-                "session_turn": {"windows": [w.report(now) for w in self._windows]},
-                "response": {"windows": [w.report(now, counted=False) for w in self._windows]},
+                bucket: {"windows": [w.report(now) for w in windows]}
+                for bucket, windows in self._windows.items()
             },
         }

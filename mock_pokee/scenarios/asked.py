@@ -75,6 +75,13 @@ _GENERIC = _words(
     "get set list fetch find create update delete remove run call make add new do the and "
     "for with from into tool tools api data info by of to"
 )
+# Description words too common to say what a tool does (those of four letters or more:
+# shorter ones never count there).
+_COMMON = _GENERIC | _words(
+    "this that these those what which when where your will given gets sets returns return "
+    "uses using used about some each have there their them then than more most also only "
+    "just like onto over under user users value values name names"
+)
 
 
 def topic_of(message: str) -> str:
@@ -175,10 +182,15 @@ def requested_path(message: str) -> str:
     return match.group().rstrip(".,;:!?)") if match else ""
 
 
-def asked_tool(tools: Sequence[ClientTool], message: str) -> ClientTool | None:
+def asked_tool(
+    tools: Sequence[ClientTool], message: str, *, descriptions: bool = False
+) -> ClientTool | None:
     """The first of ``tools`` the message asks for: it names the tool, or a word of the
     tool's name that says what it does (``get_weather`` ← "what's the weather in Oslo").
-    Like the topic, looked for in the message's first `HEAD_CHARS` characters."""
+    With ``descriptions`` (R8), failing that, the first whose description shares such a
+    word with the message (``lookup`` described as "the time in a city" ← "what time is
+    it in Oslo"). Like the topic, looked for in the first `HEAD_CHARS` characters of the
+    message and of each description."""
     if not tools:
         return None
     lowered = message[:HEAD_CHARS].lower()
@@ -187,9 +199,18 @@ def asked_tool(tools: Sequence[ClientTool], message: str) -> ClientTool | None:
         if tool.name.lower() in lowered:
             return tool
         for part in _NAME_PARTS.findall(tool.name):
-            part = part.lower()
-            if len(part) < 3 or part in _GENERIC:
-                continue
-            if part in words or part + "s" in words or part.removesuffix("s") in words:
+            if _shares(part.lower(), words, shortest=3, common=_GENERIC):
+                return tool
+    if descriptions:
+        for tool in tools:
+            described = _WORDS.findall(tool.description[:HEAD_CHARS].lower())
+            if any(_shares(word, words, shortest=4, common=_COMMON) for word in described):
                 return tool
     return None
+
+
+def _shares(word: str, words: set[str], *, shortest: int, common: frozenset[str]) -> bool:
+    """Whether ``word`` says what a tool does and is among ``words`` (plurals aside)."""
+    if len(word) < shortest or word in common:
+        return False
+    return word in words or word + "s" in words or word.removesuffix("s") in words

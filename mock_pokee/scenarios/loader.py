@@ -97,14 +97,30 @@ class ScenarioBook:
     def choose(
         self, message: str, forced: str | None = None, tools: Sequence[ClientTool] = ()
     ) -> Scenario:
-        """C6: the forced one, else the first that matches (its pattern, or a session
-        tool the message asks for), else the default.
+        """C6: the forced one, else the first turn scenario that matches (its pattern, or
+        a session tool the message asks for), else the default.
 
         A forced name must be one of the loaded scenarios (`names`): the caller checks,
         since only it knows where the name came from."""
         if forced is not None:
             return self._by_name[forced]
+        return self._first_match("turn", message, tools) or self._by_name[self.default]
+
+    def choose_response(
+        self, message: str, forced: str | None = None, tools: Sequence[ClientTool] = ()
+    ) -> Scenario | None:
+        """R8 with C6: the forced one, else the first response scenario that matches
+        (the last user message, or a tool of the request it asks for); None when none
+        does, and the fake model answers. The caller checks a forced name as for `choose`,
+        and that its steps can run as a response."""
+        if forced is not None:
+            return self._by_name[forced]
+        return self._first_match("response", message, tools)
+
+    def _first_match(
+        self, surface: str, message: str, tools: Sequence[ClientTool]
+    ) -> Scenario | None:
         for scenario in self._by_name.values():
-            if scenario.matches(message, tools):
+            if scenario.surface == surface and scenario.matches(message, tools):
                 return scenario
-        return self._by_name[self.default]
+        return None

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from mock_pokee.clock import Clock
 from mock_pokee.domain.errors import PayloadTooLarge, ScenarioFailure
 from mock_pokee.domain.paths import quoted
+from mock_pokee.domain.responses import ResponseRun
 from mock_pokee.domain.skills import SkillVersion
 from mock_pokee.domain.tools import ClientTool
 from mock_pokee.domain.turns import Turn
-from mock_pokee.limits import MAX_SKILL_NAME
+from mock_pokee.limits import MAX_QUOTED, MAX_SKILL_NAME
 from mock_pokee.scenarios import asked, documents
 from mock_pokee.scenarios.arguments import arguments_for
 from mock_pokee.scenarios.schema import (
@@ -68,6 +70,37 @@ def _end_tool(turn: Turn, tool_id: str, content: str, is_error: bool) -> None:
 YIELD_EVERY = 256
 
 
+async def paced(clock: Clock, content: str, chunk: int, pace: float) -> AsyncIterator[str]:
+    """``content`` in pieces of ``chunk`` characters, ``pace`` clock seconds apart: cosmetic
+    pacing in real time divided by the scale, none under the virtual clock (C1), with a
+    chance for other requests to run every `YIELD_EVERY` pieces."""
+    wait = clock.real_seconds(pace)
+    for count, start in enumerate(range(0, len(content), chunk), 1):
+        if wait > 0:
+            await asyncio.sleep(wait)
+        elif count % YIELD_EVERY == 0:  # a long text must not hold the event loop
+            await asyncio.sleep(0)
+        yield content[start : start + chunk]
+
+
+def pick_tool(tools: Sequence[ClientTool], wanted: str, message: str, holder: str) -> ClientTool:
+    """The client tool a step names (M12, R8): by name, ``$first``, or ``$asked`` (the
+    one the message asks for, else the first); ``holder`` says whose tools they are."""
+    if not tools:
+        raise ScenarioFailure(f"client_tool_unavailable: {holder} has no tools")
+    if wanted == FIRST_TOOL:
+        return tools[0]
+    if wanted == ASKED_TOOL:
+        return asked.asked_tool(tools, message) or tools[0]
+    for tool in tools:
+        if tool.name == wanted:
+            return tool
+    names = ", ".join(tool.name for tool in tools)
+    raise ScenarioFailure(
+        f"client_tool_unavailable: {holder} has no tool {wanted!r} (its tools: {names})"
+    )
+
+
 class TurnEffects(Protocol):
     """What a turn may change in its session and workspace (given by the tenant), and
     the session's client tools it may call."""
@@ -107,6 +140,23 @@ class Template:
             requested_path=asked.requested_path(turn.message),
         )
 
+    @classmethod
+    def for_response(cls, run: ResponseRun) -> Template:
+        """R8: the last user message, and the tool outputs the input ends with (one a
+        line), each quoted up to `MAX_QUOTED` characters; a response has no session."""
+        message = run.request.last_user_message
+        outputs = "\n".join(item.output for item in run.request.tool_outputs)
+        topic = asked.topic_of(message)
+        return cls(
+            message=_quoted(message),
+            topic=topic,
+            slug=asked.slug_of(topic),
+            session_id="",
+            response_id=run.id,
+            requested_path=asked.requested_path(message),
+            tool_output=_quoted(outputs),
+        )
+
     def render(self, text: str) -> str:
         return text.format_map(vars(self))
 
@@ -118,6 +168,12 @@ class Template:
         if isinstance(value, list):
             return [self.render_all(v) for v in value]
         return value
+
+
+def _quoted(text: str) -> str:
+    if len(text) <= MAX_QUOTED:
+        return text
+    return f"{text[:MAX_QUOTED]}… ({len(text)} characters in all)"
 
 
 class ScenarioRun:
@@ -169,13 +225,8 @@ class ScenarioRun:
     async def _stream(self, turn: Turn, kind: str, streamed: Streamed, template: Template) -> None:
         content = template.render(streamed.content)
         turn.emit(f"{kind}.start")
-        pace = turn.clock.real_seconds(streamed.pace)
-        for count, start in enumerate(range(0, len(content), streamed.chunk), 1):
-            if pace > 0:  # cosmetic pacing; none at all under the virtual clock (C1)
-                await asyncio.sleep(pace)
-            elif count % YIELD_EVERY == 0:  # a long text must not hold the event loop
-                await asyncio.sleep(0)
-            turn.emit(f"{kind}.delta", content=content[start : start + streamed.chunk])
+        async for piece in paced(turn.clock, content, streamed.chunk, streamed.pace):
+            turn.emit(f"{kind}.delta", content=piece)
         turn.emit(f"{kind}.stop")
         self._output_chars += len(content)
 
@@ -243,17 +294,4 @@ class ScenarioRun:
         self.template = replace(self.template, tool_output="\n".join(outputs))
 
     def _client_tool(self, wanted: str, message: str) -> ClientTool:
-        tools = self.effects.tools
-        if not tools:
-            raise ScenarioFailure("client_tool_unavailable: the session has no tools")
-        if wanted == FIRST_TOOL:
-            return tools[0]
-        if wanted == ASKED_TOOL:
-            return asked.asked_tool(tools, message) or tools[0]
-        for tool in tools:
-            if tool.name == wanted:
-                return tool
-        names = ", ".join(tool.name for tool in tools)
-        raise ScenarioFailure(
-            f"client_tool_unavailable: the session has no tool {wanted!r} (its tools: {names})"
-        )
+        return pick_tool(self.effects.tools, wanted, message, "the session")

@@ -4,6 +4,13 @@ A scenario is a name, an optional message pattern, and a list of steps. Each ste
 mapping with exactly one key, the step's kind; see ``scenarios/README.md`` for an annotated
 example. Strings in steps are templates: ``{message}``, ``{topic}``, ``{slug}``,
 ``{session_id}``, ``{response_id}``, ``{requested_path}``, ``{tool_output}``.
+
+A scenario scripts a session's turn, or with ``surface: response`` a stateless response
+(R8): that one is matched against ``POST /v1/responses`` calls only, and its steps are
+those a response can run (no session, so no metadata, files, server tools or skills).
+A response cannot wait for a ``client_tool`` step's results, so such a step ends a call,
+and the next call, carrying the calls and their outputs, runs on after it (see
+`mock_pokee.scenarios.responder`).
 """
 
 from __future__ import annotations
@@ -215,6 +222,21 @@ STEP_KINDS: dict[str, type[_Step]] = {
 }
 
 
+# R8: what a response can run; the others need a session (metadata, files, skills) or
+# are tools the agent runs itself (a response only asks the client to call a function).
+RESPONSE_STEPS = (TextStep, ThinkStep, ClientToolStep, PauseStep, FailStep, DropStep, UsageStep)
+Surface = Literal["turn", "response"]
+
+
+def response_problem(steps: Sequence[Step]) -> StepError | None:
+    """Why these steps cannot script a response, naming the first that cannot; or None."""
+    for index, step in enumerate(steps):
+        if not isinstance(step, RESPONSE_STEPS):
+            kind = next(name for name, model in STEP_KINDS.items() if isinstance(step, model))
+            return StepError(index, kind, "needs a session, and a response has none")
+    return None
+
+
 # What a client knows about its own turn, so expectations can use it (the mock-derived
 # fields, {topic} and the rest, would make a check depend on the code it checks).
 EXPECT_TEMPLATE_FIELDS = frozenset({"message", "session_id", "response_id"})
@@ -271,6 +293,15 @@ class Scenario(BaseModel):
     match_tools: bool = False
     steps: list[Step] = Field(min_length=1)
     expect: Expectation | None = None
+    # Which calls the scenario is matched against: session turns, or stateless responses.
+    surface: Surface = "turn"
+
+    @model_validator(mode="after")
+    def _runs_on_its_surface(self) -> Scenario:
+        problem = response_problem(self.steps) if self.surface == "response" else None
+        if problem is not None:
+            raise problem
+        return self
 
     @field_validator("steps", mode="before")
     @classmethod
