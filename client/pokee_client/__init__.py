@@ -1,4 +1,4 @@
-"""pokee_client: the reference client of the Pokee sessions API.
+"""pokee_client: the reference client of the Pokee API (sessions, and stateless responses).
 
 ```python
 from pokee_client import PokeeClient
@@ -9,8 +9,8 @@ with PokeeClient() as pokee:  # POKEE_API and POKEE_KEY
 ```
 
 Docstrings name the clauses of the API contract they follow (S1 sessions, M messages,
-F files, K skills, U usage): the contract is mock-pokee's `mock_pokee/contract.md`, installed
-with mock-pokee and readable in its repository.
+F files, K skills, U usage, R stateless responses): the contract is mock-pokee's
+`mock_pokee/contract.md`, installed with mock-pokee and readable in its repository.
 
 Names are imported on first use, so that the `pokee` command starts without loading httpx
 until a command needs it. The errors are drawn as a tree in `pokee_client.errors`.
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
         AsyncFiles,
         AsyncMessages,
         AsyncPokeeClient,
+        AsyncResponses,
+        AsyncResponseStream,
         AsyncSessions,
         AsyncSkills,
         AsyncTurnStream,
@@ -88,6 +90,35 @@ if TYPE_CHECKING:
         Usage,
         UsageWindow,
     )
+    from pokee_client.response_events import (
+        ResponseArgumentsDelta,
+        ResponseArgumentsDone,
+        ResponseCancelled,
+        ResponseCompleted,
+        ResponseContentPartAdded,
+        ResponseContentPartDone,
+        ResponseCreated,
+        ResponseFailed,
+        ResponseInProgress,
+        ResponseOutputItemAdded,
+        ResponseOutputItemDone,
+        ResponseReasoningDelta,
+        ResponseReasoningDone,
+        ResponseTextDelta,
+        ResponseTextDone,
+    )
+    from pokee_client.response_object import (
+        FunctionCall,
+        OutputItem,
+        OutputMessage,
+        Reasoning,
+        Response,
+        ResponseUsage,
+        UnknownItem,
+    )
+    from pokee_client.responses import (
+        ResponseOptions,
+    )
     from pokee_client.retrying import (
         RetryPolicy,
     )
@@ -101,6 +132,8 @@ if TYPE_CHECKING:
         Files,
         Messages,
         PokeeClient,
+        Responses,
+        ResponseStream,
         Sessions,
         Skills,
         TurnStream,
@@ -172,6 +205,33 @@ _HOMES = {
     "RateLimitedError": "pokee_client.errors",
     "InternalServerError": "pokee_client.errors",
     "ServiceUnavailableError": "pokee_client.errors",
+    "Responses": "pokee_client.sync",
+    "ResponseStream": "pokee_client.sync",
+    "AsyncResponses": "pokee_client.aio",
+    "AsyncResponseStream": "pokee_client.aio",
+    "Response": "pokee_client.response_object",
+    "ResponseUsage": "pokee_client.response_object",
+    "OutputItem": "pokee_client.response_object",
+    "OutputMessage": "pokee_client.response_object",
+    "FunctionCall": "pokee_client.response_object",
+    "Reasoning": "pokee_client.response_object",
+    "UnknownItem": "pokee_client.response_object",
+    "ResponseOptions": "pokee_client.responses",
+    "ResponseCreated": "pokee_client.response_events",
+    "ResponseInProgress": "pokee_client.response_events",
+    "ResponseOutputItemAdded": "pokee_client.response_events",
+    "ResponseContentPartAdded": "pokee_client.response_events",
+    "ResponseTextDelta": "pokee_client.response_events",
+    "ResponseTextDone": "pokee_client.response_events",
+    "ResponseContentPartDone": "pokee_client.response_events",
+    "ResponseArgumentsDelta": "pokee_client.response_events",
+    "ResponseArgumentsDone": "pokee_client.response_events",
+    "ResponseReasoningDelta": "pokee_client.response_events",
+    "ResponseReasoningDone": "pokee_client.response_events",
+    "ResponseOutputItemDone": "pokee_client.response_events",
+    "ResponseCompleted": "pokee_client.response_events",
+    "ResponseFailed": "pokee_client.response_events",
+    "ResponseCancelled": "pokee_client.response_events",
 }
 
 __all__ = [
@@ -179,6 +239,8 @@ __all__ = [
     "AsyncFiles",
     "AsyncMessages",
     "AsyncPokeeClient",
+    "AsyncResponseStream",
+    "AsyncResponses",
     "AsyncSessions",
     "AsyncSkills",
     "AsyncTurnStream",
@@ -189,6 +251,7 @@ __all__ = [
     "FileEntry",
     "Files",
     "ForbiddenPathError",
+    "FunctionCall",
     "IdempotencyMismatchError",
     "InstalledSkill",
     "InternalServerError",
@@ -201,6 +264,8 @@ __all__ = [
     "Messages",
     "MethodNotAllowedError",
     "NotFoundError",
+    "OutputItem",
+    "OutputMessage",
     "PayloadTooLargeError",
     "PaymentRequiredError",
     "PokeeClient",
@@ -209,6 +274,27 @@ __all__ = [
     "ProtocolError",
     "RangeNotSatisfiableError",
     "RateLimitedError",
+    "Reasoning",
+    "Response",
+    "ResponseArgumentsDelta",
+    "ResponseArgumentsDone",
+    "ResponseCancelled",
+    "ResponseCompleted",
+    "ResponseContentPartAdded",
+    "ResponseContentPartDone",
+    "ResponseCreated",
+    "ResponseFailed",
+    "ResponseInProgress",
+    "ResponseOptions",
+    "ResponseOutputItemAdded",
+    "ResponseOutputItemDone",
+    "ResponseReasoningDelta",
+    "ResponseReasoningDone",
+    "ResponseStream",
+    "ResponseTextDelta",
+    "ResponseTextDone",
+    "ResponseUsage",
+    "Responses",
     "RetryPolicy",
     "RunResult",
     "ServiceUnavailableError",
@@ -235,6 +321,7 @@ __all__ = [
     "TurnStream",
     "UnauthorizedError",
     "UnknownEvent",
+    "UnknownItem",
     "Usage",
     "UsageWindow",
     "__version__",

@@ -9,9 +9,10 @@ import builtins
 import contextlib
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -40,6 +41,16 @@ from pokee_client.limits import Limits
 from pokee_client.progress import Progress
 from pokee_client.records import FileEntry, InstalledSkill, Session, Skill, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
+from pokee_client.response_object import Response
+from pokee_client.responses import (
+    Input,
+    ResponseOptions,
+    ResponseReader,
+    ToolChoice,
+    response_body,
+    stream_response,
+)
+from pokee_client.resumable import StreamReader
 from pokee_client.retrying import RetryPolicy
 from pokee_client.running import RunResult, run
 from pokee_client.signals import sigterm_cancels
@@ -165,24 +176,18 @@ class _Driver:
         raise TypeError(f"not an effect: {effect!r}")
 
 
-@_documented_as(sync.TurnStream)
-class AsyncTurnStream:
-    """A turn's events as an async iterator, surviving drops (see `pokee_client.turns`).
+class _AsyncEventStream(Generic[T]):
+    """The events of a flow that follows a log (`pokee_client.resumable`), as an async
+    iterator; what the flow returns is kept for when the iteration has ended."""
 
-    Nothing is sent until the first ``anext()``. ``outcome`` is set once the iteration has
-    ended; ``response_id`` as soon as the server has named the turn.
-    """
-
-    def __init__(
-        self, driver: _Driver, core: ClientCore, reader: TurnReader, request: httpx.Request
-    ):
+    def __init__(self, driver: _Driver, core: ClientCore, reader: StreamReader, flow: Flow[T]):
         self._core = core
         self._driver = driver
         self._reader = reader
-        self._result: _Result[TurnOutcome] = _Result()
-        self._events = driver.iterate(stream_turn(core, reader, request), self._result)
+        self._result: _Result[T] = _Result()
+        self._events = driver.iterate(flow, self._result)
 
-    def __aiter__(self) -> AsyncTurnStream:
+    def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> Event:
@@ -193,26 +198,75 @@ class AsyncTurnStream:
         return self._reader.response_id
 
     @property
-    def outcome(self) -> TurnOutcome | None:
+    def resumes(self) -> int:
+        """How often the stream had to be picked up again, so far."""
+        return self._reader.resumes
+
+    def _ended(self) -> T | None:
         return getattr(self._result, "value", None)
 
-    async def cancel(self) -> str:
-        """M8: ask the server to cancel this turn; the stream then ends with
-        ``message.cancelled``."""
+    async def _cancel(self, flow: Callable[[str], Flow[str]]) -> str:
         if self._reader.response_id is None:
-            raise RuntimeError("the turn has no response id yet: read its first event first")
-        flow = operations.cancel(self._core, self._reader.session_id, self._reader.response_id)
-        return await self._driver.run(flow)
+            raise RuntimeError("no response id yet: read the stream's first event first")
+        return await self._driver.run(flow(self._reader.response_id))
 
     async def aclose(self) -> None:
-        """Stop reading; the turn goes on on the server (cancel it with `cancel`)."""
+        """Stop reading; the work goes on on the server (cancel it with `cancel`)."""
         await self._events.aclose()
 
-    async def __aenter__(self) -> AsyncTurnStream:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+@_documented_as(sync.TurnStream)
+class AsyncTurnStream(_AsyncEventStream[TurnOutcome]):
+    """A turn's events as an async iterator, surviving drops (see `pokee_client.turns`).
+
+    Nothing is sent until the first ``anext()``. ``outcome`` is set once the iteration has
+    ended; ``response_id`` as soon as the server has named the turn.
+    """
+
+    def __init__(
+        self, driver: _Driver, core: ClientCore, reader: TurnReader, request: httpx.Request
+    ):
+        super().__init__(driver, core, reader, stream_turn(core, reader, request))
+        self._turn = reader
+
+    @property
+    def outcome(self) -> TurnOutcome | None:
+        return self._ended()
+
+    async def cancel(self) -> str:
+        return await self._cancel(partial(operations.cancel, self._core, self._turn.session_id))
+
+
+@_documented_as(sync.ResponseStream)
+class AsyncResponseStream(_AsyncEventStream[Response]):
+    """A stateless response's events (R5) as an async iterator, surviving drops (see
+    `pokee_client.responses`): as `pokee_client.sync.ResponseStream`, with ``async for``
+    and an awaited `final_response`."""
+
+    def __init__(
+        self, driver: _Driver, core: ClientCore, reader: ResponseReader, request: httpx.Request
+    ):
+        super().__init__(driver, core, reader, stream_response(core, reader, request))
+
+    @property
+    def response(self) -> Response | None:
+        return self._ended()
+
+    async def final_response(self) -> Response:
+        async for _ in self:
+            pass
+        response = self._ended()
+        assert response is not None
+        return response
+
+    async def cancel(self) -> str:
+        return await self._cancel(partial(operations.cancel_response, self._core))
 
 
 @_documented_as(sync.Sessions)
@@ -307,6 +361,96 @@ class AsyncMessages:
         return await self._driver.run(operations.cancel(self._core, session_id, response_id))
 
 
+@_documented_as(sync.Responses)
+class AsyncResponses:
+    """``client.responses``: as `pokee_client.sync.Responses`, awaited, with ``async for``
+    over a streamed response's events (R1–R6)."""
+
+    def __init__(self, core: ClientCore, driver: _Driver):
+        self._core, self._driver = core, driver
+
+    async def create(
+        self,
+        input: Input,
+        *,
+        model: str | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: ToolChoice | None = None,
+        reasoning: Mapping[str, Any] | None = None,
+        instructions: str | None = None,
+        parallel_tool_calls: bool | None = None,
+        max_output_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        store: bool | None = None,
+        user: str | None = None,
+        scenario: str | None = None,
+    ) -> Response:
+        options = ResponseOptions(
+            model=model,
+            tools=tools,
+            tool_choice=tool_choice,
+            reasoning=reasoning,
+            instructions=instructions,
+            parallel_tool_calls=parallel_tool_calls,
+            max_output_tokens=max_output_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            metadata=metadata,
+            store=store,
+            user=user,
+        )
+        flow = operations.create_response(self._core, input, options, scenario)
+        return await self._driver.run(flow)
+
+    def stream(
+        self,
+        input: Input,
+        *,
+        model: str | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: ToolChoice | None = None,
+        reasoning: Mapping[str, Any] | None = None,
+        instructions: str | None = None,
+        parallel_tool_calls: bool | None = None,
+        max_output_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        store: bool | None = None,
+        user: str | None = None,
+        idempotency_key: str | None = None,
+        scenario: str | None = None,
+    ) -> AsyncResponseStream:
+        options = ResponseOptions(
+            model=model,
+            tools=tools,
+            tool_choice=tool_choice,
+            reasoning=reasoning,
+            instructions=instructions,
+            parallel_tool_calls=parallel_tool_calls,
+            max_output_tokens=max_output_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            metadata=metadata,
+            store=store,
+            user=user,
+        )
+        key = idempotency_key or new_idempotency_key()
+        body = response_body(input, options, stream=True)
+        request = self._core.requests.stream_response(body, key, scenario)
+        return AsyncResponseStream(self._driver, self._core, ResponseReader(), request)
+
+    def resume(self, response_id: str, *, after: int = -1) -> AsyncResponseStream:
+        request = self._core.requests.resume_response(response_id, after)
+        reader = ResponseReader(response_id, after)
+        return AsyncResponseStream(self._driver, self._core, reader, request)
+
+    async def cancel(self, response_id: str) -> str:
+        return await self._driver.run(operations.cancel_response(self._core, response_id))
+
+
 @_documented_as(sync.Files)
 class AsyncFiles:
     """``client.files``: as `pokee_client.sync.Files`, awaited (F3–F6). Paths are
@@ -351,11 +495,11 @@ class AsyncSkills:
 
 @_documented_as(sync.PokeeClient)
 class AsyncPokeeClient:
-    """The Pokee sessions API over httpx, on asyncio. ``run(message)``, awaited, is the
-    whole flow; ``sessions``, ``messages``, ``files`` and ``skills`` (`AsyncSessions`,
-    `AsyncMessages`, `AsyncFiles`, `AsyncSkills`) and ``usage()`` the API piece by piece,
-    each as on `PokeeClient`. Arguments as for `PokeeClient`, with
-    an async ``sleep``: the same ``timeout`` (also the whole of an answer read in one
+    """The Pokee API over httpx, on asyncio. ``run(message)``, awaited, is the whole flow;
+    ``sessions``, ``messages``, ``files``, ``skills`` and ``responses`` (`AsyncSessions`,
+    `AsyncMessages`, `AsyncFiles`, `AsyncSkills`, `AsyncResponses`) and ``usage()`` the API
+    piece by piece, each as on `PokeeClient`. Arguments as for `PokeeClient`, with an async
+    ``sleep``: the same ``timeout`` (also the whole of an answer read in one
     piece), ``stream_read_timeout`` (new events only; keep-alives do not count) and
     ``limits`` (`Limits`), and redirects are never followed."""
 
@@ -391,6 +535,7 @@ class AsyncPokeeClient:
         self.messages = AsyncMessages(self._core, self._driver)
         self.files = AsyncFiles(self._core, self._driver)
         self.skills = AsyncSkills(self._core, self._driver)
+        self.responses = AsyncResponses(self._core, self._driver)
 
     async def usage(self) -> Usage:
         """U1."""

@@ -30,8 +30,9 @@ class Limits:
     ``max_answer_size``: bytes of a JSON answer or an error body, read as they come. A
         larger JSON answer is a `ProtocolError`; a larger error body is left unread and the
         error is known by its status.
-    ``stream_deadline``: seconds one turn's stream may last, resumes included, before the
-        client gives up on it (`TransportError`); the polling fallback has its own bound.
+    ``stream_deadline``: seconds one turn's or response's stream may last, resumes
+        included, before the client gives up on it (`TransportError`); the polling
+        fallback has its own bound.
     ``download_deadline``: seconds one download may last, resumes included.
     ``max_walk_entries``, ``max_walk_folders``, ``max_walk_depth``: how much of the
         workspace ``run`` lists to learn what its turn changed: entries seen in all,

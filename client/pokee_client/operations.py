@@ -1,9 +1,11 @@
 """Each endpoint that answers in one piece, as a flow: build, call, read the record.
 
 Which calls are idempotent is decided here, per endpoint (see `pokee_client.retrying`):
-creating a session is not (a repeat after a lost answer would make a second one); reads,
-deletes, uploads (PUT), skill installs (the same bundle again replaces it with itself,
-K2) and cancels (a second cancel answers ``already_complete``) are.
+creating a session is not (a repeat after a lost answer would make a second one), nor is a
+stateless response answered in one piece (R1 ignores an ``Idempotency-Key`` there, so a
+repeat would be a second call, billed); reads, deletes, uploads (PUT), skill installs (the
+same bundle again replaces it with itself, K2) and cancels (a second cancel answers
+``already_complete``) are.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pokee_client.effects import Flow
 from pokee_client.errors import ProtocolError
 from pokee_client.exchange import call, json_of
 from pokee_client.records import FileEntry, InstalledSkill, Session, Skill, StoredFile, Usage
+from pokee_client.response_object import Response
+from pokee_client.responses import Input, ResponseOptions, response_body
 from pokee_client.uploads import FileBody
 
 
@@ -79,11 +83,22 @@ def cancel(core: ClientCore, session_id: str, response_id: str) -> Flow[str]:
     """M8: ``"cancelling"`` while the turn runs, ``"already_complete"`` after its end."""
     request = core.requests.cancel(session_id, response_id)
     response = yield from call(core, request, idempotent=True)
-    body = json_of(response)
-    status = body.get("status") if isinstance(body, dict) else None
-    if not isinstance(status, str):
-        raise ProtocolError("cancel: the answer has no status")
-    return status
+    return _status(json_of(response), "cancel")
+
+
+def create_response(
+    core: ClientCore, input: Input, options: ResponseOptions, scenario: str | None
+) -> Flow[Response]:
+    """R1 → R3: the response object, answered whole."""
+    request = core.requests.create_response(response_body(input, options, stream=False), scenario)
+    response = yield from call(core, request, idempotent=False)
+    return Response.from_json(json_of(response))
+
+
+def cancel_response(core: ClientCore, response_id: str) -> Flow[str]:
+    """R6: ``"cancelling"`` while the response runs, ``"already_complete"`` after its end."""
+    response = yield from call(core, core.requests.cancel_response(response_id), idempotent=True)
+    return _status(json_of(response), "cancel")
 
 
 def list_files(core: ClientCore, session_id: str, path: str = "") -> Flow[list[FileEntry]]:
@@ -124,6 +139,13 @@ def delete_skill(core: ClientCore, name: str) -> Flow[None]:
 def usage(core: ClientCore) -> Flow[Usage]:
     response = yield from call(core, core.requests.usage(), idempotent=True)
     return Usage.from_json(json_of(response))
+
+
+def _status(body: object, what: str) -> str:
+    status = body.get("status") if isinstance(body, dict) else None
+    if not isinstance(status, str):
+        raise ProtocolError(f"{what}: the answer has no status")
+    return status
 
 
 def _list(body: object, what: str) -> list[Any]:

@@ -38,6 +38,10 @@ def file_url_path(path: str) -> str:
     )
 
 
+def _scenario(scenario: str | None) -> dict[str, str]:
+    return {SCENARIO_HEADER: scenario} if scenario is not None else {}
+
+
 def new_idempotency_key() -> str:
     return f"pokee-{uuid.uuid4().hex}"
 
@@ -113,13 +117,11 @@ class RequestBuilder:
         self, session_id: str, message: str, idempotency_key: str, scenario: str | None
     ) -> httpx.Request:
         headers = {"Idempotency-Key": idempotency_key, "Accept": "text/event-stream"}
-        if scenario is not None:
-            headers[SCENARIO_HEADER] = scenario
         return self._request(
             "POST",
             f"/v1/sessions/{quote(session_id, safe='')}/messages",
             json={"message": message},
-            headers=headers,
+            headers={**headers, **_scenario(scenario)},
             streamed_answer=True,
         )
 
@@ -142,6 +144,40 @@ class RequestBuilder:
             f"/v1/sessions/{quote(session_id, safe='')}/responses/"
             f"{quote(response_id, safe='')}/cancel",
         )
+
+    # -- stateless responses (R1, R5, R6) --------------------------------------------------
+
+    def create_response(self, body: Mapping[str, Any], scenario: str | None) -> httpx.Request:
+        """R1 answered in one piece (R3): no ``Idempotency-Key``, which R1 ignores there."""
+        return self._request("POST", "/v1/responses", json=dict(body), headers=_scenario(scenario))
+
+    def stream_response(
+        self, body: Mapping[str, Any], idempotency_key: str, scenario: str | None
+    ) -> httpx.Request:
+        """R1 with ``stream: true`` in ``body``, answered as events (R5)."""
+        headers = {"Idempotency-Key": idempotency_key, "Accept": "text/event-stream"}
+        return self._request(
+            "POST",
+            "/v1/responses",
+            json=dict(body),
+            headers={**headers, **_scenario(scenario)},
+            streamed_answer=True,
+        )
+
+    def resume_response(self, response_id: str, after: int) -> httpx.Request:
+        """R6: the events after ``after`` (-1: from the start, so no header)."""
+        headers = {"Accept": "text/event-stream"}
+        if after >= 0:
+            headers["Last-Event-ID"] = str(after)
+        return self._request(
+            "GET",
+            f"/v1/responses/{quote(response_id, safe='')}/events",
+            headers=headers,
+            streamed_answer=True,
+        )
+
+    def cancel_response(self, response_id: str) -> httpx.Request:
+        return self._request("POST", f"/v1/responses/{quote(response_id, safe='')}/cancel")
 
     # -- files (F3–F6) -------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -39,6 +40,16 @@ from pokee_client.limits import Limits
 from pokee_client.progress import Progress
 from pokee_client.records import FileEntry, InstalledSkill, Session, Skill, StoredFile, Usage
 from pokee_client.requests import new_idempotency_key
+from pokee_client.response_object import Response
+from pokee_client.responses import (
+    Input,
+    ResponseOptions,
+    ResponseReader,
+    ToolChoice,
+    response_body,
+    stream_response,
+)
+from pokee_client.resumable import StreamReader
 from pokee_client.retrying import RetryPolicy
 from pokee_client.running import RunResult, run
 from pokee_client.signals import sigterm_raises
@@ -148,23 +159,18 @@ class _Driver:
         raise TypeError(f"not an effect: {effect!r}")
 
 
-class TurnStream:
-    """A turn's events as an iterator, surviving drops (see `pokee_client.turns`).
+class _EventStream(Generic[T]):
+    """The events of a flow that follows a log (`pokee_client.resumable`), as an iterator;
+    what the flow returns is kept for when the iteration has ended."""
 
-    Nothing is sent until the first ``next()``. ``outcome`` is set once the iteration has
-    ended; ``response_id`` as soon as the server has named the turn.
-    """
-
-    def __init__(
-        self, driver: _Driver, core: ClientCore, reader: TurnReader, request: httpx.Request
-    ):
+    def __init__(self, driver: _Driver, core: ClientCore, reader: StreamReader, flow: Flow[T]):
         self._core = core
         self._driver = driver
         self._reader = reader
-        self._result: _Result[TurnOutcome] = _Result()
-        self._events = driver.iterate(stream_turn(core, reader, request), self._result)
+        self._result: _Result[T] = _Result()
+        self._events = driver.iterate(flow, self._result)
 
-    def __iter__(self) -> TurnStream:
+    def __iter__(self) -> Self:
         return self
 
     def __next__(self) -> Event:
@@ -175,27 +181,84 @@ class TurnStream:
         return self._reader.response_id
 
     @property
-    def outcome(self) -> TurnOutcome | None:
+    def resumes(self) -> int:
+        """How often the stream had to be picked up again, so far."""
+        return self._reader.resumes
+
+    def _ended(self) -> T | None:
         return getattr(self._result, "value", None)
 
-    def cancel(self) -> str:
-        """M8: ask the server to cancel this turn; the stream then ends with
-        ``message.cancelled``."""
+    def _cancel(self, flow: Callable[[str], Flow[str]]) -> str:
         if self._reader.response_id is None:
-            raise RuntimeError("the turn has no response id yet: read its first event first")
-        flow = operations.cancel(self._core, self._reader.session_id, self._reader.response_id)
+            raise RuntimeError("no response id yet: read the stream's first event first")
         with sigterm_raises():
-            return self._driver.run(flow)
+            return self._driver.run(flow(self._reader.response_id))
 
     def close(self) -> None:
-        """Stop reading; the turn goes on on the server (cancel it with `cancel`)."""
+        """Stop reading; the work goes on on the server (cancel it with `cancel`)."""
         self._events.close()
 
-    def __enter__(self) -> TurnStream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class TurnStream(_EventStream[TurnOutcome]):
+    """A turn's events as an iterator, surviving drops (see `pokee_client.turns`).
+
+    Nothing is sent until the first ``next()``. ``outcome`` is set once the iteration has
+    ended; ``response_id`` as soon as the server has named the turn.
+    """
+
+    def __init__(
+        self, driver: _Driver, core: ClientCore, reader: TurnReader, request: httpx.Request
+    ):
+        super().__init__(driver, core, reader, stream_turn(core, reader, request))
+        self._turn = reader
+
+    @property
+    def outcome(self) -> TurnOutcome | None:
+        return self._ended()
+
+    def cancel(self) -> str:
+        """M8: ask the server to cancel this turn; the stream then ends with
+        ``message.cancelled``."""
+        return self._cancel(partial(operations.cancel, self._core, self._turn.session_id))
+
+
+class ResponseStream(_EventStream[Response]):
+    """A stateless response's events (R5) as an iterator, surviving drops (see
+    `pokee_client.responses`): each event once, in order.
+
+    Nothing is sent until the first ``next()``. ``response`` is the final response object
+    once the iteration has ended (`final_response` reads to the end for it);
+    ``response_id`` is set as soon as the server has named the response.
+    """
+
+    def __init__(
+        self, driver: _Driver, core: ClientCore, reader: ResponseReader, request: httpx.Request
+    ):
+        super().__init__(driver, core, reader, stream_response(core, reader, request))
+
+    @property
+    def response(self) -> Response | None:
+        return self._ended()
+
+    def final_response(self) -> Response:
+        """Read the rest of the stream (its events are not delivered) and return the
+        final response object."""
+        for _ in self:
+            pass
+        response = self._ended()
+        assert response is not None
+        return response
+
+    def cancel(self) -> str:
+        """R6: ask the server to cancel this response; the stream then ends with
+        ``response.cancelled``."""
+        return self._cancel(partial(operations.cancel_response, self._core))
 
 
 class Sessions:
@@ -305,6 +368,116 @@ class Messages:
         return self._driver.run(operations.cancel(self._core, session_id, response_id))
 
 
+class Responses:
+    """``client.responses``: the stateless surface (R1–R6), one model call with no session:
+    an answer in one piece (`create`) or streamed (`stream`), and `cancel`. A conversation
+    is the caller's to keep: each call sends the whole history as ``input`` (R4)."""
+
+    def __init__(self, core: ClientCore, driver: _Driver):
+        self._core, self._driver = core, driver
+
+    def create(
+        self,
+        input: Input,
+        *,
+        model: str | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: ToolChoice | None = None,
+        reasoning: Mapping[str, Any] | None = None,
+        instructions: str | None = None,
+        parallel_tool_calls: bool | None = None,
+        max_output_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        store: bool | None = None,
+        user: str | None = None,
+        scenario: str | None = None,
+    ) -> Response:
+        """The model's answer to ``input`` as a `Response`, in one piece (R1, R3).
+
+        ``input`` is one user message (a string) or the whole conversation as a list of
+        input items: messages (``{"role": "user", "content": "…"}``), the function calls
+        of earlier answers (`Response.as_input`) and their results
+        (`FunctionCall.answer`). The other arguments are the request's settings
+        (`ResponseOptions`); one left as None is not sent. ``tools`` are function tools
+        (``{"type": "function", "name", "description", "parameters"}``), ``reasoning``
+        e.g. ``{"effort": "low"}``. Not retried once sent (a repeat would be a second
+        call, billed), only after 429 and 503; ``scenario`` names a mock scenario (the
+        ``X-Mock-Scenario`` header; a real deployment ignores it)."""
+        options = ResponseOptions(
+            model=model,
+            tools=tools,
+            tool_choice=tool_choice,
+            reasoning=reasoning,
+            instructions=instructions,
+            parallel_tool_calls=parallel_tool_calls,
+            max_output_tokens=max_output_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            metadata=metadata,
+            store=store,
+            user=user,
+        )
+        flow = operations.create_response(self._core, input, options, scenario)
+        return self._driver.run(flow)
+
+    def stream(
+        self,
+        input: Input,
+        *,
+        model: str | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: ToolChoice | None = None,
+        reasoning: Mapping[str, Any] | None = None,
+        instructions: str | None = None,
+        parallel_tool_calls: bool | None = None,
+        max_output_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        store: bool | None = None,
+        user: str | None = None,
+        idempotency_key: str | None = None,
+        scenario: str | None = None,
+    ) -> ResponseStream:
+        """As `create`, streamed (R5): iterate over the events as they come (a context
+        manager too), then read ``response``, or call `ResponseStream.final_response`.
+        A dropped stream is resumed from the last event delivered (R6), each event once;
+        retries send the same ``idempotency_key`` (fresh unless given), so the model is
+        called once. Nothing is sent until the first event is asked for."""
+        options = ResponseOptions(
+            model=model,
+            tools=tools,
+            tool_choice=tool_choice,
+            reasoning=reasoning,
+            instructions=instructions,
+            parallel_tool_calls=parallel_tool_calls,
+            max_output_tokens=max_output_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            metadata=metadata,
+            store=store,
+            user=user,
+        )
+        key = idempotency_key or new_idempotency_key()
+        body = response_body(input, options, stream=True)
+        request = self._core.requests.stream_response(body, key, scenario)
+        return ResponseStream(self._driver, self._core, ResponseReader(), request)
+
+    def resume(self, response_id: str, *, after: int = -1) -> ResponseStream:
+        """R6: the response's events after ``after`` (-1: all of them), then live to the
+        end (the server keeps them 120 s after it)."""
+        request = self._core.requests.resume_response(response_id, after)
+        return ResponseStream(self._driver, self._core, ResponseReader(response_id, after), request)
+
+    def cancel(self, response_id: str) -> str:
+        """Ask the server to cancel a running response; its stream then ends with
+        ``response.cancelled``, and it is not billed. Returns the status the server
+        answered (``"cancelling"``, or ``"already_complete"``)."""
+        return self._driver.run(operations.cancel_response(self._core, response_id))
+
+
 class Files:
     """``client.files``: the tenant's workspace as a session sees it (F3–F6). Paths are
     workspace-relative (``output/deck.pptx``)."""
@@ -355,16 +528,18 @@ class Skills:
 
 
 class PokeeClient:
-    """The Pokee sessions API over httpx, blocking.
+    """The Pokee API over httpx, blocking: sessions and their turns, and stateless responses.
 
     ``run(message)`` is the whole long-running flow in one call (a session, the turn
     streamed and survived, its files downloaded, the session deleted). The API piece by
-    piece is on four attributes and one method:
+    piece is on five attributes and one method:
 
     - ``sessions`` (`Sessions`): ``create``, ``get``, ``list``, ``delete``, ``delete_many``;
     - ``messages`` (`Messages`): ``stream``, ``send``, ``resume``, ``cancel``;
     - ``files`` (`Files`): ``list``, ``download``, ``upload``, ``delete``;
     - ``skills`` (`Skills`): ``install``, ``list``, ``delete``;
+    - ``responses`` (`Responses`): ``create``, ``stream``, ``resume``, ``cancel``, the
+      stateless surface: one model call, no session;
     - ``usage()``: turns, tokens and credits used.
 
     ``base_url`` and ``api_key`` default to ``POKEE_API`` and ``POKEE_KEY``.
@@ -415,6 +590,7 @@ class PokeeClient:
         self.messages = Messages(self._core, self._driver)
         self.files = Files(self._core, self._driver)
         self.skills = Skills(self._core, self._driver)
+        self.responses = Responses(self._core, self._driver)
 
     def usage(self) -> Usage:
         """U1."""

@@ -100,7 +100,7 @@ HELP: dict[tuple[str, ...], list[str]] = {
     (): [
         "usage: pokee [-h] [--api API] [--key KEY] [--json]",
         "COMMAND ...",
-        "The Pokee sessions API from a shell (reference client of mock-pokee).",
+        "The Pokee API from a shell (reference client of mock-pokee).",
         "--api API base URL (env POKEE_API)",
         "--key KEY API key (env POKEE_KEY)",
         "--json machine-readable output",
@@ -110,6 +110,7 @@ HELP: dict[tuple[str, ...], list[str]] = {
         "files the tenant's workspace",
         "usage turns and tokens used (U1)",
         "cancel cancel a running turn (M8)",
+        "respond ask the model once, without a session: stateless responses (R1–R6)",
         "--version show program's version number and exit",
     ],
     ("cancel",): [

@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     common = _common()
     top = argparse.ArgumentParser(
         prog="pokee",
-        description="The Pokee sessions API from a shell (reference client of mock-pokee).",
+        description="The Pokee API from a shell (reference client of mock-pokee).",
         parents=[common],
     )
     top.add_argument("--version", action="version", version=f"pokee {_version()}")
@@ -81,6 +81,33 @@ def parser() -> argparse.ArgumentParser:
     )
     cancel.add_argument("session")
     cancel.add_argument("response_id")
+
+    respond = commands.add_parser(
+        "respond",
+        parents=[common],
+        help="ask the model once, without a session: stateless responses (R1–R6)",
+        description="Send MESSAGE to the stateless responses endpoint (one call of the "
+        "model, no session, no files) and print its answer: the text, and a line for each "
+        "call the model asks you to make to one of your --tools (the command does not run "
+        "them). With --json, the response object (with --stream, each event as a JSON "
+        "line). Exits 0 when the response completed, 1 when it failed or was cancelled; "
+        "Ctrl-C while streaming cancels the response.",
+    )
+    respond.add_argument("message", help="what to ask: one user message")
+    respond.add_argument(
+        "--tools",
+        metavar="FILE",
+        help='a JSON file listing the function tools the model may ask for: [{"type": '
+        '"function", "name": …, "description": …, "parameters": {JSON Schema}}]',
+    )
+    respond.add_argument("--stream", action="store_true", help="print the answer as it comes")
+    respond.add_argument("--model", help="the model to ask (default: the tenant's)")
+    respond.add_argument(
+        "--reasoning",
+        choices=["minimal", "low", "medium", "high"],
+        help="how hard the model thinks first; a summary of it is printed before the answer",
+    )
+    respond.add_argument("--scenario", help="mock-pokee only: force a scenario (X-Mock-Scenario)")
 
     sessions = commands.add_parser("sessions", parents=[common], help="list, show, delete")
     what = sessions.add_subparsers(dest="action", required=True, metavar="ACTION")

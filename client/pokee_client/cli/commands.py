@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pokee_client.cli.live import display_for
 from pokee_client.cli.output import Output, when
+from pokee_client.cli.respond import respond
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
 from pokee_client.records import Session
@@ -18,7 +19,7 @@ from pokee_client.sync import PokeeClient
 
 def execute(args: argparse.Namespace) -> int:
     output = Output(as_json=getattr(args, "json", False))
-    name = args.command if args.command in ("run", "send", "usage", "cancel") else args.action
+    name = args.command if args.command in SINGLE else args.action
     command = COMMANDS[(args.command, name)]
     if args.command == "files" and (problem := _unsafe_path(getattr(args, "path", "") or "")):
         return output.fail(f"{args.path!r}: {problem}", "invalid_path", code=2)
@@ -308,8 +309,10 @@ def usage(client: PokeeClient, args: argparse.Namespace, output: Output) -> int:
 
 
 Command = Callable[[PokeeClient, argparse.Namespace, Output], int]
+SINGLE = ("run", "send", "usage", "cancel", "respond")  # commands without an action
 COMMANDS: dict[tuple[str, str], Command] = {
     ("run", "run"): run,
+    ("respond", "respond"): respond,
     ("send", "send"): send,
     ("usage", "usage"): usage,
     ("cancel", "cancel"): cancel,

@@ -56,6 +56,10 @@ class Output:
         """``text`` on stdout; ``lines``: it may hold newlines (a turn's answer)."""
         print(printable(text, lines=lines), file=self.out, flush=True)
 
+    def part(self, text: str) -> None:
+        """A piece of a line on stdout, shown at once (an answer streamed as it comes)."""
+        print(printable(text, lines=True), end="", file=self.out, flush=True)
+
     def document(self, value: Any) -> None:
         text = json.dumps(plain(value), ensure_ascii=False, allow_nan=False)
         print(inert_json(text), file=self.out, flush=True)
