@@ -19,18 +19,18 @@ from pathlib import Path
 CONTRACT = Path(str(files("mock_pokee") / "contract.md"))  # installed with the package
 TESTS = Path(__file__).resolve().parent
 
-# "- **S6 [D]** …", "- **C1** Clock. …", "- **D** A scenario …"
-_HEADING = re.compile(r"^- \*\*([A-Z]\d*[a-z]?)(?: \[([DC])\])?\*\*", re.MULTILINE)
-# In prose: S1, S1a, M12, K2 … (never inside a word); D alone, but not the [D] tag.
-_IN_PROSE = re.compile(r"(?<![\w\[])([ASMFUKC]\d{1,2}[a-z]?|D)(?![\w\]])")
+# "- **S6 [D]** …", "- **R2 [O]** …", "- **C1** Clock. …", "- **D** A scenario …"
+_HEADING = re.compile(r"^- \*\*([A-Z]\d*[a-z]?)(?: \[([DCO])\])?\*\*", re.MULTILINE)
+# In prose: S1, S1a, M12, K2, R5 … (never inside a word); D alone, but not the [D] tag.
+_IN_PROSE = re.compile(r"(?<![\w\[])([ASMFUKRC]\d{1,2}[a-z]?|D)(?![\w\]])")
 # A range, "S1–S8": every numbered clause between (S1a and S1b are not numbered ones).
-_RANGE = re.compile(r"(?<!\w)([ASMFUKC])(\d{1,2})[–-]\1(\d{1,2})(?!\w)")
+_RANGE = re.compile(r"(?<!\w)([ASMFUKRC])(\d{1,2})[–-]\1(\d{1,2})(?!\w)")
 
 
 @dataclass(frozen=True)
 class Clause:
     id: str
-    tag: str  # "D", "C", or "" for the mock's own rules (sections C and D)
+    tag: str  # "D", "C", "O" (OpenAI's reference, section R), or "" for sections C and D
 
     @property
     def label(self) -> str:

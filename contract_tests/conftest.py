@@ -29,7 +29,7 @@ from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
 
 from . import sse
-from .cleanup import LEDGER, clean_up, unique_folder
+from .cleanup import LEDGER, Tally, clean_up, unique_folder
 from .coverage import ClauseCoverage, is_contract_test
 from .observed import undocumented
 from .target import (
@@ -195,7 +195,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if hasattr(terminalreporter.config, "workerinput"):
         return  # an xdist worker: its tally is a part
     tally = LEDGER.tally
-    if not (tally.sessions or tally.files or tally.turns or tally.skills):
+    if not (tally.sessions or tally.files or tally.turns or tally.skills or tally.response_posts):
         return
     write = terminalreporter.write_line
     terminalreporter.section("what the run did to the target")
@@ -204,6 +204,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"skills, started {len(tally.turns)} turns, made {len(tally.responses)} /v1/responses "
         "calls"
     )
+    if tally.response_posts:
+        write(_response_bucket(tally))
     if tally.left_behind:
         write(f"left behind ({len(tally.left_behind)}): {'; '.join(tally.left_behind)}", red=True)
     else:
@@ -214,6 +216,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     before, after = SPENT.get("before"), SPENT.get("after")
     if before is not None and after is not None:
         write(f"credits: {before:,.4f} before, {after:,.4f} after: spent {before - after:,.4f}")
+
+
+def _response_bucket(tally: Tally) -> str:
+    """R7: what the run's /v1/responses calls used of the tenant's response bucket (each
+    answered call once, an idempotent replay not again), and their credit at U2's
+    documented rates (a cancelled response is not billed, R6)."""
+    tokens = sum(tally.response_tokens.values())
+    known = [c for c in tally.response_credit.values() if c is not None]
+    line = (
+        f"response bucket: {tokens:,} tokens and {sum(known):,.4f} of credit at the documented "
+        f"rates for the {len(tally.responses)} calls answered ({tally.response_posts} POST "
+        "/v1/responses in all: the others were refused or idempotent replays)"
+    )
+    unread = len(tally.responses) - len(tally.response_tokens)
+    if unread:
+        line += f"; {unread} calls' usage was not read"
+    unpriced = len(tally.response_credit) - len(known)
+    if unpriced:
+        line += f"; {unpriced} calls were of a model without a documented rate"
+    return line
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Reading turn streams over a real socket — whole, cut after k events, or resumed (M3, M7)
-— and holding every byte of them to the event-stream rules.
+"""Reading event streams over a real socket — whole, cut after k events, or resumed (M3,
+M7; R5, R6 for the stateless responses) — and holding every byte of them to the
+event-stream rules.
 
 Every stream the contract tests read goes through `EventStreamChecker`, which parses the
 raw bytes the way the WHATWG HTML standard tells a browser's EventSource to (lines end in
@@ -9,7 +10,10 @@ is exactly ``id: <seq>``, ``event: <type>``, ``data: <one line of JSON>`` in tha
 seq starts at 0 and grows and equals ``data.sequence_number``, comments (pings) only
 between events, nothing after the terminal event (M4). On the mock, where the contract
 names the choices (M3 [C]), seq grows by exactly one, there is no ``retry:`` field, line
-ends must be ``\\n`` and every event type one M4 (or M12) lists. A stream that breaks a
+ends must be ``\\n`` and every event type one M4 (or M12) lists. A stream of
+``/v1/responses`` is held to the same framing (R5) with its own `Vocabulary`: it starts with
+``response.created``, ends with one of its three terminal events, and on the mock uses
+only the event types of OpenAI's Responses stream that R5 names. A stream that breaks a
 rule fails the test that read it, naming the rule.
 """
 
@@ -39,6 +43,48 @@ EVENT_TYPES = TERMINAL | {
     "tool_result",
     "tool_call.requested",  # M12
 }
+RESPONSE_TERMINAL = {"response.completed", "response.failed", "response.cancelled"}
+RESPONSE_EVENT_TYPES = RESPONSE_TERMINAL | {
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.output_item.done",
+    "response.content_part.added",
+    "response.content_part.done",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.done",
+    # OpenAI frames a reasoning summary's text in parts, as it does an output's content.
+    "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.delta",
+    "response.reasoning_summary_text.done",
+}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The events of one kind of stream: the first, the terminal ones, all known ones, and
+    the clause the checker names when a stream breaks them."""
+
+    clause: str
+    first: str
+    terminal: frozenset[str]
+    types: frozenset[str]
+
+
+TURNS = Vocabulary("M4", "message.created", frozenset(TERMINAL), frozenset(EVENT_TYPES))
+RESPONSES = Vocabulary(
+    "R5", "response.created", frozenset(RESPONSE_TERMINAL), frozenset(RESPONSE_EVENT_TYPES)
+)
+
+
+def vocabulary_of(path: str) -> Vocabulary:
+    """A stateless response's stream (``/v1/responses…``, R5, R6) or a turn's."""
+    return RESPONSES if path.startswith("/v1/responses") else TURNS
+
+
 FIELDS = ("id", "event", "data")
 READ_TIMEOUT = httpx.Timeout(10.0)  # every read is bounded (a stalled stream fails, not hangs)
 # Hold streams to the mock's own choices too (\n line ends, only known event types); the
@@ -63,6 +109,7 @@ class Stream:
     cut: bool = False  # the server cut the connection instead of ending the body
     body: bytes = b""  # a non-stream answer (errors, M9 replay note)
     problems: list[str] = field(default_factory=list)  # rules the bytes broke
+    vocabulary: Vocabulary = TURNS
 
     @property
     def types(self) -> list[str]:
@@ -75,13 +122,13 @@ class Stream:
     @property
     def terminal(self) -> Frame:
         assert self.frames, "no events"
-        assert self.frames[-1].type in TERMINAL, self.types
+        assert self.frames[-1].type in self.vocabulary.terminal, self.types
         return self.frames[-1]
 
     @property
     def ended(self) -> bool:
         """The terminal event arrived (and so the turn's stream is whole)."""
-        return bool(self.frames) and self.frames[-1].type in TERMINAL
+        return bool(self.frames) and self.frames[-1].type in self.vocabulary.terminal
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -91,12 +138,16 @@ class EventStreamChecker:
     """Fed the body's bytes as they arrive; yields complete frames and collects problems.
 
     ``first_seq`` is the seq the first event must carry (0 for a new turn, n + 1 for a
-    resume after n, None when unknown); ``strict`` adds the mock's own choices.
+    resume after n, None when unknown); ``strict`` adds the mock's own choices;
+    ``vocabulary`` is the stream's kind (a turn's by default, `RESPONSES` for R5).
     """
 
-    def __init__(self, *, first_seq: int | None = 0, strict: bool = True):
+    def __init__(
+        self, *, first_seq: int | None = 0, strict: bool = True, vocabulary: Vocabulary = TURNS
+    ):
         self.expected_seq = self._first_seq = first_seq
         self.strict = strict
+        self.vocabulary = vocabulary
         self.problems: list[str] = []
         self.pings = 0
         self.terminal_seen = False
@@ -143,9 +194,11 @@ class EventStreamChecker:
             if not cut:  # a cut stream's unfinished event is dropped, as a browser would
                 self.problems.append("WHATWG: the body ends inside an event (no blank line)")
         elif not cut and not self.terminal_seen and self.expected_seq != self._first_seq:
-            self.problems.append("M4: the stream ended without a terminal event")
+            self.problems.append(
+                f"{self.vocabulary.clause}: the stream ended without a terminal event"
+            )
         elif not cut and not self.terminal_seen and self._first_seq == 0:
-            self.problems.append("M4: the stream ended without any event")
+            self.problems.append(f"{self.vocabulary.clause}: the stream ended without any event")
 
     def _line(self, raw: bytes, ending: bytes) -> Frame | None:
         self._line_no += 1
@@ -171,7 +224,9 @@ class EventStreamChecker:
         comments = [line for line in block if line.startswith(":")]
         if len(comments) == len(block):
             if self.terminal_seen:
-                self.problems.append("M4: a comment after the terminal event")
+                self.problems.append(
+                    f"{self.vocabulary.clause}: a comment after the terminal event"
+                )
             self.pings += len(comments)
             return None
         where = f"event after seq {self.expected_seq - 1}" if self.expected_seq else "event"
@@ -200,8 +255,9 @@ class EventStreamChecker:
 
     def _frame(self, values: dict[str, str], block: list[str]) -> Frame:
         text_id, kind = values.get("id", ""), values.get("event", "")
+        words = self.vocabulary
         if self.terminal_seen:
-            self.problems.append(f"M4: event {kind!r} after the terminal event")
+            self.problems.append(f"{words.clause}: event {kind!r} after the terminal event")
         seq = int(text_id) if text_id.isascii() and text_id.isdigit() else -1
         if seq < 0 or text_id != str(seq):
             self.problems.append(f"M3: id {text_id!r} is not a plain decimal seq")
@@ -215,27 +271,31 @@ class EventStreamChecker:
             self.problems.append(f"M3: the data of seq {text_id} is not JSON")
             data, parsed = {}, False
         if parsed and not isinstance(data, dict):
-            self.problems.append(f"M4: the data of seq {text_id} is not a JSON object")
+            self.problems.append(f"{words.clause}: the data of seq {text_id} is not a JSON object")
             data = {}
         elif parsed and data.get("sequence_number") != seq:
             self.problems.append(
                 f"M3: seq {text_id} has sequence_number {data.get('sequence_number')!r}"
             )
-        if seq == 0 and kind != "message.created":
-            self.problems.append(f"M4: the first event is {kind!r}, not message.created")
-        if self.strict and kind not in EVENT_TYPES:
-            self.problems.append(f"M4: unknown event type {kind!r}")
-        self.terminal_seen = self.terminal_seen or kind in TERMINAL
+        if seq == 0 and kind != words.first:
+            self.problems.append(f"{words.clause}: the first event is {kind!r}, not {words.first}")
+        if self.strict and kind not in words.types:
+            self.problems.append(f"{words.clause}: unknown event type {kind!r}")
+        self.terminal_seen = self.terminal_seen or kind in words.terminal
         return Frame(seq, kind, data, block)
 
 
 class LiveStream:
     """An open turn stream, read event by event through the checker (`open_stream`)."""
 
-    def __init__(self, response: httpx.Response, first_seq: int | None):
-        self.stream = Stream(response.status_code, response.headers)
+    def __init__(
+        self, response: httpx.Response, first_seq: int | None, vocabulary: Vocabulary = TURNS
+    ):
+        self.stream = Stream(response.status_code, response.headers, vocabulary=vocabulary)
         self._response = response
-        self._checker = EventStreamChecker(first_seq=first_seq, strict=MOCK_CHOICES)
+        self._checker = EventStreamChecker(
+            first_seq=first_seq, strict=MOCK_CHOICES, vocabulary=vocabulary
+        )
         self._chunks = response.iter_bytes()
         self._queue: list[Frame] = []
         self.done = False  # the body ended or was cut
@@ -297,7 +357,7 @@ def open_stream(
     if first_seq == AFTER_LAST_EVENT_ID:
         first_seq = _first_seq(kwargs.get("headers"), kwargs.get("params"))
     with client.stream(method, path, **kwargs) as response:
-        live = LiveStream(response, first_seq)
+        live = LiveStream(response, first_seq, vocabulary_of(path))
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
             live.stream.body = response.read()
             live.done = True
@@ -409,7 +469,9 @@ class Follower:
 
     def _read(self, client: httpx.Client, method: str, path: str, kwargs: dict[str, Any]) -> None:
         first = _first_seq(kwargs.get("headers"), kwargs.get("params"))
-        checker = EventStreamChecker(first_seq=first, strict=MOCK_CHOICES)
+        checker = EventStreamChecker(
+            first_seq=first, strict=MOCK_CHOICES, vocabulary=vocabulary_of(path)
+        )
         stopped = False
         try:
             with client.stream(method, path, **kwargs) as response:

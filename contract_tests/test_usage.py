@@ -67,8 +67,9 @@ def test_u1_the_documented_default_limits(api: httpx.Client) -> None:
 @pytest.mark.mock_only
 @pytest.mark.inferred
 def test_u1_buckets_are_independent(api: httpx.Client) -> None:
-    """U1: session turns count in session_turn only; the response bucket counts
-    stateless POST /v1/responses calls, which the mock does not serve, so it stays 0."""
+    """U1: a session turn counts in session_turn only; the response bucket, which counts
+    stateless POST /v1/responses calls alone, stays 0 (the other way round, a call
+    counting in response only, is R7's test in test_response_usage.py)."""
     sid = create(api, persistent=True)["id"]
     api.post(f"/v1/sessions/{sid}/messages", json={"message": "hello"}).read()
     buckets = api.get("/v1/usage").json()["rate_limit"]["buckets"]
