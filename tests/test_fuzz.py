@@ -1,6 +1,7 @@
 """Every endpoint, fuzzed with hostile bodies, headers and query values over a real socket
-(A5): deep nesting, lone surrogates, huge and non-finite numbers, non-ASCII digits, raw
-bytes, repeated headers. Whatever is sent, the answer is never a 5xx, and an error is
+(A5, and R1/R2 for the stateless calls, whose fields are among the keys): deep nesting,
+lone surrogates, huge and non-finite numbers, non-ASCII digits, raw bytes, repeated
+headers. Whatever is sent, the answer is never a 5xx, and an error is
 always in the A5 shape.
 
 The generated values can never form a valid fault or clock mode (no leaf is one of those
@@ -68,6 +69,25 @@ KEYS = st.sampled_from(
         "every",
         "probability",
         "seed",
+        # R1, R2: a stateless call's fields and its items' fields
+        "input",
+        "stream",
+        "reasoning",
+        "effort",
+        "instructions",
+        "tool_choice",
+        "temperature",
+        "top_p",
+        "max_output_tokens",
+        "previous_response_id",
+        "role",
+        "content",
+        "text",
+        "call_id",
+        "name",
+        "arguments",
+        "output",
+        "parameters",
         "\\ud800",
         "x\\udc00",
     ]
@@ -125,8 +145,12 @@ class Target:
     client: httpx.Client
     session: str = ""
     response: str = ""
+    stateless: str = ""  # a response of POST /v1/responses (R6's resume and cancel)
 
     def ensure(self) -> None:
+        if not self.stateless:  # kept: the virtual clock never lets its 120 s pass
+            answer = self.client.post("/v1/responses", json={"input": "hi"})
+            self.stateless = answer.headers["x-response-id"]
         if self.session and self.client.get(f"/v1/sessions/{self.session}").status_code == 200:
             return
         self.session = self.client.post("/v1/sessions").json()["id"]
@@ -136,9 +160,10 @@ class Target:
             self.response = stream.headers["x-response-id"]
 
     def url(self, path: str) -> str:
+        response = self.stateless if path.startswith("/v1/responses/") else self.response
         return (
             path.replace("{session_id}", self.session)
-            .replace("{response_id}", self.response)
+            .replace("{response_id}", response)
             .replace("{file_path:path}", "f.txt")
             .replace("{rule_id}", "flt_000000000000")
         )

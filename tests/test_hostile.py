@@ -860,15 +860,15 @@ async def answer_at_the_timeout(synchronous: bool) -> tuple[str, list[str], str]
     session = t.create_session(SessionSpec(persistent=True, tools=[weather]))
     chosen = ScenarioBook.load().choose("weather?", "client-tool", session.tools)
     start = t.start_turn(session.id, "weather?", chosen.name, lambda e: ScenarioRun(chosen, e))
-    assert start.turn is not None
+    assert start.run is not None
     await t.clock.advance(0)
-    types = [event.type for event in start.turn.log.events]
-    call = json.loads(start.turn.log.events[types.index("tool_call.requested")].data)
+    types = [event.type for event in start.run.log.events]
+    call = json.loads(start.run.log.events[types.index("tool_call.requested")].data)
     place.update(sid=session.id, call_id=call["call_id"])
     await t.clock.advance(TOOL_RESULT_TIMEOUT)
     await asyncio.sleep(0)
-    events = [event.type for event in start.turn.log.events]
-    return got[0], events, start.turn.log.events[-1].data
+    events = [event.type for event in start.run.log.events]
+    return got[0], events, start.run.log.events[-1].data
 
 
 @pytest.mark.parametrize("synchronous", [False, True])

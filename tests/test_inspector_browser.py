@@ -5,10 +5,11 @@ sessionStorage) per test.
 A turn started by a test streams into the page (M1, C4); a clock advanced from the page
 expires a session (C1, S7); a fault rule added in the page counts its hits (C5); keyless
 the page shows every tenant and a key narrows it to one (C2), a key never shown; 1,000
-sessions and a 10,000-event turn keep the page windowed. Each view opens from its URL
-fragment (``#/sessions``, ``#/turns/<id>`` …) and back and forward follow the views; a
-session's metadata shows a deck turn's progress; an event opens to its contents; the
-journal filters by method, path, session and status; a young session fills its timeline.
+sessions and a 10,000-event turn keep the page windowed; a stateless response (R) shows
+beside the turns. Each view opens from its URL fragment (``#/sessions``, ``#/turns/<id>``
+…) and back and forward follow the views; a session's metadata shows a deck turn's
+progress; an event opens to its contents; the journal filters by method, path, session and
+status; a young session fills its timeline.
 Each view's screenshot is saved under ``.artifacts/inspector/`` (git-ignored) for a
 reviewer to look at.
 
@@ -167,6 +168,39 @@ def test_m1_c4_a_turn_streams_into_the_page_as_it_happens(server: MockServer, pa
         assert so_far < events
         expect(page.locator(".event-row", has_text="message.completed")).to_be_visible()
         screenshot(page, "turns")
+
+
+def test_r5_c4_a_stateless_response_shows_beside_the_turns(server: MockServer, page: Any) -> None:
+    """R: a `POST /v1/responses` call is listed with the session turns, marked as a
+    response; its events stream in as a turn's do, and its title says it has no session."""
+    with server.tenant() as tenant:
+        session = create(tenant)
+        start_turn(tenant, session, "Hello there")
+        open_page(page, server, tenant.key)
+        show(page, "turns")
+        call = {"input": "What is a spring tide?", "reasoning": {"effort": "low"}, "stream": True}
+        with tenant.http.stream("POST", "/v1/responses", json=call) as answer:
+            assert answer.status_code == 200
+            rid = answer.headers["x-response-id"]
+            answer.read()
+        row = page.locator(f'.turn-row[data-turn="{rid}"]')
+        expect(row).to_have_attribute("data-kind", "response")
+        expect(page.locator('.turn-row[data-kind="turn"]')).to_have_count(1)
+        row.click()
+        title = page.locator("#turn-title")
+        expect(title).to_have_attribute("data-kind", "response")
+        expect(title).to_have_attribute("data-status", "completed")
+        expect(title).to_contain_text("stateless response")
+        expect(title.locator(".session-link")).to_have_count(0)
+        sent = [e for e in tenant.journal.entries(kind="event") if e["response_id"] == rid]
+        expect(title).to_have_attribute("data-events", str(len(sent)))
+        expect(page.locator('.event-row[data-seq="0"]')).to_contain_text("response.created")
+        page.locator("#event-list").evaluate("list => list.scrollTop = list.scrollHeight")
+        expect(page.locator(".event-row", has_text="response.completed")).to_be_visible()
+        screenshot(page, "response")
+
+        open_page(page, server, tenant.key, f"#/turns/{rid}")  # its own address
+        expect(page.locator("#turn-title")).to_have_attribute("data-kind", "response")
 
 
 def test_c1_s7_advancing_the_clock_from_the_page_expires_a_session(

@@ -16,6 +16,7 @@ from contract_tests.observed import operation
 from mock_pokee.api import control, v1
 from mock_pokee.api.control_openapi import control_openapi_document
 from mock_pokee.app import create_app, openapi_document
+from mock_pokee.scenarios.model import MODEL_ANSWER
 from mock_pokee.server import ThreadedServer
 from mock_pokee.settings import Settings
 
@@ -27,6 +28,8 @@ SCHEMATHESIS_KEY = "pk_schemathesis_key"
 # well-formed request can get because of what came before it: an Idempotency-Key used on
 # another session (422, M9), a range past the end of a file uploaded earlier (416, F5);
 # and a body over the 1 MiB limit, schema-valid or not (413: tools with long descriptions).
+# A stateless call (R6) is like a message: a streamed call's Idempotency-Key used again
+# with another body is 422, and a tenant's response bucket can fill (429, R7).
 # A skill bundle is a zip, which no schema can generate: bytes of the right type are
 # refused (400) or past a limit (413), K2; a name with the reserved prefix is 400 (K1).
 SCHEMATHESIS_CONFIG = """
@@ -48,6 +51,15 @@ checks.positive_data_acceptance.expected-statuses = [
 include-operation-id = "installSkill"
 checks.positive_data_acceptance.expected-statuses = [
   "2xx", "3xx", "400", "401", "403", "404", "409", "413", "429", "5xx",
+]
+
+[[operations]]
+include-operation-id = "createResponse"
+checks.positive_data_acceptance.expected-statuses = [
+  "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",
+]
+checks.negative_data_rejection.expected-statuses = [
+  "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx",
 ]
 
 [[operations]]
@@ -125,7 +137,8 @@ def test_the_server_serves_the_control_document_with_its_scenarios() -> None:
     served = response.json()
     assert served["paths"] == control_openapi_document()["paths"]
     scenario = served["components"]["schemas"]["Match"]["properties"]["scenario"]
-    assert set(scenario["enum"]) == names
+    # R8: a rule may also match the stateless model's own answers, which no scenario holds.
+    assert set(scenario["enum"]) == names | {MODEL_ANSWER}
     # The bodies are the models' own schemas, with null refused as the server refuses it.
     for body in ("ClockUpdate", "ClockAdvance", "CreditsUpdate", "RuleSpec", "StatusFault"):
         assert "null" not in json.dumps(served["components"]["schemas"][body]), body
@@ -173,8 +186,9 @@ def operations_in(har: Path) -> set[tuple[str, str]]:
 @pytest.mark.timeout(300)  # its own subprocess timeout (240 s a run) bounds it
 def test_the_stateful_phase_reaches_every_operation(tmp_path: Path) -> None:
     """The links (createSession → the session's operations, sendMessage's X-Response-Id →
-    resume and cancel, uploadFile's path → download and delete, and on to usage, bulk
-    deletion and health) let Schemathesis chain calls with real ids, with every check on.
+    resume and cancel, createResponse's X-Response-Id → the stateless resume and cancel
+    (R6), uploadFile's path → download and delete, and on to usage, bulk deletion and
+    health) let Schemathesis chain calls with real ids, with every check on.
     Its stateful phase draws its sequences at random, so two seeded runs are made; between
     them they call every operation, and neither finds a failure."""
     settings = Settings(

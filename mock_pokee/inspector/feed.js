@@ -42,7 +42,7 @@ function newTenant(id) {
     sessions: new Map(), // live, from the state
     ended: new Map(), // id -> {session, reason, at}
     endings: new Map(), // id -> {reason, at}, from the journal (expiry, deletion)
-    turns: new Map(), // response id -> turn (see turnOf)
+    turns: new Map(), // response id -> turn or stateless response (see turnOf)
     files: [],
     usage: null,
     journal: [],
@@ -59,13 +59,20 @@ function tenantOf(id) {
   return tenant;
 }
 
+// A session's turn, or a stateless response (POST /v1/responses, contract R), which has
+// no session: both are runs with events, kept in one list and shown side by side.
 function turnOf(tenant, id, session) {
   let turn = tenant.turns.get(id);
   if (!turn) {
-    turn = { id, session, scenario: "", status: "in_progress", started: null, ended: null, error: null, events: [], facts: {} };
+    const kind = isResponse(id, session) ? "response" : "turn";
+    turn = { id, kind, session: session || null, scenario: "", status: "in_progress", started: null, ended: null, error: null, events: [], facts: {} };
     tenant.turns.set(id, turn);
   }
   return turn;
+}
+
+export function isResponse(id, session) {
+  return !session && typeof id === "string" && id.startsWith("resp_");
 }
 
 // The tenant that holds session or turn `id`, if the page knows it.
@@ -167,7 +174,7 @@ function absorbTenant(tenant, described, now) {
     if (!live.has(id)) endSession(tenant, id, session);
   }
   tenant.sessions = live;
-  for (const described_turn of described.turns) {
+  for (const described_turn of [...described.turns, ...(described.responses || [])]) {
     const turn = turnOf(tenant, described_turn.id, described_turn.session_id);
     turn.scenario = described_turn.scenario;
     turn.status = described_turn.status;
@@ -199,7 +206,9 @@ export async function loadHeard(turn) {
   if (!turn.events.length) return;
   const since = turn.events[0].at_seq - 1;
   try {
-    const { answer, current } = await readJournal({ kind: "event", session: turn.session, since });
+    const filters = { kind: "event", since };
+    if (turn.session) filters.session = turn.session; // a stateless response has none
+    const { answer, current } = await readJournal(filters);
     if (!current) return;
     const heard = new Map();
     for (const entry of answer.entries) {
@@ -342,14 +351,16 @@ function ingest(entry) {
       refreshSoon(); // a turn moves its session's metadata and files as it goes
       break;
     }
-    case "turn.start": {
+    case "turn.start":
+    case "response.start": {
       const turn = turnOf(tenant, entry.response_id, entry.session);
       turn.scenario = entry.scenario;
       turn.started = entry.at;
       refreshSoon();
       break;
     }
-    case "turn.end": {
+    case "turn.end":
+    case "response.end": {
       const turn = turnOf(tenant, entry.response_id, entry.session);
       turn.status = entry.status;
       turn.ended = entry.at;

@@ -1,6 +1,7 @@
-// Turns and one turn's events (#/turns/<response id>), streaming in as the turn runs:
-// each event's seq, clock time since the start, type, whether a client heard it, and,
-// opened with a click, its contents as JSON.
+// Turns and stateless responses (POST /v1/responses, contract R), side by side, and one
+// run's events (#/turns/<response id>, for either), streaming in as it runs: each event's
+// seq, clock time since the start, type, whether a client heard it, and, opened with a
+// click, its contents as JSON. A turn links to its session; a response has none.
 
 import { $, el, jsonText, link, span } from "./dom.js";
 import { feed, loadHeard } from "./feed.js";
@@ -32,7 +33,8 @@ export const view = {
     });
     // Whether its last events were heard is settled once the turn has ended.
     feed.addEventListener("entry", ({ detail: entry }) => {
-      if (entry.kind === "turn.end" && shownTurn && entry.response_id === shownTurn.id) {
+      const ended = entry.kind === "turn.end" || entry.kind === "response.end";
+      if (ended && shownTurn && entry.response_id === shownTurn.id) {
         const turn = shownTurn;
         setTimeout(() => loadHeard(turn), 300);
       }
@@ -64,13 +66,18 @@ function drawTitle(turns, id, turn) {
     title.textContent = id ? `Turn ${id} is not in the view (another tenant's, or gone).` : turns.length ? "Pick a turn." : "No turn yet.";
     delete title.dataset.events;
     delete title.dataset.status;
+    delete title.dataset.kind;
     return;
   }
+  const where = turn.kind === "response"
+    ? [" · ", el("span", "badge response", "stateless response")]
+    : [" on ", link(app.href({ view: "sessions", item: turn.session }), turn.session, "mono session-link")];
   title.replaceChildren(
-    el("span", "mono", turn.id), " on ", link(app.href({ view: "sessions", item: turn.session }), turn.session, "mono session-link"), " · ",
+    el("span", "mono", turn.id), ...where, " · ",
     el("span", "", turn.scenario || "?"), " · ", el("span", "badge " + turn.status, turn.status + (turn.error ? ": " + turn.error : "")),
     " · ", el("span", "", turn.events.length + " events"),
   );
+  title.dataset.kind = turn.kind;
   if (turn.started !== null) title.append(" · " + (turn.ended === null ? "running" : "took " + span(turn.ended - turn.started).slice(1)));
   const pending = turn.facts && turn.facts.pending_tool_calls;
   if (Array.isArray(pending) && pending.length) title.append(" · " + pending.length + " tool calls waiting");
@@ -79,9 +86,11 @@ function drawTitle(turns, id, turn) {
 }
 
 function drawTurnRow(turn) {
-  const row = el("div", "turn-row clickable" + (turn.id === app.route.item ? " selected" : ""));
+  const row = el("div", "turn-row clickable" + (turn.kind === "response" ? " response-row" : "") + (turn.id === app.route.item ? " selected" : ""));
   row.dataset.turn = turn.id;
+  row.dataset.kind = turn.kind;
   row.append(el("span", "mono cell", turn.id.slice(0, 16) + "…"));
+  if (turn.kind === "response") row.append(el("span", "badge response", "response"));
   row.append(el("span", "badge " + turn.status, turn.status));
   row.append(el("span", "muted cell", (turn.scenario || "") + " · " + turn.events.length + " ev"));
   return row;
