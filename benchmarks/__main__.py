@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from benchmarks.load import WrkMissing, wrk_path
 
-PARTS = ("classic", "streams", "fixtures", "soak", "table")
+PARTS = ("classic", "responses", "streams", "fixtures", "soak", "table")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,12 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     # imported late: the check is instant
-    from benchmarks import core, fixtures, side_by_side, soak, streams
+    from benchmarks import core, fixtures, responses, side_by_side, soak, streams
 
     parts = args.only or PARTS
     print("mock-pokee benchmarks (2 cores; servers are single uvicorn processes)\n")
     if "classic" in parts:
         for line in core.run():
+            print(line, flush=True)
+    if "responses" in parts:
+        for line in responses.stateless_responses():
             print(line, flush=True)
     if "streams" in parts:
         for line in streams.concurrent_streams():

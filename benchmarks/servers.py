@@ -1,7 +1,8 @@
 """The two servers the benchmarks compare, run with identical uvicorn settings.
 
 ``python -m benchmarks.servers mock|bare|raw PORT [mock-pokee options]``: the mock app, a
-bare Starlette app with JSON endpoints shaped like a session read and a session create, or
+bare Starlette app with JSON endpoints shaped like a session read, a session create and a
+stateless response (and a bare event stream), or
 the same two answers from a plain ASGI function with no framework at all.
 Access logs are off for both: the benchmark measures the app, not the terminal. (What
 users run, `mock-pokee serve` with its own logging, is measured in benchmarks.compare.)
@@ -59,15 +60,79 @@ async def bare_health(request: Request) -> Response:
 
 
 async def bare_stream(request: Request) -> Response:
-    """A bare sse-starlette generator yielding the frames a 10,000-delta turn yields."""
+    """A bare sse-starlette generator yielding the frames a 10,000-delta turn yields, or
+    with ``?shape=response`` the ``response.output_text.delta`` frames of a stateless
+    response (R5)."""
     count = int(request.query_params.get("events", "10000"))
+    response_shape = request.query_params.get("shape") == "response"
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
         for seq in range(count):
-            data = json.dumps({"content": "a", "sequence_number": seq}, separators=(",", ":"))
-            yield ServerSentEvent(data=data, event="text.delta", id=str(seq), sep="\n")
+            if response_shape:
+                fields: dict[str, object] = {**RESPONSE_DELTA, "sequence_number": seq}
+                event = "response.output_text.delta"
+            else:
+                fields, event = {"content": "a", "sequence_number": seq}, "text.delta"
+            data = json.dumps(fields, separators=(",", ":"))
+            yield ServerSentEvent(data=data, event=event, id=str(seq), sep="\n")
 
     return EventSourceResponse(frames(), ping=0, sep="\n")
+
+
+# What a stateless call answers (R3) when the model calls a tool: the bare baseline
+# answers this object, whatever the body asks, once it has parsed the body.
+RESPONSE_OBJECT: dict[str, object] = {
+    "id": "resp_0123456789abcdef01234567",
+    "object": "response",
+    "created_at": 1795875682,
+    "status": "completed",
+    "error": None,
+    "incomplete_details": None,
+    "instructions": None,
+    "max_output_tokens": None,
+    "model": "pokee-isaac",
+    "output": [
+        {
+            "type": "function_call",
+            "id": "fc_0123456789abcdef01234567",
+            "call_id": "call_0123456789abcdef01234567",
+            "name": "get_weather",
+            "arguments": '{"city":"sample city"}',
+            "status": "completed",
+        }
+    ],
+    "parallel_tool_calls": True,
+    "reasoning": {"effort": None},
+    "store": True,
+    "temperature": 1.0,
+    "tool_choice": "auto",
+    "tools": [],
+    "top_p": 1.0,
+    "usage": {
+        "input_tokens": 40,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": 6,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 46,
+    },
+    "user": None,
+    "metadata": {},
+}
+RESPONSE_DELTA: dict[str, object] = {
+    "type": "response.output_text.delta",
+    "item_id": "msg_0123456789abcdef01234567",
+    "output_index": 0,
+    "content_index": 0,
+    "delta": "a",
+    "logprobs": [],
+}
+
+
+async def bare_response(request: Request) -> Response:
+    """The least a stateless call does: parse the body, answer a response object."""
+    body = await request.json()
+    answer = {**RESPONSE_OBJECT, "tools": body.get("tools", [])}
+    return JSONResponse(answer, headers={"X-Response-Id": str(answer["id"])})
 
 
 async def bare_file(request: Request) -> Response:
@@ -82,6 +147,7 @@ def bare_app() -> Starlette:
             Route("/v1/sessions", bare_create, methods=["POST"]),
             Route("/v1/sessions/{session_id}", bare_session),
             Route("/stream", bare_stream),
+            Route("/v1/responses", bare_response, methods=["POST"]),
             Route("/file", bare_file),
         ]
     )
