@@ -56,7 +56,7 @@ class Keys:
 
     def for_test(self, n: int) -> tuple[str, bool]:
         if n % 10 == 0:
-            return self.kept[n % len(self.kept)], True
+            return self.kept[n // 10 % len(self.kept)], True
         return f"pk_soak-{n}_{secrets.token_hex(8)}", False
 
 
