@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+SERVE_STAMP := $(VENV)/.installed-serve
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -13,18 +14,24 @@ SERVE ?= --clock scaled --scale 60
 
 .PHONY: serve test lint bench mutation mutation-report format clean
 
-# The client (client/, `pokee-client`) first: mock-pokee depends on it.
-$(STAMP): pyproject.toml client/pyproject.toml
+# What serving needs, then what the tests and linters need on top: a newcomer's first
+# `make serve` does not wait for the test tools. The client (client/, `pokee-client`)
+# first: mock-pokee depends on it.
+$(SERVE_STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e './client[progress]'
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	@# A venv from before the client had a package of its own loses `pokee` just now,
 	@# with the old mock-pokee that used to install it: the client puts it back.
 	test -x $(BIN)/pokee || $(BIN)/python -m pip install --quiet --no-deps --force-reinstall -e ./client
+	touch $(SERVE_STAMP)
+
+$(STAMP): $(SERVE_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	$(BIN)/mock-pokee serve --host $(HOST) --port $(PORT) $(SERVE) $(ARGS)
 
 # The suite runs on every core (pytest-xdist), a test file per worker so each module's

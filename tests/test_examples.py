@@ -10,7 +10,6 @@ The examples are split over two test files so that pytest-xdist runs them side b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ from tests import examples
 from tests.examples import Example, Servers, all_examples, run_example
 
 EXAMPLES = [e for e in all_examples() if e.runs and e.document.parent.name != "docs"]
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers()
-    yield running
-    running.stop()
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)

@@ -122,6 +122,7 @@ def session_with_paused_turn(api: httpx.Client, scenario: str = "slow-stream") -
         json={"message": "hi"},
         headers={"X-Mock-Scenario": scenario},
     ) as response:
+        assert response.status_code == 200, response.read()
         response_id = response.headers["x-response-id"]
     return sid, response_id
 
@@ -895,18 +896,7 @@ def test_m12_an_answer_and_its_timeout_never_both_win(synchronous: bool) -> None
 
 def start_turns(api: httpx.Client, scenario: str, count: int) -> list[str]:
     """``count`` sessions, each with a turn of ``scenario`` started (streams left at once)."""
-    sids = []
-    for _ in range(count):
-        sid = api.post("/v1/sessions", json={"persistent": True}).json()["id"]
-        with api.stream(
-            "POST",
-            f"/v1/sessions/{sid}/messages",
-            json={"message": "hi"},
-            headers={"X-Mock-Scenario": scenario},
-        ) as response:
-            assert response.status_code == 200, response.read()
-        sids.append(sid)
-    return sids
+    return [session_with_paused_turn(api, scenario)[0] for _ in range(count)]
 
 
 def test_u2_once_a_turn_leaves_hard_credits_under_the_minimum_the_next_is_402(

@@ -509,7 +509,9 @@ def test_an_events_contents_open_in_the_turn(server: MockServer, page: Any) -> N
             "sequence_number": 0,
         }
         # The next row moves down to make room: rows do not overlap.
-        below = page.locator('.event-row[data-seq="1"]').bounding_box()
+        second = page.locator('.event-row[data-seq="1"]')
+        expect(second).to_be_visible()  # the turn's next event may still be on its way
+        below = second.bounding_box()
         opened = first.bounding_box()
         assert below["y"] >= opened["y"] + opened["height"] - 1
         screenshot(page, "event-opened")

@@ -265,7 +265,13 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(
     assert run.returncode == 143
     assert stderr.strip().splitlines()[-1] == "pokee: terminated"
     assert "Traceback" not in stderr
-    (ended,) = [e for e in control.get("/_mock/journal?kind=turn.end").json()["entries"]]
+    # The cancel is answered before the turn's last event is journaled (M8 ends it next).
+    _wait_for(lambda: bool(_journal(control, "turn.end")), "the turn to end")
+    (ended,) = _journal(control, "turn.end")
     assert ended["status"] == "cancelled"
     sessions = control.get("/v1/sessions").json()
     assert [s["busy"] for s in sessions] == ([False] if keep else [])
+
+
+def _journal(control: httpx.Client, kind: str) -> list[dict[str, Any]]:
+    return list(control.get(f"/_mock/journal?kind={kind}").json()["entries"])
