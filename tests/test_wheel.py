@@ -245,6 +245,7 @@ def test_a_wheel_installs_and_serves_with_its_built_in_scenarios(installed: Inst
         process.communicate(timeout=10)
 
 
+@pytest.mark.timeout(300)  # two whole contract runs, each bounded by its own 240 s
 def test_the_installed_contract_suite_checks_a_running_mock_twice_with_one_key(
     installed: Installed,
 ) -> None:
