@@ -1,6 +1,6 @@
 """D with M4, M5 and M7: the scenario-driven matrix.
 
-Every loaded scenario (the built-ins, the contract tests' own in contract_tests/scenarios/,
+Every loaded turn scenario (the built-ins, the contract tests' own in contract_tests/scenarios/,
 and any given with ``--scenarios DIR``) is run once per way a client can read a turn:
 
 - read everything, live, resuming (M7) if the stream is cut;
@@ -38,10 +38,12 @@ TICK = 1 / 128  # exact in binary: t0 + d - TICK + TICK == t0 + d
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One test per scenario the in-process mock loads (see conftest's mock_server)."""
+    """One test per turn scenario the in-process mock loads (see conftest's mock_server);
+    a `surface: response` scenario scripts stateless calls, not turns (R8)."""
     if "scenario" in metafunc.fixturenames:
         folders = [*metafunc.config.getoption("--scenarios"), OWN_SCENARIOS]
-        metafunc.parametrize("scenario", [s.name for s in ScenarioBook.load(folders)])
+        loaded = ScenarioBook.load(folders)
+        metafunc.parametrize("scenario", [s.name for s in loaded if s.surface == "turn"])
 
 
 @dataclass
