@@ -35,8 +35,11 @@ serve: $(SERVE_STAMP)
 	$(BIN)/mock-pokee serve --host $(HOST) --port $(PORT) $(SERVE) $(ARGS)
 
 # The suite runs on every core (pytest-xdist), a test file per worker so each module's
-# servers start once; JOBS=0 runs it in this process (pdb, -x).
+# servers start once; JOBS=0 runs it in this process (pdb, -x). It starts about a hundred
+# Python processes (examples, servers, CLIs), so it writes bytecode caches even where the
+# environment says not to (PYTHONDONTWRITEBYTECODE): each would compile the sources again.
 JOBS ?= auto
+test: export PYTHONDONTWRITEBYTECODE :=
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(ARGS)
 
