@@ -29,11 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from pokee_client.base import ClientCore
 from pokee_client.downloads import download
-from pokee_client.effects import Flow, Unwatch, Watch, observe
+from pokee_client.effects import Close, Flow, Unwatch, Watch, observe
 from pokee_client.errors import NotFoundError, PokeeError, ProtocolError
 from pokee_client.events import Event, ToolUseExecuting
+from pokee_client.exchange import call_streamed
 from pokee_client.operations import (
     cancel,
     create_session,
@@ -102,13 +105,16 @@ def run(
     )
     progress.session(session)
     reader = TurnReader(session.id)
+    request = core.requests.send_message(
+        session.id, message, new_idempotency_key(), options.scenario
+    )
     try:
-        result = yield from _turn(core, reader, message, options, progress)
+        result = yield from _turn(core, reader, request, options, progress)
     except GeneratorExit:
         raise
     except BaseException as failure:
-        if not isinstance(failure, Exception) and reader.response_id is not None:
-            yield from _quietly(cancel(core, session.id, reader.response_id))  # interrupted
+        if not isinstance(failure, Exception) and reader.sent:
+            yield from _quietly(_cancel_turn(core, reader, request))  # interrupted
         if not options.keep:
             yield from _quietly(delete_session(core, session.id))
         raise
@@ -119,18 +125,27 @@ def run(
     return result
 
 
+def _cancel_turn(core: ClientCore, reader: TurnReader, request: httpx.Request) -> Flow[None]:
+    """Cancel an interrupted run's turn (M8). Interrupted before its stream's head came,
+    the run does not know the turn's response id: the same request again, with the same
+    Idempotency-Key, answers with it and starts no second turn (M9)."""
+    if reader.response_id is None:
+        response = yield from call_streamed(core, request, idempotent=True)
+        reader.opened(response)
+        yield Close(response)
+    if reader.response_id is not None:
+        yield from cancel(core, reader.session_id, reader.response_id)
+
+
 def _turn(
     core: ClientCore,
     reader: TurnReader,
-    message: str,
+    request: httpx.Request,
     options: RunOptions,
     progress: ProgressTracker,
 ) -> Flow[RunResult]:
     session_id = reader.session_id
     before = yield from snapshot(core, session_id)
-    request = core.requests.send_message(
-        session_id, message, new_idempotency_key(), options.scenario
-    )
     watcher = dataclasses.replace(core, policy=NO_RETRIES)  # a missed poll is no failure
     handle = yield Watch(lambda: _refresh(watcher, session_id, progress), core.watch_interval)
     progress.phase("running")
@@ -140,6 +155,7 @@ def _turn(
         named.update(paths_named(event))
         progress.event(event)
 
+    reader.sent = True  # from here the message may be on its way
     outcome = yield from observe(
         stream_turn(core, reader, request, on_session=progress.polled), seen
     )

@@ -63,6 +63,7 @@ class TurnReader(StreamReader):
     def __init__(self, session_id: str, response_id: str | None = None, after: int = -1):
         super().__init__(parse_event, response_id, after)
         self.session_id = session_id
+        self.sent = False  # whether the message starting the turn may have reached the server
         self._text: list[str] = []
         self._terminal: Event | None = None
 

@@ -639,3 +639,62 @@ def test_sigterm_in_a_client_call_is_terminated_sigterm() -> None:
     with pytest.raises(Terminated) as raised, sigterm_raises():
         os.kill(os.getpid(), signal.SIGTERM)  # the handler raises as this returns
     assert str(raised.value) == "SIGTERM"
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_run_interrupted_before_its_streams_head_still_cancels_its_turn(keep: bool) -> None:
+    """M8 with M9: SIGTERM after the message went out but before the stream's head came
+    back leaves the run without the turn's response id; it sends the same request again
+    (the same Idempotency-Key names the turn and starts no second one) and cancels that."""
+    messages: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "POST" and path == "/v1/sessions":
+            return httpx.Response(201, json=record())
+        if request.method == "POST" and path.endswith("/messages"):
+            messages.append(request)
+            if len(messages) == 1:
+                raise Terminated("SIGTERM")  # as the signal arrives while the head is awaited
+            headers = {"content-type": "text/event-stream", "x-response-id": RESPONSE_ID}
+            return httpx.Response(200, content=frame(0, *turn_log()[0]), headers=headers)
+        if path.endswith("/cancel"):
+            return httpx.Response(202, json={"response_id": RESPONSE_ID, "status": "cancelling"})
+        if path.endswith("/files"):
+            return httpx.Response(200, json=[])
+        if request.method == "GET":
+            return httpx.Response(200, json=record())
+        return httpx.Response(204)
+
+    server = Server(api)
+    with client_of(server) as client, pytest.raises(Terminated):
+        client.run("hello", keep=keep)
+    first, again = messages
+    assert again.headers["idempotency-key"] == first.headers["idempotency-key"]
+    assert again.content == first.content
+    message = ("POST", f"/v1/sessions/{SESSION_ID}/messages")
+    cancel = ("POST", f"/v1/sessions/{SESSION_ID}/responses/{RESPONSE_ID}/cancel")
+    deleted = [] if keep else [("DELETE", f"/v1/sessions/{SESSION_ID}")]
+    sent = [(r.method, r.url.path) for r in server.requests if r.method != "GET"]
+    assert sent == [("POST", "/v1/sessions"), message, message, cancel, *deleted]
+
+
+def test_a_run_interrupted_before_its_message_went_out_sends_nothing_more() -> None:
+    """Interrupted while it looks at the workspace (before the message), there is no turn
+    to cancel: the run deletes its session and sends no message."""
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/v1/sessions":
+            return httpx.Response(201, json=record())
+        if request.url.path.endswith("/files"):
+            raise Terminated("SIGTERM")
+        return httpx.Response(204)
+
+    server = Server(api)
+    with client_of(server) as client, pytest.raises(Terminated):
+        client.run("hello")
+    assert [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in server.requests] == [
+        ("POST", "sessions"),
+        ("GET", "files"),
+        ("DELETE", SESSION_ID),
+    ]
