@@ -34,11 +34,13 @@ $(STAMP): $(SERVE_STAMP)
 serve: $(SERVE_STAMP)
 	$(BIN)/mock-pokee serve --host $(HOST) --port $(PORT) $(SERVE) $(ARGS)
 
-# The suite runs on every core (pytest-xdist), a test file per worker so each module's
-# servers start once; JOBS=0 runs it in this process (pdb, -x). It starts about a hundred
-# Python processes (examples, servers, CLIs), so it writes bytecode caches even where the
-# environment says not to (PYTHONDONTWRITEBYTECODE): each would compile the sources again.
-JOBS ?= auto
+# The suite runs in two workers per core (pytest-xdist), a test file per worker so each
+# module's servers start once: much of it waits on subprocesses and sockets rather than
+# computing (165 s with a worker per core on 2 cores, 142 s with two). JOBS=0 runs it in
+# this process (pdb, -x). It starts about a hundred Python processes (examples, servers,
+# CLIs), so it writes bytecode caches even where the environment says not to
+# (PYTHONDONTWRITEBYTECODE): each would compile the sources again.
+JOBS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1))')
 test: export PYTHONDONTWRITEBYTECODE :=
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(ARGS)
