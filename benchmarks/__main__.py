@@ -9,6 +9,7 @@ it installs there too on first use. ``--only`` runs one part, for whoever is wor
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # SIGTERM (a CI timeout, `kill`) unwinds as Ctrl-C does, so that every server a part
+    # started is stopped on the way out instead of left running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         wrk_path()
     except WrkMissing as exc:
@@ -67,4 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("benchmarks: stopped; the servers they started are stopped too", file=sys.stderr)
+        sys.exit(130)
