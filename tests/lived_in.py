@@ -1,6 +1,7 @@
 """A tenant that already holds things, as a real one does when a user points the contract
 suite at it: sessions, files at the root of the workspace (some with names tests like to
-use), a finished turn. The suite must pass on it and leave all of it as it was."""
+use), a finished turn, stateless responses already counted in its usage. The suite must
+pass on it and leave all of it as it was."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def inhabit(url: str, key: str) -> tuple[list[str], dict[str, bytes]]:
             "POST", f"/v1/sessions/{sessions[1]}/messages", json={"message": "hello"}
         ) as turn:
             turn.read()
+        # R7: the response bucket already counts calls, so the R tests must count differences.
+        assert api.post("/v1/responses", json={"input": "hello"}).is_success
+        with api.stream("POST", "/v1/responses", json={"input": "hi", "stream": True}) as call:
+            call.read()
         own = f".sessions/{sessions[0]}/own.txt"
         assert api.put(f"/v1/sessions/{sessions[0]}/files/{own}", content=b"own").is_success
     return sessions, {**RESIDENT_FILES, own: b"own"}
