@@ -172,6 +172,7 @@ def test_the_client_installs_alone_with_only_httpx_and_httpx_sse(
         (metadata,) = (n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
         requires = Parser().parsestr(wheel.read(metadata).decode()).get_all("Requires-Dist")
     assert sorted(requires or []) == [
+        "httpcore>=1.0",
         "httpx-sse>=0.4.1",
         "httpx>=0.28",
         'rich>=13.0; extra == "progress"',

@@ -37,6 +37,7 @@ from pokee_client.effects import (
 )
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
+from pokee_client.heads import open_within
 from pokee_client.limits import Limits
 from pokee_client.progress import Progress
 from pokee_client.records import FileEntry, InstalledSkill, Session, Skill, StoredFile, Usage
@@ -154,7 +155,7 @@ class _Driver:
                 chunks = readers[effect.response] = effect.response.aiter_bytes()
             return await anext(chunks, None)
         if isinstance(effect, Open):
-            response = await self._http.send(effect.request, stream=True)
+            response = await open_within(self._http, effect.request)
             readers[response] = None
             return response
         if isinstance(effect, Close):

@@ -36,6 +36,7 @@ from pokee_client.effects import (
 )
 from pokee_client.errors import PokeeError
 from pokee_client.events import Event
+from pokee_client.heads import deadline_transport, head_within
 from pokee_client.limits import Limits
 from pokee_client.progress import Progress
 from pokee_client.records import FileEntry, InstalledSkill, Session, Skill, StoredFile, Usage
@@ -137,7 +138,8 @@ class _Driver:
                 chunks = readers[effect.response] = effect.response.iter_bytes()
             return next(chunks, None)
         if isinstance(effect, Open):
-            response = self._http.send(effect.request, stream=True)
+            with head_within(effect.request):
+                response = self._http.send(effect.request, stream=True)
             readers[response] = None
             return response
         if isinstance(effect, Close):
@@ -584,7 +586,9 @@ class PokeeClient:
             headers=headers,
             limits=limits,
         )
-        self._http = httpx.Client(transport=transport, follow_redirects=False)
+        self._http = httpx.Client(
+            transport=transport or deadline_transport(), follow_redirects=False
+        )
         self._driver = _Driver(self._http, sleep)
         self.sessions = Sessions(self._core, self._driver)
         self.messages = Messages(self._core, self._driver)

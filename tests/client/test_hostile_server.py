@@ -370,6 +370,35 @@ def test_a_dripped_answer_ends_at_the_timeout(hostile: Hostile, kind: str) -> No
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("call", ["get", "stream"])
+def test_a_dripped_head_ends_at_the_read_timeout(hostile: Hostile, kind: str, call: str) -> None:
+    """The status line and headers a byte every 20 ms: each read is in time, the head as a
+    whole is not; it gets the request's read timeout (``timeout``, or for a stream
+    ``stream_read_timeout``), not the server's patience."""
+
+    def drip(seen: Seen, reply: Reply) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Pad: " + b"a" * 500:
+            reply.send(bytes([byte]))
+            reply.pause(0.02)
+
+    hostile.route("GET", SESSION, drip)
+    hostile.route("POST", MESSAGES, drip)
+
+    def get(client: Any) -> Any:
+        return client.sessions.get(SESSION_ID)
+
+    action = get if call == "get" else turn
+    failure, _, took = failure_of(
+        lambda: with_client(
+            kind, hostile.url, action, timeout=0.5, stream_read_timeout=0.5, retry=ONCE
+        )
+    )
+    assert isinstance(failure, TransportError), failure
+    assert "status and headers took longer than 0.5 s" in str(failure)
+    assert took < 2.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_stream_that_never_ends_meets_its_deadline(hostile: Hostile, kind: str) -> None:
     """New events, forever, never a terminal one: ``stream_deadline`` ends it."""
 
