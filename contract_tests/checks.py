@@ -93,33 +93,44 @@ def exists(api: httpx.Client, session_id: object) -> bool:
     return status == 200
 
 
-def skip_if_the_tenant_cannot_start_turns(api: httpx.Client, status: int) -> None:
-    """M11/U1 and U2: a message was refused with ``status`` (429, 402). If the tenant's own
-    usage explains it (a 429 with a turn window at its limit; a 402 with credits in hard
-    mode, which refuse a turn once the balance is under its minimum), the test cannot
-    start a turn there now and is skipped, saying so; otherwise the refusal is the
-    target's doing and the caller fails on it."""
+# What a refusal in each U1 bucket stops the test from doing: (its clauses, the thing a
+# window counts, what the test needs to do).
+_BUCKETS = {
+    "session_turn": ("M11/U1", "turns", "start a turn"),
+    "response": ("R7/U1", "calls", "make a call"),
+}
+
+
+def skip_if_usage_explains(api: httpx.Client, status: int, bucket: str = "session_turn") -> None:
+    """M11/U1, R7 and U2: a message (or, ``bucket="response"``, a stateless call) was
+    refused with ``status`` (429, 402). If the tenant's own usage explains it (a 429 with
+    a window of that bucket at its limit; a 402 with credits in hard mode, which refuse
+    once the balance is under the minimum), the test cannot do its part there now and is
+    skipped, saying so; otherwise the refusal is the target's doing and the caller fails
+    on it."""
     usage = api.get("/v1/usage")
     if usage.status_code != 200:
         return
     body = usage.json()
-    windows = body["rate_limit"]["buckets"]["session_turn"]["windows"]
+    clauses, counted, needed = _BUCKETS[bucket]
+    windows = body["rate_limit"]["buckets"][bucket]["windows"]
     full = [
-        f"{w['name']}: {w['turns']}/{w['max_turns']} turns, {w['tokens']}/{w['max_tokens']} tokens"
+        f"{w['name']}: {w['turns']}/{w['max_turns']} {counted}, "
+        f"{w['tokens']}/{w['max_tokens']} tokens"
         for w in windows
         if w.get("enabled", True)
         and (w["turns"] >= w["max_turns"] or w["tokens"] >= w["max_tokens"])
     ]
     if status == 429 and full:
         pytest.skip(
-            f"M11/U1: the tenant's turn window is full ({'; '.join(full)}); the test needs "
-            "to start a turn: run it when the window has room"
+            f"{clauses}: the tenant's {bucket} window is full ({'; '.join(full)}); the test "
+            f"needs to {needed}: run it when the window has room"
         )
     credits = body.get("credits") or {}
     if status == 402 and credits.get("enabled") and credits.get("mode") == "hard":
         pytest.skip(
             f"U2: the tenant's credits are in hard mode with a balance of "
-            f"{credits.get('balance')}, too little for a turn; the test needs to start one"
+            f"{credits.get('balance')}, too little to {needed}; the test needs to"
         )
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
+from .checks import skip_if_usage_explains
 from .cleanup import LEDGER
 from .sse import Frame, Stream, read
 
@@ -92,10 +92,10 @@ def answer(
 ) -> dict[str, Any]:
     """R3: a call that must be answered with 200 JSON; returns the response object. A
     refusal the tenant's own state explains (its response window full, its credits spent)
-    skips the test, saying so (`skip_if_the_tenant_cannot_call`)."""
+    skips the test, saying so (`checks.skip_if_usage_explains`)."""
     response = post(api, body, headers)
     if response.status_code in (402, 429):
-        skip_if_the_tenant_cannot_call(api, response.status_code)
+        skip_if_usage_explains(api, response.status_code, "response")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json"), response.headers
     found: dict[str, Any] = response.json()
@@ -127,7 +127,7 @@ def stream(
         check=check,
     )
     if found.status in (402, 429):
-        skip_if_the_tenant_cannot_call(api, found.status)
+        skip_if_usage_explains(api, found.status, "response")
     _note(found)
     return found
 
@@ -163,33 +163,6 @@ def rid_of(found: Stream) -> str:
     rid = found.headers.get("x-response-id")
     assert rid, ("R5: a stream without X-Response-Id", dict(found.headers))
     return str(rid)
-
-
-def skip_if_the_tenant_cannot_call(api: httpx.Client, status: int) -> None:
-    """R7 with U1 and U2: a call was refused with ``status``. If the tenant's own usage
-    explains it (a 429 with a response window at its limit; a 402 with hard credits), the
-    test cannot call now and is skipped, saying so; otherwise the caller fails on it."""
-    usage = api.get("/v1/usage")
-    if usage.status_code != 200:
-        return
-    body = usage.json()
-    full = [
-        f"{w['name']}: {w['turns']}/{w['max_turns']} calls, {w['tokens']}/{w['max_tokens']} tokens"
-        for w in body["rate_limit"]["buckets"]["response"]["windows"]
-        if w.get("enabled", True)
-        and (w["turns"] >= w["max_turns"] or w["tokens"] >= w["max_tokens"])
-    ]
-    if status == 429 and full:
-        pytest.skip(
-            f"R7: the tenant's response window is full ({'; '.join(full)}); the test needs "
-            "to make a call: run it when the window has room"
-        )
-    credits = body.get("credits") or {}
-    if status == 402 and credits.get("enabled") and credits.get("mode") == "hard":
-        pytest.skip(
-            f"R7/U2: the tenant's credits are in hard mode with a balance of "
-            f"{credits.get('balance')}, too little for a call; the test needs to make one"
-        )
 
 
 # -- R3: the response object ----------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from .checks import skip_if_the_tenant_cannot_start_turns
+from .checks import skip_if_usage_explains
 
 TERMINAL = {"message.completed", "message.error", "message.cancelled"}
 EVENT_TYPES = TERMINAL | {
@@ -405,7 +405,7 @@ def send(
 ) -> Stream:
     """M1: post a message (C6: forcing a scenario) and read its stream. A refusal the
     tenant's own usage explains (its turn window full, its credits spent) skips the test
-    (`checks.skip_if_the_tenant_cannot_start_turns`)."""
+    (`checks.skip_if_usage_explains`)."""
     headers = {}
     if scenario is not None:
         headers["X-Mock-Scenario"] = scenario
@@ -421,7 +421,7 @@ def send(
         check=check,
     )
     if stream.status in (402, 429):
-        skip_if_the_tenant_cannot_start_turns(api, stream.status)
+        skip_if_usage_explains(api, stream.status)
     return stream
 
 

@@ -11,10 +11,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
+
+from pokee_client.cli import main
 
 T = TypeVar("T")
 
@@ -177,3 +181,40 @@ def on_terminal(args: list[str], env: dict[str, str], bound: float = 30) -> tupl
         status = process.wait(timeout=bound)
         assert process.stderr is not None
         return status, screen, process.stderr.read()
+
+
+@dataclass
+class Done:
+    status: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Cli:
+    """`pokee_client.cli.main` in this process, its output captured (no traceback may
+    reach stderr)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]):
+        self._capsys = capsys
+
+    def __call__(self, *args: str) -> Done:
+        self._capsys.readouterr()
+        try:
+            status = main(list(args))
+        except SystemExit as exit_:  # argparse: --help, or a bad command line
+            status = int(exit_.code or 0)
+        out, err = self._capsys.readouterr()
+        assert "Traceback" not in err, err
+        return Done(status, out, err)
+
+    def json(self, *args: str) -> Any:
+        done = self(*args, "--json")
+        assert done.status == 0, done.err
+        return done.json()

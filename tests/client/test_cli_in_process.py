@@ -15,7 +15,6 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,49 +23,15 @@ import pytest
 
 from mock_pokee.server import ThreadedServer
 from pokee_client import PokeeClient, __version__
-from pokee_client.cli import main
 from pokee_client.cli.live import Lines, Live, Silent, display_for
 from pokee_client.cli.output import Output
 from pokee_client.progress import Progress
 from pokee_client.signals import Terminated
 from tests.client.flaky import RESPONSE_ID, SESSION_ID, frame, session_record
+from tests.client.helpers import Cli, Done
 from tests.client.hostile import Hostile, Reply, Seen
 
 QUICK = "Here is a quick answer from mock-pokee to: "
-
-
-@dataclass
-class Done:
-    status: int
-    out: str
-    err: str
-
-    @property
-    def lines(self) -> list[str]:
-        return self.out.splitlines()
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-class Cli:
-    def __init__(self, capsys: pytest.CaptureFixture[str]):
-        self._capsys = capsys
-
-    def __call__(self, *args: str) -> Done:
-        self._capsys.readouterr()
-        try:
-            status = main(list(args))
-        except SystemExit as exit_:  # argparse: --help, or a bad command line
-            status = int(exit_.code or 0)
-        out, err = self._capsys.readouterr()
-        assert "Traceback" not in err, err
-        return Done(status, out, err)
-
-    def json(self, *args: str) -> Any:
-        done = self(*args, "--json")
-        assert done.status == 0, done.err
-        return done.json()
 
 
 @pytest.fixture

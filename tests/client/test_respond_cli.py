@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pokee_client.cli import main
 from pokee_client.cli.output import Output
 from tests.client.flaky import frame
+from tests.client.helpers import Cli
 from tests.client.hostile import Hostile, Reply, Seen
 from tests.client.response_log import (
     MODEL,
@@ -33,30 +32,6 @@ EVIL = "\x1b]0;PWNED\x07\x1b[2J\x9b31m\u202e"
 CALL = function_call()
 
 
-@dataclass
-class Done:
-    status: int
-    out: str
-    err: str
-
-
-class Pokee:
-    """`pokee_client.cli.main` with its output captured."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]):
-        self._capsys = capsys
-
-    def __call__(self, *args: str) -> Done:
-        self._capsys.readouterr()
-        try:
-            status = main(list(args))
-        except SystemExit as exit_:  # argparse: --help, or a bad command line
-            status = int(exit_.code or 0)
-        out, err = self._capsys.readouterr()
-        assert "Traceback" not in err, err
-        return Done(status, out, err)
-
-
 @pytest.fixture
 def hostile() -> Iterator[Hostile]:
     with Hostile().serving() as server:
@@ -66,11 +41,11 @@ def hostile() -> Iterator[Hostile]:
 @pytest.fixture
 def pokee(
     hostile: Hostile, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Pokee:
+) -> Cli:
     monkeypatch.setenv("POKEE_API", hostile.url)
     monkeypatch.setenv("POKEE_KEY", "pk_cli_key")
     monkeypatch.setenv("COLUMNS", "200")
-    return Pokee(capsys)
+    return Cli(capsys)
 
 
 def whole(body: dict[str, Any]) -> Any:
@@ -89,7 +64,7 @@ def sent(hostile: Hostile) -> list[Any]:
     return [json.loads(request.body) for request in hostile.seen("POST", POST)]
 
 
-def test_the_help_says_what_respond_does(pokee: Pokee) -> None:
+def test_the_help_says_what_respond_does(pokee: Cli) -> None:
     done = pokee("respond", "--help")
     flat = " ".join(done.out.split())
     assert done.status == 0
@@ -105,7 +80,7 @@ def test_the_help_says_what_respond_does(pokee: Pokee) -> None:
 
 
 def test_r3_the_answer_its_reasoning_and_its_calls_each_readable(
-    pokee: Pokee, hostile: Hostile, tmp_path: Path
+    pokee: Cli, hostile: Hostile, tmp_path: Path
 ) -> None:
     """R1 from the options; R3 printed: reasoning, text, then one line per call."""
     output = [reasoning("Paris, so the tool."), message("Let me look."), CALL]
@@ -135,14 +110,14 @@ def test_r3_the_answer_its_reasoning_and_its_calls_each_readable(
     assert "idempotency-key" not in request.headers
 
 
-def test_r3_json_is_the_response_object_as_sent(pokee: Pokee, hostile: Hostile) -> None:
+def test_r3_json_is_the_response_object_as_sent(pokee: Cli, hostile: Hostile) -> None:
     body = response_object(service_tier="default")
     hostile.route("POST", POST, whole(body))
     done = pokee("respond", "hi", "--json")
     assert (done.status, json.loads(done.out)) == (0, body)
 
 
-def test_r5_stream_prints_the_text_as_it_comes(pokee: Pokee, hostile: Hostile) -> None:
+def test_r5_stream_prints_the_text_as_it_comes(pokee: Cli, hostile: Hostile) -> None:
     hostile.route("POST", POST, streaming(response_log(("Hel", "lo\n", "there."))))
     done = pokee("respond", "hi", "--stream")
     assert (done.status, done.out, done.err) == (0, "Hello\nthere.\n", "")
@@ -151,7 +126,7 @@ def test_r5_stream_prints_the_text_as_it_comes(pokee: Pokee, hostile: Hostile) -
 
 
 def test_r5_stream_shows_reasoning_then_text_then_calls_on_lines_of_their_own(
-    pokee: Pokee, hostile: Hostile
+    pokee: Cli, hostile: Hostile
 ) -> None:
     log = response_log(("Let me look.",))
     at = {"item_id": "rs_1", "output_index": 0, "summary_index": 0}
@@ -170,7 +145,7 @@ def test_r5_stream_shows_reasoning_then_text_then_calls_on_lines_of_their_own(
     ]
 
 
-def test_r5_stream_json_is_one_line_per_event(pokee: Pokee, hostile: Hostile) -> None:
+def test_r5_stream_json_is_one_line_per_event(pokee: Cli, hostile: Hostile) -> None:
     hostile.route("POST", POST, streaming(response_log()))
     done = pokee("respond", "hi", "--stream", "--json")
     lines = [json.loads(line) for line in done.out.splitlines()]
@@ -194,7 +169,7 @@ def test_r5_stream_json_is_one_line_per_event(pokee: Pokee, hostile: Hostile) ->
     ],
 )
 def test_r5_a_failed_response_is_one_line_and_exit_1(
-    pokee: Pokee, hostile: Hostile, stream: list[str], error: Any, said: str
+    pokee: Cli, hostile: Hostile, stream: list[str], error: Any, said: str
 ) -> None:
     failed = response_object([], status="failed", error=error)
     log = [
@@ -211,7 +186,7 @@ def test_r5_a_failed_response_is_one_line_and_exit_1(
     ("status", "said"), [("cancelled", "was cancelled"), ("incomplete", "ended incomplete")]
 )
 def test_r6_a_response_that_did_not_complete_is_one_line_and_exit_1(
-    pokee: Pokee, hostile: Hostile, status: str, said: str
+    pokee: Cli, hostile: Hostile, status: str, said: str
 ) -> None:
     ended = response_object([], status=status)
     log = [
@@ -224,7 +199,7 @@ def test_r6_a_response_that_did_not_complete_is_one_line_and_exit_1(
 
 
 def test_r6_interrupted_while_streaming_it_cancels_the_response(
-    pokee: Pokee, hostile: Hostile, monkeypatch: pytest.MonkeyPatch
+    pokee: Cli, hostile: Hostile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ctrl-C: the response would run on (and be billed) for nobody, so it is cancelled
     first; then the command exits 130."""
@@ -252,7 +227,7 @@ def test_r6_interrupted_while_streaming_it_cancels_the_response(
     ],
 )
 def test_a_bad_tools_file_is_one_line_exit_2_and_nothing_sent(
-    pokee: Pokee, hostile: Hostile, tmp_path: Path, content: str | None, said: str
+    pokee: Cli, hostile: Hostile, tmp_path: Path, content: str | None, said: str
 ) -> None:
     tools = tmp_path / "tools.json"
     if content is not None:
@@ -266,7 +241,7 @@ def test_a_bad_tools_file_is_one_line_exit_2_and_nothing_sent(
 
 @pytest.mark.parametrize("stream", [[], ["--stream"]], ids=["whole", "stream"])
 def test_the_servers_text_reaches_the_terminal_inert(
-    pokee: Pokee, hostile: Hostile, stream: list[str]
+    pokee: Cli, hostile: Hostile, stream: list[str]
 ) -> None:
     evil_call = {**CALL, "name": EVIL, "arguments": json.dumps({"city": EVIL})}
     evil = response_object([message(f"Hi {EVIL}\n"), evil_call])
