@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from .cleanup import LEDGER
+
+T = TypeVar("T")
 
 SESSION_FIELDS = {
     "id",
@@ -189,3 +193,29 @@ def workspace_files(api: httpx.Client, sid: object, folder: str = "") -> dict[st
             else:
                 found[path] = entry["size"]
     return found
+
+
+def all_at_once(count: int, work: Callable[[], T]) -> list[T]:
+    """``work`` in ``count`` threads released together (racing retries, M9 and R6); what
+    each returned. Any exception in a thread, or a thread still running after 10 s,
+    fails the test."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def one() -> None:
+        try:
+            barrier.wait(timeout=5)
+            results.append(work())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert len(results) == count
+    return results

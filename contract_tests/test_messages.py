@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from itertools import pairwise
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 
 from .checks import (
     advance,
+    all_at_once,
     assert_error,
     create,
     freeze,
@@ -424,26 +424,13 @@ def test_m9_concurrent_retries_start_exactly_one_turn(
     freeze(control)
     sid = session(api)
     race = unique("race")
-    ids: list[str] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
 
-    def retry() -> None:
-        try:
-            with client_for(target, key) as client:
-                barrier.wait(timeout=5)
-                ids.append(send(client, sid, DECK, key=race, stop_after=1).headers["x-response-id"])
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def retry() -> str:
+        with client_for(target, key) as client:
+            found = send(client, sid, DECK, key=race, stop_after=1)
+            return str(found.headers["x-response-id"])
 
-    threads = [threading.Thread(target=retry) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    assert len(ids) == 8
+    ids = all_at_once(8, retry)
     assert len(set(ids)) == 1
     assert turn_windows(api)["hour"]["turns"] == 1
 

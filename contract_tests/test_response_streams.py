@@ -10,13 +10,12 @@ the mock's clock and a scenario with a pause, so they are ``mock_only``.
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import httpx
 import pytest
 
-from .checks import advance, assert_error, freeze
+from .checks import advance, all_at_once, assert_error, freeze
 from .responses import (
     ASK,
     HELLO,
@@ -353,32 +352,15 @@ def test_r6_concurrent_retries_with_one_key_start_exactly_one_response(
     the same response id, and the response bucket counts one call (U1)."""
     freeze(control)
     race = unique("race")
-    ids: list[str] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(6)
 
-    def retry() -> None:
-        try:
-            with client_for(target, key) as client:
-                barrier.wait(timeout=5)
-                found = stream(
-                    client,
-                    {"input": HELLO},
-                    headers={**PAUSED, "Idempotency-Key": race},
-                    stop_after=1,
-                )
-                ids.append(rid_of(found))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def retry() -> str:
+        with client_for(target, key) as client:
+            found = stream(
+                client, {"input": HELLO}, headers={**PAUSED, "Idempotency-Key": race}, stop_after=1
+            )
+            return rid_of(found)
 
-    threads = [threading.Thread(target=retry) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    assert len(ids) == 6
+    ids = all_at_once(6, retry)
     assert len(set(ids)) == 1, ids
     assert buckets(api)["response"].calls == 1
     stop(api, ids[0])
