@@ -109,6 +109,9 @@ MAX_PARTS = 50  # slides or sections of a document; more is not a request taken 
 # Characters of the user's message and of the tool outputs a response's text may quote
 # (R8's templates): a 4 MiB message echoed back would be 500,000 events to keep and send.
 MAX_QUOTED = 16_384
+# A file a scenario's ``write: {size: N}`` generates (what ``mock-pokee record`` writes for
+# a file too large to keep): made in memory, so bounded well below what a host has.
+MAX_GENERATED_FILE = 1 << 30
 
 # -- what the server keeps, and when it lets go ----------------------------------------------
 

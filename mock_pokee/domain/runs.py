@@ -88,7 +88,7 @@ class Run:
         else:
             self.end("completed")
 
-    def emit(self, type_: str, **data: Any) -> None:
+    def emit(self, type_: str, /, **data: Any) -> None:
         """An event of the running run (none once it has ended: a late step is ignored)."""
         if self.running:
             self._append(type_, data)

@@ -3,7 +3,8 @@
 The built-ins ship inside the package (``mock_pokee/scenarios/builtin``) and are read
 through `importlib.resources`, so an installed wheel has them as a clone does. A bad file
 stops the server with the file's name, the step and the reason. User scenarios are tried
-before the built-ins when matching a message, and replace a built-in of the same name.
+before the built-ins when matching a message, and replace a built-in of the same name. A
+file's ``fixture`` writes name files in its folder, so a scenario is validated knowing it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 from mock_pokee.domain.errors import InvalidRequest, ScenarioError
 from mock_pokee.domain.inputs import check_value
 from mock_pokee.domain.tools import ClientTool
-from mock_pokee.scenarios.schema import Scenario, StepError
+from mock_pokee.scenarios.schema import SCENARIO_FOLDER, Scenario, StepError
 
 DEFAULT_SCENARIO = "quick-answer"
 SUFFIXES = (".yaml", ".yml")
@@ -44,8 +45,9 @@ def load_file(path: Path | Traversable) -> Scenario:
         check_value(raw, "body")  # names fields as in a body: steps.0.metadata.status
     except InvalidRequest as exc:
         raise ScenarioFileError(path, exc.message) from None
+    folder = path.parent if isinstance(path, Path) else None  # a packaged file may have none
     try:
-        return Scenario.model_validate(raw)
+        return Scenario.model_validate(raw, context={SCENARIO_FOLDER: folder})
     except ValidationError as exc:
         reasons = []
         for error in exc.errors():

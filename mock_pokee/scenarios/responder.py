@@ -1,9 +1,10 @@
 """Running a scenario's steps, or the fake model's (R8), as one response.
 
 The steps a response can run (`schema.RESPONSE_STEPS`) become its output items: ``text``
-a message, ``think`` a reasoning item, each call of a ``client_tool`` step a function
-call for the client to run with the arguments the step gives or ones made from the
-tool's schema. ``pause``, ``fail``, ``drop`` and ``usage`` act as in a turn; the pacing
+a message, ``think`` a reasoning item (each streamed in its ``deltas`` when it gives
+them), each call of a ``client_tool`` step a function call for the client to run with
+the arguments the step gives (an object, or JSON text sent as it is) or ones made from
+the tool's schema. ``pause``, ``fail``, ``drop`` and ``usage`` act as in a turn; the pacing
 of streamed text is the turn's (C1).
 
 A turn waits at a ``client_tool`` step for the results; a response cannot, since the
@@ -15,15 +16,20 @@ those calls and their outputs, runs on from there, ``{tool_output}`` quoting the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from mock_pokee.domain.errors import InvalidRequest, ScenarioFailure
 from mock_pokee.domain.response_input import ResponseRequest
 from mock_pokee.domain.responses import ResponseRun
-from mock_pokee.scenarios.arguments import arguments_for
 from mock_pokee.scenarios.model import MODEL_ANSWER, answer_steps
-from mock_pokee.scenarios.runner import Template, paced, pick_tool
+from mock_pokee.scenarios.runner import (
+    Template,
+    call_arguments,
+    chunks,
+    paced,
+    pick_tool,
+    streamed,
+)
 from mock_pokee.scenarios.schema import (
     ClientToolStep,
     DropStep,
@@ -80,15 +86,9 @@ class ResponseScript:
         clock = run.clock
         for step in self.steps:
             if isinstance(step, TextStep):
-                text = step.text
-                await run.write_text(
-                    paced(clock, template.render(text.content), text.chunk, text.pace)
-                )
+                await run.write_text(streamed(clock, step.text, template))
             elif isinstance(step, ThinkStep):
-                think = step.think
-                await run.write_reasoning(
-                    paced(clock, template.render(think.content), think.chunk, think.pace)
-                )
+                await run.write_reasoning(streamed(clock, step.think, template))
             elif isinstance(step, ClientToolStep):
                 await self._calls(run, step, template)
             elif isinstance(step, PauseStep):
@@ -106,7 +106,5 @@ class ResponseScript:
         request = run.request
         for call in step.client_tool:
             tool = pick_tool(request.tools, call.tool, request.last_user_message, "the request")
-            given = template.render_all(call.arguments)
-            arguments = given if given is not None else arguments_for(tool.parameters)
-            text = json.dumps(arguments, separators=(",", ":"))
-            await run.call_function(tool.name, paced(run.clock, text, ARGUMENT_CHUNK, 0.0))
+            text = call_arguments(call, tool, template)
+            await run.call_function(tool.name, paced(run.clock, chunks(text, ARGUMENT_CHUNK), 0.0))

@@ -3,17 +3,19 @@
 Explicit waits (``pause``, a tool's ``duration``, a client tool's result) are on the
 mock's clock. The pacing between streamed chunks is cosmetic: real time divided by the
 scale, and none under the virtual clock (C1), so a turn without pauses completes at once
-there. Documents are generated in a worker thread, so that a 50-slide deck does not hold
-up other requests.
+there. Documents and filler are generated, and fixtures read, in a worker thread, so that
+a 50-slide deck or a large file does not hold up other requests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from mock_pokee.clock import Clock
@@ -24,7 +26,7 @@ from mock_pokee.domain.skills import SkillVersion
 from mock_pokee.domain.tools import ClientTool
 from mock_pokee.domain.turns import Turn
 from mock_pokee.limits import MAX_QUOTED, MAX_SKILL_NAME
-from mock_pokee.scenarios import asked, documents
+from mock_pokee.scenarios import asked, documents, filler
 from mock_pokee.scenarios.arguments import arguments_for
 from mock_pokee.scenarios.schema import (
     ASKED_TOOL,
@@ -32,6 +34,7 @@ from mock_pokee.scenarios.schema import (
     ClientCall,
     ClientToolStep,
     DropStep,
+    EventStep,
     FailStep,
     FileWrite,
     MetadataStep,
@@ -70,17 +73,32 @@ def _end_tool(turn: Turn, tool_id: str, content: str, is_error: bool) -> None:
 YIELD_EVERY = 256
 
 
-async def paced(clock: Clock, content: str, chunk: int, pace: float) -> AsyncIterator[str]:
-    """``content`` in pieces of ``chunk`` characters, ``pace`` clock seconds apart: cosmetic
-    pacing in real time divided by the scale, none under the virtual clock (C1), with a
-    chance for other requests to run every `YIELD_EVERY` pieces."""
+def chunks(content: str, chunk: int) -> Iterator[str]:
+    """``content`` in pieces of ``chunk`` characters."""
+    return (content[start : start + chunk] for start in range(0, len(content), chunk))
+
+
+async def paced(clock: Clock, pieces: Iterable[str], pace: float) -> AsyncIterator[str]:
+    """``pieces``, ``pace`` clock seconds apart: cosmetic pacing in real time divided by
+    the scale, none under the virtual clock (C1), with a chance for other requests to run
+    every `YIELD_EVERY` pieces."""
     wait = clock.real_seconds(pace)
-    for count, start in enumerate(range(0, len(content), chunk), 1):
+    for count, piece in enumerate(pieces, 1):
         if wait > 0:
             await asyncio.sleep(wait)
         elif count % YIELD_EVERY == 0:  # a long text must not hold the event loop
             await asyncio.sleep(0)
-        yield content[start : start + chunk]
+        yield piece
+
+
+def streamed(clock: Clock, text: Streamed, template: Template) -> AsyncIterator[str]:
+    """The deltas of a ``text`` or ``think`` step, paced and rendered: its ``deltas`` one
+    by one (each rendered as it comes), else its ``content`` in ``chunk``-character pieces."""
+    if text.deltas is not None:
+        pieces: Iterable[str] = (template.render(delta) for delta in text.deltas)
+    else:
+        pieces = chunks(template.render(text.content), text.chunk)
+    return paced(clock, pieces, text.pace)
 
 
 def pick_tool(tools: Sequence[ClientTool], wanted: str, message: str, holder: str) -> ClientTool:
@@ -160,6 +178,14 @@ class Template:
     def render(self, text: str) -> str:
         return text.format_map(vars(self))
 
+    def render_json(self, text: str) -> str:
+        """JSON text with each field's value JSON-escaped, so that a field inside a JSON
+        string leaves it valid whatever the value (quotes, backslashes, newlines)."""
+        escaped = {
+            name: json.dumps(value, ensure_ascii=False)[1:-1] for name, value in vars(self).items()
+        }
+        return text.format_map(escaped)
+
     def render_all(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.render(value)
@@ -174,6 +200,42 @@ def _quoted(text: str) -> str:
     if len(text) <= MAX_QUOTED:
         return text
     return f"{text[:MAX_QUOTED]}… ({len(text)} characters in all)"
+
+
+def call_arguments(call: ClientCall, tool: ClientTool, template: Template) -> str:
+    """A client tool call's arguments as the JSON text sent (M12, R4): text given sent as
+    it is (fields filled in, JSON-escaped), an object given as compact JSON (templates
+    filled in), else values made from the tool's ``parameters`` schema."""
+    if isinstance(call.arguments, str):
+        return template.render_json(call.arguments)
+    given = template.render_all(call.arguments)
+    arguments = given if given is not None else arguments_for(tool.parameters)
+    return json.dumps(arguments, separators=(",", ":"))
+
+
+async def _read_fixture(fixture: Path, name: str) -> bytes:
+    try:
+        return await asyncio.to_thread(fixture.read_bytes)
+    except OSError as gone:  # removed or made unreadable since the scenario was loaded
+        raise ScenarioFailure(f"scenario_error: fixture {name!r}: {gone.strerror}") from None
+
+
+async def file_data(write: FileWrite, path: str, message: str, template: Template) -> bytes:
+    """The bytes a ``write`` step writes to ``path``. Anything slow (a deck, filler, a
+    fixture read) runs in a worker thread."""
+    title = template.render(write.title)
+    fixture = write.fixture_file
+    if write.document == "pptx":
+        slides = documents.part_count(asked.requested_count(message), documents.DEFAULT_SLIDES)
+        return await asyncio.to_thread(documents.pptx_deck, title, template.topic, slides)
+    if write.document == "markdown":
+        sections = documents.part_count(asked.requested_count(message), documents.DEFAULT_SECTIONS)
+        return documents.markdown_report(title, template.topic, sections)
+    if fixture is not None:
+        return await _read_fixture(fixture, write.fixture or "")
+    if write.size is not None:
+        return await asyncio.to_thread(filler.generate, path, write.size, title, template.topic)
+    return template.render(write.content or "").encode()
 
 
 class ScenarioRun:
@@ -221,14 +283,15 @@ class ScenarioRun:
         elif isinstance(step, UsageStep):
             turn.usage = step.usage.model_dump(exclude_none=True)
             self._usage_given = True
+        elif isinstance(step, EventStep):
+            turn.emit(step.event.type, **template.render_all(step.event.data))
 
-    async def _stream(self, turn: Turn, kind: str, streamed: Streamed, template: Template) -> None:
-        content = template.render(streamed.content)
+    async def _stream(self, turn: Turn, kind: str, text: Streamed, template: Template) -> None:
         turn.emit(f"{kind}.start")
-        async for piece in paced(turn.clock, content, streamed.chunk, streamed.pace):
+        async for piece in streamed(turn.clock, text, template):
             turn.emit(f"{kind}.delta", content=piece)
+            self._output_chars += len(piece)
         turn.emit(f"{kind}.stop")
-        self._output_chars += len(content)
 
     async def _tool(self, turn: Turn, step: ToolStep, template: Template) -> None:
         call = step.tool
@@ -239,19 +302,16 @@ class ScenarioRun:
 
     async def _write(self, write: FileWrite, turn: Turn, template: Template) -> None:
         """A file the agent writes, seen in the stream as its ``write_file`` tool (M4)
-        naming the path: that is how a client tells its turn's files from others'."""
+        naming the path: that is how a client tells its turn's files from others'. A
+        ``quiet`` write shows nothing, not even failing for want of room (F9)."""
         path = template.render(write.path) or template.render(write.fallback_path or "")
+        if write.quiet:
+            data = await file_data(write, path, turn.message, template)
+            with contextlib.suppress(PayloadTooLarge):
+                self.effects.write_file(path, data)
+            return
         tool_id = _start_tool(turn, WRITE_TOOL, {"path": path})
-        title = template.render(write.title)
-        count = asked.requested_count(turn.message)
-        if write.document == "pptx":
-            slides = documents.part_count(count, documents.DEFAULT_SLIDES)
-            data = await asyncio.to_thread(documents.pptx_deck, title, template.topic, slides)
-        elif write.document == "markdown":
-            sections = documents.part_count(count, documents.DEFAULT_SECTIONS)
-            data = documents.markdown_report(title, template.topic, sections)
-        else:
-            data = template.render(write.content or "").encode()
+        data = await file_data(write, path, turn.message, template)
         try:
             self.effects.write_file(path, data)
         except PayloadTooLarge as full:  # F9: the step fails, the turn goes on
@@ -284,9 +344,7 @@ class ScenarioRun:
         requested = []
         for call in calls:
             tool = self._client_tool(call.tool, turn.message)
-            given = template.render_all(call.arguments)
-            arguments = given if given is not None else arguments_for(tool.parameters)
-            requested.append((tool.name, json.dumps(arguments, separators=(",", ":"))))
+            requested.append((tool.name, call_arguments(call, tool, template)))
         turn.tool_calls.request(requested)
         outputs = await turn.tool_calls.wait(turn.clock)
         if outputs is None:

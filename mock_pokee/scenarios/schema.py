@@ -11,13 +11,20 @@ those a response can run (no session, so no metadata, files, server tools or ski
 A response cannot wait for a ``client_tool`` step's results, so such a step ends a call,
 and the next call, carrying the calls and their outputs, runs on after it (see
 `mock_pokee.scenarios.responder`).
+
+Some forms say what a hand-written scenario seldom needs and a recording must
+(``mock-pokee record`` writes them): text in ``deltas`` as they came, a call's
+``arguments`` as the JSON text that was sent, a ``write`` from a ``fixture`` file or of a
+generated ``size``, a ``quiet`` write, and a raw ``event``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,7 +33,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -35,6 +44,7 @@ from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.filters import parse_older_than
 from mock_pokee.domain.skills import check_skill_name
 from mock_pokee.domain.tools import ClientTool
+from mock_pokee.limits import MAX_GENERATED_FILE
 from mock_pokee.scenarios.asked import asked_tool
 
 TEMPLATE_FIELDS = frozenset(
@@ -70,13 +80,24 @@ class _Step(BaseModel):
 
 
 class Streamed(BaseModel):
-    """Text streamed in deltas of ``chunk`` characters, ``pace`` clock seconds apart."""
+    """Text streamed ``pace`` clock seconds a delta: ``content`` in deltas of ``chunk``
+    characters, or ``deltas`` as given (what ``mock-pokee record`` writes when the real
+    deltas were uneven), one event each."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    content: str
+    content: str = ""  # left out only when deltas are given
+    deltas: list[Annotated[str, Field(min_length=1)]] | None = Field(default=None, min_length=1)
     chunk: int = Field(default=16, ge=1)
     pace: Duration = 0.02
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Streamed:
+        if ("content" in self.model_fields_set) == (self.deltas is not None):
+            raise ValueError("give exactly one of content or deltas")
+        if self.deltas is not None and "chunk" in self.model_fields_set:
+            raise ValueError("chunk cuts content; deltas are streamed as given, so give no chunk")
+        return self
 
 
 def _streamed(value: object) -> object:
@@ -105,14 +126,53 @@ class ToolStep(_Step):
     tool: ToolCall
 
 
+# Stands for a template field when arguments text is checked: a character JSON allows
+# inside a string only, and not after a backslash (see `_arguments_text`).
+_IN_STRING = "\ue000"
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _arguments_text(text: str) -> str:
+    """Arguments given as JSON text must stay JSON text of an object whatever the turn
+    fills in: its fields are filled in JSON-escaped (`runner.Template.render_json`), so
+    it suffices that each sits inside a JSON string, where an escaped value is always
+    valid. Checked by parsing the text with every field as `_IN_STRING`, which is valid
+    only there."""
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None and (spec or conversion):
+            raise ValueError("a field in arguments text takes no format spec or conversion")
+    try:
+        parsed = json.loads(
+            text.format_map(dict.fromkeys(TEMPLATE_FIELDS, _IN_STRING)),
+            parse_constant=_no_constant,
+        )
+    except (ValueError, KeyError, IndexError) as exc:
+        raise ValueError(
+            f"arguments text must be JSON text of an object, its fields inside strings: {exc}"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise ValueError("arguments text must be JSON text of an object")
+    return text
+
+
 class ClientCall(BaseModel):
     """One call of a session's client tool; ``arguments`` default to values generated
-    from the tool's ``parameters`` schema."""
+    from the tool's ``parameters`` schema. Given as an object, they are sent as compact
+    JSON; given as text (JSON of an object, as a recording saw it), they are sent as they
+    are, their fields filled in."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tool: str = Field(pattern=_TOOL_NAME)
-    arguments: dict[str, Any] | None = None
+    arguments: dict[str, Any] | str | None = None
+
+    @field_validator("arguments")
+    @classmethod
+    def _json_text(cls, value: dict[str, Any] | str | None) -> dict[str, Any] | str | None:
+        return _arguments_text(value) if isinstance(value, str) else value
 
 
 def _client_calls(value: object) -> object:
@@ -129,8 +189,48 @@ class MetadataStep(_Step):
     metadata: dict[str, Any]
 
 
+# The validation context's key for the folder of the scenario file being loaded (None
+# for a scenario with no folder): a ``fixture`` is found there.
+SCENARIO_FOLDER = "scenario_folder"
+WRITE_SOURCES = ("content", "document", "fixture", "size")
+
+
+def _fixture_file(name: str, folder: Path | None) -> Path:
+    """The file a ``fixture`` names, found at load time: a relative path below the folder
+    of the scenario file, symlinks resolved, to a regular file. Its path is a template
+    like any string, but one without fields, since no turn has run yet."""
+    if folder is None:
+        raise ValueError("a fixture is a file beside the scenario file; this scenario has none")
+    try:
+        relative = name.format()
+    except (KeyError, IndexError):
+        raise ValueError(f"fixture {name!r}: a fixture's path cannot use template fields") from None
+    parts = PurePosixPath(relative)
+    if "\\" in relative or parts.is_absolute() or ".." in parts.parts:
+        raise ValueError(
+            f"fixture {relative!r}: must be a path relative to the scenario's folder, "
+            "with / between its parts and no .."
+        )
+    base = folder.resolve()
+    try:
+        found = (base / relative).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ValueError(f"fixture {relative!r}: cannot be resolved: {exc}") from None
+    if not found.is_relative_to(base):
+        raise ValueError(f"fixture {relative!r}: leads outside the scenario's folder ({base})")
+    if not found.exists():
+        raise ValueError(f"fixture {relative!r}: no such file in {base}")
+    if not found.is_file():
+        raise ValueError(f"fixture {relative!r}: not a regular file")
+    return found
+
+
 class FileWrite(BaseModel):
-    """Exactly one of ``content`` (inline text, a template) or ``document`` (generated)."""
+    """Exactly one source: ``content`` (inline text, a template), ``document``
+    (generated), ``fixture`` (a file beside the scenario file, read when the step runs)
+    or ``size`` (that many bytes of `filler`, typed by the path's extension). ``quiet``
+    writes it with no ``write_file`` tool in the stream, as a recording saw files appear
+    that no tool named."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -138,13 +238,27 @@ class FileWrite(BaseModel):
     fallback_path: str | None = None  # used when ``path`` renders empty
     content: str | None = None
     document: Literal["pptx", "markdown"] | None = None
+    fixture: str | None = Field(default=None, min_length=1)
+    size: int | None = Field(default=None, ge=0, le=MAX_GENERATED_FILE, strict=True)
     title: str = "{topic}"
+    quiet: bool = False
+    _fixture_file: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _one_source(self) -> FileWrite:
-        if (self.content is None) == (self.document is None):
-            raise ValueError("give exactly one of content or document")
+    def _one_source(self, info: ValidationInfo) -> FileWrite:
+        given = [name for name in WRITE_SOURCES if getattr(self, name) is not None]
+        if len(given) != 1:
+            shown = f" (given: {', '.join(given)})" if given else ""
+            raise ValueError(f"give exactly one of {', '.join(WRITE_SOURCES)}{shown}")
+        if self.fixture is not None:
+            folder = (info.context or {}).get(SCENARIO_FOLDER)
+            self._fixture_file = _fixture_file(self.fixture, folder)
         return self
+
+    @property
+    def fixture_file(self) -> Path | None:
+        """The fixture's file, resolved when the scenario was loaded."""
+        return self._fixture_file
 
 
 class WriteStep(_Step):
@@ -177,6 +291,49 @@ class UsageStep(_Step):
     usage: Usage
 
 
+# M4, M12: what a turn sends itself; M3: what the log adds to every event's data.
+TURN_EVENTS = frozenset(
+    {
+        "message.created",
+        "message.completed",
+        "message.error",
+        "message.cancelled",
+        "tool_call.requested",
+    }
+)
+LOG_KEYS = frozenset({"sequence_number"})
+
+
+class RawEvent(BaseModel):
+    """One event as given, for what no other step says: an event type the contract does
+    not know, or tool events in an order of their own (``mock-pokee record`` writes them).
+    Its data's values are templates, as metadata's are."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _not_the_turns_own(cls, value: str) -> str:
+        if value in TURN_EVENTS:
+            raise ValueError(f"{value} is sent by the turn itself, never by a step")
+        return value
+
+    @field_validator("data")
+    @classmethod
+    def _no_reserved_key(cls, value: dict[str, Any]) -> dict[str, Any]:
+        reserved = sorted(value.keys() & LOG_KEYS)
+        if reserved:
+            raise ValueError(f"data cannot hold {', '.join(reserved)}: the mock sets it itself")
+        return value
+
+
+class EventStep(_Step):
+    event: RawEvent
+
+
 def _skill_name(value: str) -> str:
     """K1's name rules for a name written out; a template (``{message}``) names a skill
     only once the turn renders it."""
@@ -206,6 +363,7 @@ Step = (
     | UsageStep
     | ClientToolStep
     | SkillStep
+    | EventStep
 )
 STEP_KINDS: dict[str, type[_Step]] = {
     "text": TextStep,
@@ -219,11 +377,13 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "usage": UsageStep,
     "client_tool": ClientToolStep,
     "skill": SkillStep,
+    "event": EventStep,
 }
 
 
-# R8: what a response can run; the others need a session (metadata, files, skills) or
-# are tools the agent runs itself (a response only asks the client to call a function).
+# R8: what a response can run; the others need a session (metadata, files, skills), are
+# tools the agent runs itself (a response only asks the client to call a function), or
+# are a turn's events (a response's are OpenAI's, R5).
 RESPONSE_STEPS = (TextStep, ThinkStep, ClientToolStep, PauseStep, FailStep, DropStep, UsageStep)
 Surface = Literal["turn", "response"]
 
@@ -233,7 +393,12 @@ def response_problem(steps: Sequence[Step]) -> StepError | None:
     for index, step in enumerate(steps):
         if not isinstance(step, RESPONSE_STEPS):
             kind = next(name for name, model in STEP_KINDS.items() if isinstance(step, model))
-            return StepError(index, kind, "needs a session, and a response has none")
+            reason = (
+                "sends a turn's event, and a response's events are OpenAI's"
+                if isinstance(step, EventStep)
+                else "needs a session, and a response has none"
+            )
+            return StepError(index, kind, reason)
     return None
 
 
@@ -305,11 +470,11 @@ class Scenario(BaseModel):
 
     @field_validator("steps", mode="before")
     @classmethod
-    def _parse_steps(cls, value: object) -> object:
+    def _parse_steps(cls, value: object, info: ValidationInfo) -> object:
         """Each step by its one key, so that an error names the step and its kind."""
         if not isinstance(value, list):
             return value
-        return [parse_step(index, raw) for index, raw in enumerate(value)]
+        return [parse_step(index, raw, info.context) for index, raw in enumerate(value)]
 
     @field_validator("match")
     @classmethod
@@ -334,7 +499,8 @@ class StepError(ValueError):
         super().__init__(f"step {index + 1} ({kind}): {reason}")
 
 
-def parse_step(index: int, raw: object) -> Step:
+def parse_step(index: int, raw: object, context: dict[str, Any] | None = None) -> Step:
+    """One step, validated; ``context`` says where its file is (`SCENARIO_FOLDER`)."""
     if not isinstance(raw, dict) or len(raw) != 1:
         raise StepError(index, "?", f"a step is a mapping with one key, one of {list(STEP_KINDS)}")
     (kind,) = raw
@@ -343,7 +509,7 @@ def parse_step(index: int, raw: object) -> Step:
         raise StepError(index, str(kind), f"unknown step kind; known: {', '.join(STEP_KINDS)}")
     _check_templates(index, kind, raw[kind])
     try:
-        step: Step = model.model_validate(raw)  # type: ignore[assignment]
+        step: Step = model.model_validate(raw, context=context)  # type: ignore[assignment]
     except ValidationError as exc:
         reasons = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or kind}: {e['msg']}" for e in exc.errors()
