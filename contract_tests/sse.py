@@ -30,37 +30,15 @@ from typing import Any
 
 import httpx
 
+from mock_pokee import vocabulary
+
 from .checks import skip_if_usage_explains
 
-TERMINAL = {"message.completed", "message.error", "message.cancelled"}
-EVENT_TYPES = TERMINAL | {
-    "message.created",
-    *(f"{kind}.{part}" for kind in ("text", "thinking") for part in ("start", "delta", "stop")),
-    "tool_use.start",
-    "tool_use.input_delta",
-    "tool_use.executing",
-    "tool_use.stop",
-    "tool_result",
-    "tool_call.requested",  # M12
-}
-RESPONSE_TERMINAL = {"response.completed", "response.failed", "response.cancelled"}
-RESPONSE_EVENT_TYPES = RESPONSE_TERMINAL | {
-    "response.created",
-    "response.in_progress",
-    "response.output_item.added",
-    "response.output_item.done",
-    "response.content_part.added",
-    "response.content_part.done",
-    "response.output_text.delta",
-    "response.output_text.done",
-    "response.function_call_arguments.delta",
-    "response.function_call_arguments.done",
-    # OpenAI frames a reasoning summary's text in parts, as it does an output's content.
-    "response.reasoning_summary_part.added",
-    "response.reasoning_summary_part.done",
-    "response.reasoning_summary_text.delta",
-    "response.reasoning_summary_text.done",
-}
+# The types are kept with the data fields of each in `mock_pokee.vocabulary`.
+TERMINAL = set(vocabulary.TURN_TERMINAL)
+EVENT_TYPES = set(vocabulary.TURN_EVENTS)
+RESPONSE_TERMINAL = set(vocabulary.RESPONSE_TERMINAL)
+RESPONSE_EVENT_TYPES = set(vocabulary.RESPONSE_EVENTS)
 
 
 @dataclass(frozen=True)
