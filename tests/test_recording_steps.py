@@ -1,0 +1,348 @@
+"""What a recorded turn or response becomes as scenario steps (``mock-pokee record``),
+without HTTP: captures made by hand, steps compared whole."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mock_pokee.recording.capture import (
+    CapturedFile,
+    ResponseCapture,
+    Sample,
+    Seen,
+    TurnCapture,
+)
+from mock_pokee.recording.steps import (
+    FileSteps,
+    Rules,
+    Timing,
+    escaped,
+    response_steps,
+    turn_steps,
+)
+
+TIMING = Timing(scale=1.0, min_pause=0.1)
+
+
+def turn(*events: tuple[float, str, dict[str, Any]], **fields: Any) -> TurnCapture:
+    seen = [
+        Seen(at, kind, {**data, "sequence_number": n}) for n, (at, kind, data) in enumerate(events)
+    ]
+    return TurnCapture(session_id="ses_1", message="hello", started_at=0.0, events=seen, **fields)
+
+
+def no_files() -> FileSteps:
+    return FileSteps([], lambda file: {"size": file.size})
+
+
+def steps_of(
+    capture: TurnCapture, timing: Timing = TIMING, files: FileSteps | None = None
+) -> list[Any]:
+    return turn_steps(capture, timing, Rules(), files or no_files()).steps
+
+
+CREATED = (0.0, "message.created", {"id": "msg_1", "session_id": "ses_1", "status": "in_progress"})
+USAGE = {"input_tokens": 3, "output_tokens": 7}
+
+
+def completed(at: float) -> tuple[float, str, dict[str, Any]]:
+    return (at, "message.completed", {"id": "msg_1", "status": "completed", "usage": USAGE})
+
+
+def test_even_deltas_are_a_content_and_a_chunk_with_the_blocks_pace() -> None:
+    capture = turn(
+        CREATED,
+        (0.0, "text.start", {}),
+        (0.02, "text.delta", {"content": "abcd"}),
+        (0.04, "text.delta", {"content": "efgh"}),
+        (0.06, "text.delta", {"content": "ij"}),
+        (0.06, "text.stop", {}),
+        completed(0.06),
+    )
+    assert steps_of(capture) == [
+        {"text": {"content": "abcdefghij", "chunk": 4, "pace": 0.02}},
+        {"usage": USAGE},
+    ]
+
+
+def test_uneven_deltas_are_kept_one_by_one_and_thinking_is_a_think_step() -> None:
+    capture = turn(
+        CREATED,
+        (0.0, "thinking.start", {}),
+        (0.1, "thinking.delta", {"content": "Hm"}),
+        (0.2, "thinking.delta", {"content": "mmm, {x}"}),
+        (0.2, "thinking.stop", {}),
+        completed(0.2),
+    )
+    assert steps_of(capture)[0] == {"think": {"deltas": ["Hm", "mmm, {{x}}"], "pace": 0.1}}
+
+
+def test_a_server_tool_is_a_tool_step_and_gaps_become_pauses() -> None:
+    tool_input = {"query": "tides"}
+    capture = turn(
+        CREATED,
+        (2.0, "tool_use.start", {"name": "web_search", "id": "toolu_1"}),
+        (2.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
+        (2.0, "tool_use.executing", {"name": "web_search", "id": "toolu_1", "input": tool_input}),
+        (62.0, "tool_use.stop", {}),
+        (62.0, "tool_result", {"id": "toolu_1", "content": "Found 12 sources.", "is_error": False}),
+        completed(107.0),
+    )
+    assert steps_of(capture) == [
+        {"pause": 2.0},
+        {
+            "tool": {
+                "name": "web_search",
+                "input": tool_input,
+                "result": "Found 12 sources.",
+                "duration": 60.0,
+            }
+        },
+        {"usage": USAGE},
+    ]
+
+
+def test_small_gaps_add_up_to_a_pause_instead_of_vanishing() -> None:
+    capture = turn(
+        CREATED,
+        (0.06, "custom.one", {}),
+        (0.12, "custom.two", {"a": 1}),
+        completed(0.12),
+    )
+    assert steps_of(capture) == [
+        {"event": {"type": "custom.one", "data": {}}},
+        {"pause": 0.12},
+        {"event": {"type": "custom.two", "data": {"a": 1}}},
+        {"usage": USAGE},
+    ]
+
+
+def test_the_upstreams_clock_speed_multiplies_every_duration() -> None:
+    capture = turn(CREATED, (0.5, "custom.one", {}), completed(0.5))
+    assert steps_of(capture, Timing(scale=60.0, min_pause=0.1))[0] == {"pause": 30.0}
+
+
+def test_tool_events_in_another_order_are_kept_as_events() -> None:
+    capture = turn(
+        CREATED,
+        (0.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
+        (0.0, "tool_use.stop", {}),
+        (0.0, "tool_use.input_delta", {"content": "{}"}),
+        (0.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": {}}),
+        (0.0, "tool_result", {"id": "toolu_1", "content": "", "is_error": False}),
+        completed(0.0),
+    )
+    kinds = [step["event"]["type"] for step in steps_of(capture)[:-1]]
+    assert kinds == [
+        "tool_use.start",
+        "tool_use.stop",
+        "tool_use.input_delta",
+        "tool_use.executing",
+        "tool_result",
+    ]
+
+
+def test_a_write_file_tool_naming_a_turn_file_is_a_write_and_other_files_are_quiet() -> None:
+    files = [CapturedFile("out/a.md", 5, b"hello"), CapturedFile("notes.txt", 2, b"hi")]
+    source = FileSteps(files, lambda file: {"fixture": f"fixtures/x/{file.path}"})
+    tool_input = {"path": "out/a.md"}
+    capture = turn(
+        CREATED,
+        (0.0, "tool_use.start", {"name": "write_file", "id": "toolu_1"}),
+        (0.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
+        (0.0, "tool_use.executing", {"name": "write_file", "id": "toolu_1", "input": tool_input}),
+        (0.0, "tool_use.stop", {}),
+        (
+            0.0,
+            "tool_result",
+            {"id": "toolu_1", "content": "wrote out/a.md (5 bytes)", "is_error": False},
+        ),
+        completed(0.0),
+    )
+    assert steps_of(capture, files=source) == [
+        {"write": {"path": "out/a.md", "fixture": "fixtures/x/out/a.md"}},
+        {"write": {"path": "notes.txt", "fixture": "fixtures/x/notes.txt", "quiet": True}},
+        {"usage": USAGE},
+    ]
+
+
+def test_client_calls_requested_together_are_one_step_and_the_clients_time_is_left_out() -> None:
+    capture = turn(
+        CREATED,
+        (
+            1.0,
+            "tool_call.requested",
+            {"call_id": "call_1", "name": "lookup", "arguments": '{"q":"x"}'},
+        ),
+        (
+            1.0,
+            "tool_call.requested",
+            {"call_id": "call_2", "name": "lookup", "arguments": '{"q": "y"}'},
+        ),
+        (40.0, "tool_result", {"id": "call_1", "content": "a", "is_error": False}),
+        (41.0, "tool_result", {"id": "call_2", "content": "b", "is_error": False}),
+        (41.5, "custom.after", {}),
+        completed(41.5),
+    )
+    assert steps_of(capture) == [
+        {"pause": 1.0},
+        {
+            "client_tool": [
+                {"tool": "lookup", "arguments": {"q": "x"}},
+                {"tool": "lookup", "arguments": '{{"q": "y"}}'},
+            ]
+        },
+        {"pause": 0.5},
+        {"event": {"type": "custom.after", "data": {}}},
+        {"usage": USAGE},
+    ]
+
+
+def test_metadata_goes_where_the_polls_saw_it_and_drops_where_the_stream_broke() -> None:
+    capture = turn(
+        CREATED,
+        (0.0, "custom.a", {}),
+        (10.0, "custom.b", {}),
+        completed(20.0),
+        metadata_before={"keep": 1},
+        samples=[
+            Sample(5.0, {"keep": 1, "stage": "one"}),
+            Sample(25.0, {"keep": 1, "stage": "two", "done": True}),
+        ],
+        drops=[2],
+    )
+    assert steps_of(capture) == [
+        {"event": {"type": "custom.a", "data": {}}},
+        {"pause": 5.0},
+        {"metadata": {"stage": "one"}},
+        {"drop": True},
+        {"pause": 5.0},
+        {"event": {"type": "custom.b", "data": {}}},
+        {"pause": 10.0},
+        {"metadata": {"stage": "two", "done": True}},
+        {"usage": USAGE},
+    ]
+
+
+def test_an_error_is_a_fail_step_and_a_cancel_waits_for_the_next_one() -> None:
+    failed = turn(CREATED, (3.0, "message.error", {"id": "msg_1", "error": "boom: {x}"}))
+    assert steps_of(failed) == [{"pause": 3.0}, {"fail": "boom: {{x}}"}]
+    cancelled = turn(CREATED, (1.0, "message.cancelled", {"id": "msg_1", "status": "cancelled"}))
+    recorded = turn_steps(cancelled, TIMING, Rules(), no_files())
+    assert recorded.steps == [{"pause": "90m"}]
+    assert any("cancelled" in note for note in recorded.notes)
+
+
+def test_a_turn_the_recording_did_not_see_end_says_so() -> None:
+    recorded = turn_steps(turn(CREATED, (0.0, "custom.a", {})), TIMING, Rules(), no_files())
+    assert recorded.steps == [{"event": {"type": "custom.a", "data": {}}}]
+    assert recorded.notes == ["the recording ended before the turn did (no terminal event)"]
+
+
+def test_redacted_text_is_streamed_again_in_even_chunks() -> None:
+    capture = turn(
+        CREATED,
+        (0.0, "text.start", {}),
+        (0.0, "text.delta", {"content": "key sk-1"}),
+        (0.0, "text.delta", {"content": "23 ok"}),
+        (0.0, "text.stop", {}),
+        completed(0.0),
+    )
+    rules = Rules(text=lambda text: text.replace("sk-123", "[redacted]"))
+    recorded = turn_steps(capture, TIMING, rules, no_files())
+    assert recorded.steps[0] == {"text": {"content": "key [redacted] ok", "chunk": 8, "pace": 0.0}}
+
+
+def test_escaped_doubles_braces_in_values_not_keys() -> None:
+    assert escaped({"{k}": ["{a}", 1, {"b": "}"}]}) == {"{k}": ["{{a}}", 1, {"b": "}}"}]}
+
+
+# -- responses --------------------------------------------------------------------------
+
+
+def response(*events: tuple[float, str, dict[str, Any]]) -> ResponseCapture:
+    seen = [
+        Seen(at, kind, {"type": kind, **data, "sequence_number": n})
+        for n, (at, kind, data) in enumerate(events)
+    ]
+    return ResponseCapture(request={"input": "hi"}, started_at=0.0, events=seen, complete=True)
+
+
+def final(status: str, **fields: Any) -> dict[str, Any]:
+    return {"response": {"id": "resp_1", "status": status, **fields}}
+
+
+def test_a_streamed_response_is_its_items_in_order() -> None:
+    call = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "call_1",
+        "name": "get",
+        "arguments": '{"a":1}',
+    }
+    capture = response(
+        (0.0, "response.created", final("in_progress")),
+        (0.0, "response.output_item.added", {"item": {"type": "reasoning", "id": "rs_1"}}),
+        (0.1, "response.reasoning_summary_text.delta", {"delta": "Thi"}),
+        (0.2, "response.reasoning_summary_text.delta", {"delta": "nking"}),
+        (0.2, "response.output_item.done", {"item": {"type": "reasoning", "id": "rs_1"}}),
+        (0.2, "response.output_item.added", {"item": {**call, "arguments": ""}}),
+        (0.2, "response.function_call_arguments.delta", {"delta": '{"a":1}'}),
+        (0.2, "response.output_item.done", {"item": call}),
+        (
+            0.2,
+            "response.completed",
+            final(
+                "completed",
+                usage={
+                    "input_tokens": 10,
+                    "input_tokens_details": {"cached_tokens": 4},
+                    "output_tokens": 5,
+                },
+            ),
+        ),
+    )
+    assert response_steps(capture, TIMING, Rules()).steps == [
+        {"think": {"deltas": ["Thi", "nking"], "pace": 0.1}},
+        {"client_tool": [{"tool": "get", "arguments": {"a": 1}}]},
+        {"usage": {"input_tokens": 6, "output_tokens": 5, "cache_read_input_tokens": 4}},
+    ]
+
+
+def test_a_failed_response_fails_with_its_message() -> None:
+    capture = response(
+        (0.0, "response.created", final("in_progress")),
+        (1.0, "response.failed", final("failed", error={"code": "x", "message": "x: went wrong"})),
+    )
+    assert response_steps(capture, TIMING, Rules()).steps == [
+        {"pause": 1.0},
+        {"fail": "x: went wrong"},
+    ]
+
+
+def test_a_json_response_is_made_from_its_output_items() -> None:
+    capture = ResponseCapture(
+        request={"input": "hi"},
+        started_at=0.0,
+        answered_at=0.05,
+        answer={
+            "status": "completed",
+            "output": [
+                {"type": "message", "content": [{"type": "output_text", "text": "Hi {there}"}]},
+                {"type": "function_call", "name": "f", "arguments": "{}"},
+                {"type": "function_call", "name": "g", "arguments": "{}"},
+                {"type": "web_search_call"},
+            ],
+            "usage": {"input_tokens": 2, "output_tokens": 3},
+        },
+    )
+    recorded = response_steps(capture, TIMING, Rules())
+    assert recorded.steps == [
+        {"text": {"content": "Hi {{there}}"}},
+        {"client_tool": [{"tool": "f", "arguments": {}}, {"tool": "g", "arguments": {}}]},
+        {"usage": {"input_tokens": 2, "output_tokens": 3}},
+    ]
+    assert recorded.notes == [
+        "an output item of type 'web_search_call' cannot be replayed and was left out"
+    ]
