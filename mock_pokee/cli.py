@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from mock_pokee import __version__
 from mock_pokee.clock import CLOCK_MODES, ClockError, check_scale
@@ -17,6 +18,8 @@ from mock_pokee.domain.keys import read_keys_file
 from mock_pokee.domain.models import Rates
 from mock_pokee.domain.usage import Limits
 from mock_pokee.limits import JOURNAL_SIZE, MAX_SCALE, WORKSPACE_LIMIT
+from mock_pokee.recording.settings import DEFAULT_PORT as RECORD_PORT
+from mock_pokee.recording.settings import MiB, RecordSettings
 from mock_pokee.settings import Settings
 
 USAGE = """A faithful fake of the Pokee Enterprise API, for developing and testing clients
@@ -27,6 +30,8 @@ offline.
                                    the same, 60 times faster: a deck in seconds
   mock-pokee contract --api URL --key KEY
                                    check a deployment against the contract
+  mock-pokee record --upstream URL --out DIR
+                                   record a deployment's turns as scenarios
 
 Then point POKEE_API at it and use any key. The inspector is at /_mock/ui. Every command
 takes --help."""
@@ -81,6 +86,17 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _pause(text: str) -> float:
+    """A span that may be 0: at least 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value <= 3600:  # also refuses NaN and inf
+        raise argparse.ArgumentTypeError(f"must be from 0 to 3600 seconds, not {text}")
+    return value
+
+
 def _balance(text: str) -> float:
     try:
         value = float(text)
@@ -129,6 +145,33 @@ def _workspace(text: str) -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise argparse.ArgumentTypeError(f"cannot write in the folder {text}")
     return path
+
+
+def _file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a file")
+    return path
+
+
+def _upstream(text: str) -> str:
+    """A deployment's base URL, ``http(s)://host[:port][/prefix]``, without its last ``/``."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http:// or https:// URL: {text!r}")
+    try:
+        parts.port  # noqa: B018 (reading it checks it)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number in {text!r}") from None
+    if parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(f"a base URL has no query or fragment: {text!r}")
+    return text.rstrip("/")
+
+
+def _key(text: str) -> str:
+    if not text or not text.isprintable() or " " in text:
+        raise argparse.ArgumentTypeError("a key is printable text without spaces")
+    return text
 
 
 def _host_name(text: str) -> str:
@@ -291,6 +334,7 @@ def parser() -> argparse.ArgumentParser:
         help="a folder of scenario YAML files, tried before the built-ins (repeatable)",
     )
     _contract_parser(commands)
+    _record_parser(commands)
     return root
 
 
@@ -317,6 +361,81 @@ def _contract_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     contract.add_argument("-k", dest="select", metavar="EXPR", help="only tests matching EXPR")
     contract.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
+
+
+def _record_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    record = commands.add_parser(
+        "record",
+        help="record a deployment's turns and responses as scenarios",
+        description="Record a deployment as scenarios: a proxy that passes every request to "
+        "--upstream and every answer back unchanged, and writes each session turn and each "
+        "/v1/responses call it sees into --out as a scenario file (with the files the turns "
+        "wrote), which `mock-pokee serve --scenarios DIR` then plays back. Point POKEE_API at "
+        "it and use your client as usual; Ctrl-C stops it. See docs/recording.md.",
+    )
+    record.add_argument(
+        "--upstream", required=True, type=_upstream, metavar="URL", help="the deployment"
+    )
+    record.add_argument(
+        "--key",
+        type=_key,
+        help="send this key upstream instead of the client's (clients then need none)",
+    )
+    record.add_argument(
+        "--out", required=True, type=_workspace, metavar="DIR", help="where recordings go"
+    )
+    record.add_argument("--host", default="127.0.0.1")
+    record.add_argument(
+        "--port", type=_port, default=RECORD_PORT, help=f"default {RECORD_PORT}; 0 picks a free one"
+    )
+    record.add_argument(
+        "--poll-interval",
+        type=_seconds,
+        default=1.0,
+        metavar="S",
+        help="real seconds between reads of a busy session's metadata (default 1)",
+    )
+    record.add_argument(
+        "--max-fixture",
+        type=lambda text: _whole(text, 0, 1 << 50),
+        default=10 * MiB,
+        metavar="BYTES",
+        help="a file the turn wrote is kept up to this size, else replayed as generated bytes "
+        "of its size (default 10 MiB)",
+    )
+    record.add_argument(
+        "--min-pause",
+        type=_pause,
+        default=0.1,
+        metavar="S",
+        help="a gap shorter than this (upstream seconds) is not recorded as a pause (default 0.1)",
+    )
+    record.add_argument(
+        "--upstream-scale",
+        type=_scale,
+        default=1.0,
+        metavar="N",
+        help="the upstream's clock runs N times faster than real time, as `mock-pokee serve "
+        "--clock scaled --scale N` does; recorded durations are multiplied by N (default 1)",
+    )
+    record.add_argument(
+        "--redact", type=_file, metavar="FILE", help="a YAML list of redaction rules"
+    )
+
+
+def record_settings_from(args: argparse.Namespace) -> RecordSettings:
+    return RecordSettings(
+        upstream=args.upstream,
+        out=args.out,
+        key=args.key,
+        host=args.host,
+        port=args.port,
+        poll_interval=args.poll_interval,
+        max_fixture=args.max_fixture,
+        min_pause=args.min_pause,
+        upstream_scale=args.upstream_scale,
+        redact=args.redact,
+    )
 
 
 class OptionError(ValueError):
@@ -368,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = options.parse_args(argv)
     if args.command == "contract":
         return _contract(options, args)
+    if args.command == "record":
+        return _record(record_settings_from(args))
     try:
         settings = settings_from(args)
     except OptionError as exc:
@@ -399,6 +520,30 @@ def _contract(options: argparse.ArgumentParser, args: argparse.Namespace) -> int
         extra=args.pytest_args,
     )
     return contract_run.run(api, key, arguments)
+
+
+def _record(settings: RecordSettings) -> int:
+    from mock_pokee.recording.serving import serve_recorder  # imported late, as serve's
+    from mock_pokee.recording.writer import RecordingFolder
+
+    try:
+        folder = RecordingFolder(settings)
+    except (OSError, ValueError) as exc:  # the folder, or the redaction rules, refused
+        print(f"mock-pokee record: {exc}", file=sys.stderr)
+        return 2
+    return serve_recorder(
+        settings, lambda _: folder, announce=lambda url: _announce_recording(url, settings)
+    )
+
+
+def _announce_recording(url: str, settings: RecordSettings) -> None:
+    print(f"mock-pokee record: {url} → {settings.upstream}, writing to {settings.out}")
+    print(f"  export POKEE_API={url}")
+    if settings.key:
+        print("  it sends its --key upstream: any POKEE_KEY will do")
+    else:
+        print("  keep POKEE_KEY: the client's key goes upstream")
+    print("  Ctrl-C stops it.", flush=True)
 
 
 def _announce(url: str, settings: Settings) -> None:
