@@ -346,3 +346,94 @@ def test_a_json_response_is_made_from_its_output_items() -> None:
     assert recorded.notes == [
         "an output item of type 'web_search_call' cannot be replayed and was left out"
     ]
+
+
+def write_tool(at: float, took: float, path: str = "out/a.md", size: int = 5) -> list[Any]:
+    tool_input = {"path": path}
+    return [
+        (at, "tool_use.start", {"name": "write_file", "id": "toolu_1"}),
+        (at, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
+        (at, "tool_use.executing", {"name": "write_file", "id": "toolu_1", "input": tool_input}),
+        (at + took, "tool_use.stop", {}),
+        (
+            at + took,
+            "tool_result",
+            {"id": "toolu_1", "content": f"wrote {path} ({size} bytes)", "is_error": False},
+        ),
+    ]
+
+
+def test_a_write_that_took_time_stays_a_tool_and_its_file_is_written_quietly_after() -> None:
+    files = FileSteps([CapturedFile("out/a.md", 5, b"hello")], lambda file: {"size": file.size})
+    capture = turn(CREATED, *write_tool(0.0, 12.0), completed(12.0))
+    assert steps_of(capture, files=files) == [
+        {
+            "tool": {
+                "name": "write_file",
+                "input": {"path": "out/a.md"},
+                "result": "wrote out/a.md (5 bytes)",
+                "duration": 12.0,
+            }
+        },
+        {"write": {"path": "out/a.md", "size": 5, "quiet": True}},
+        {"usage": USAGE},
+    ]
+
+
+def test_metadata_seen_while_a_tool_ran_goes_to_the_nearer_end_of_it() -> None:
+    tool_input = {"q": 1}
+    tool = [
+        (1.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
+        (1.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
+        (1.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
+        (61.0, "tool_use.stop", {}),
+        (61.0, "tool_result", {"id": "toolu_1", "content": "", "is_error": False}),
+    ]
+    capture = turn(
+        CREATED,
+        *tool,
+        completed(61.0),
+        samples=[Sample(2.0, {"stage": "searching"}), Sample(60.0, {"stage": "searched"})],
+    )
+    assert steps_of(capture) == [
+        {"pause": 1.0},
+        {"metadata": {"stage": "searching"}},
+        {"tool": {"name": "t", "input": tool_input, "result": "", "duration": 60.0}},
+        {"metadata": {"stage": "searched"}},
+        {"usage": USAGE},
+    ]
+
+
+def test_time_counts_from_the_first_event_not_from_the_request() -> None:
+    late = TurnCapture(
+        session_id="ses_1",
+        message="hello",
+        started_at=0.0,
+        events=[
+            Seen(2.0, CREATED[1], CREATED[2]),
+            Seen(2.05, "custom.a", {}),
+            Seen(2.05, "message.completed", {"id": "msg_1", "usage": USAGE}),
+        ],
+    )
+    assert steps_of(late) == [{"event": {"type": "custom.a", "data": {}}}, {"usage": USAGE}]
+
+
+def test_a_responses_reasoning_tokens_are_kept() -> None:
+    capture = response(
+        (0.0, "response.created", final("in_progress")),
+        (
+            0.0,
+            "response.completed",
+            final(
+                "completed",
+                usage={
+                    "input_tokens": 4,
+                    "output_tokens": 9,
+                    "output_tokens_details": {"reasoning_tokens": 6},
+                },
+            ),
+        ),
+    )
+    assert response_steps(capture, TIMING, Rules()).steps == [
+        {"usage": {"input_tokens": 4, "output_tokens": 9, "reasoning_tokens": 6}}
+    ]

@@ -528,3 +528,22 @@ def test_the_forms_in_the_readme_load(tmp_path: Path) -> None:
         "WriteStep",
         "EventStep",
     ]
+
+
+# -- usage with reasoning tokens ----------------------------------------------------------
+
+
+def test_a_responses_usage_step_may_give_its_reasoning_tokens(tmp_path: Path) -> None:
+    step = "  - text: hi\n  - usage: {input_tokens: 5, output_tokens: 9, reasoning_tokens: 4}\n"
+    events = run_response(load(tmp_path / "s", step, surface="response"), {"input": "x"})
+    (completed,) = of(events, "response.completed")
+    usage = completed["response"]["usage"]
+    assert usage["output_tokens"] == 9
+    assert usage["output_tokens_details"] == {"reasoning_tokens": 4}
+
+
+def test_a_turns_usage_leaves_reasoning_tokens_out(tmp_path: Path) -> None:
+    step = "  - text: hi\n  - usage: {input_tokens: 5, output_tokens: 9, reasoning_tokens: 4}\n"
+    turned = run_turn(load(tmp_path / "s", step), tmp_path / "ws")
+    (completed,) = of(turned.events, "message.completed")
+    assert completed["usage"] == {"input_tokens": 5, "output_tokens": 9}

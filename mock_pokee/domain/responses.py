@@ -90,7 +90,10 @@ class ResponseRun(Run):
         if given is not None:
             cached = given.get("cache_read_input_tokens", 0)
             return shapes.usage_object(
-                given["input_tokens"] + cached, cached, given["output_tokens"], 0
+                given["input_tokens"] + cached,
+                cached,
+                given["output_tokens"],
+                given.get("reasoning_tokens", 0),
             )
         reasoning = self._reasoned // 4 * EFFORT_WEIGHT[self.request.effort]
         return shapes.usage_object(

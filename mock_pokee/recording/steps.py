@@ -8,12 +8,12 @@ a ``write_file`` tool naming a file the turn wrote a ``write``, the terminal eve
 ``usage`` or ``fail`` step. Anything else — another order, an unknown type — is kept as
 ``event`` steps, so that a replay sends the same events whatever they were.
 
-Time: each item is placed at its arrival time, converted to the upstream's clock; the
-gap since the replay's clock last moved becomes a ``pause`` once it reaches the minimum
-pause, so that small gaps add up rather than vanish and every event keeps its offset from
-the turn's start. A client's time (between a requested call and its result) is not the
-agent's, and is left out. Metadata is placed where the polls saw it change; files the
-stream does not name are written just before the end.
+Time: each item is placed at its arrival time after the run's first event, converted to
+the upstream's clock; the gap since the replay's clock last moved becomes a ``pause`` once
+it reaches the minimum pause, so that small gaps add up rather than vanish and every event
+keeps its offset from the turn's start. A client's time (between a requested call and its
+result) is not the agent's, and is left out. Metadata is placed where the polls saw it
+change; files the stream does not name are written just before the end.
 
 Every string a step carries is a template on replay, so recorded text has its braces
 doubled (`escaped`).
@@ -132,6 +132,12 @@ def streamed(
     return body, pace * len(deltas)
 
 
+def _first_at(events: Sequence[Seen], sent: float) -> float:
+    """Where a run's clock starts: at its first event (its replay's first event comes as
+    its request does, whatever the network took), else when the request was sent."""
+    return events[0].at if events else sent
+
+
 # -- session turns ------------------------------------------------------------------------
 
 
@@ -141,7 +147,7 @@ class _TurnSteps:
     def __init__(self, capture: TurnCapture, timing: Timing, rules: Rules, files: FileSteps):
         self.capture = capture
         self.events = capture.events
-        self.line = Timeline(capture.started_at, timing)
+        self.line = Timeline(_first_at(capture.events, capture.started_at), timing)
         self.rules = rules
         self.files = files
         self.notes: list[str] = []
@@ -159,7 +165,10 @@ class _TurnSteps:
             end -= 1
         while index < end:
             self._boundary(index, events[index].at)
-            index = self._group(index, end)
+            mark = len(self.line.steps)
+            after = self._group(index, end)
+            self._during(mark, events[index].at, events[after - 1].at)
+            index = after
         last_at = terminal.at if terminal is not None else (events[-1].at if events else 0.0)
         self._boundary(end, last_at, final=True)
         for write in self.files.unnamed():
@@ -177,6 +186,25 @@ class _TurnSteps:
             self.line.add({"drop": True})
 
     def _sample(self, sample: Sample, clamp: float | None) -> None:
+        step = self._changes(sample)
+        if step is not None:
+            self.line.reach(sample.at if clamp is None else min(sample.at, clamp))
+            self.line.add(step)
+
+    def _during(self, mark: int, first: float, last: float) -> None:
+        """Metadata a poll saw while one step's events ran (a tool's minutes): before that
+        step when seen nearer its start (where the turn most likely set it), else after."""
+        steps = self.line.steps
+        if mark < len(steps) and "pause" in steps[mark]:
+            mark += 1  # the step's own pause comes first
+        while self.samples and self.samples[0].at - first <= last - self.samples[0].at:
+            step = self._changes(self.samples.pop(0))
+            if step is not None:
+                steps.insert(mark, step)
+                mark += 1
+
+    def _changes(self, sample: Sample) -> Step | None:
+        """A metadata step for what changed since the last sample (M6 merges keys)."""
         changed = {
             key: value for key, value in sample.metadata.items() if self.metadata.get(key) != value
         }
@@ -184,9 +212,7 @@ class _TurnSteps:
         if gone:
             self.notes.append(f"metadata keys removed during the turn are kept: {gone}")
         self.metadata = dict(sample.metadata)
-        if changed:
-            self.line.reach(sample.at if clamp is None else min(sample.at, clamp))
-            self.line.add({"metadata": escaped(self.rules.value(changed))})
+        return {"metadata": escaped(self.rules.value(changed))} if changed else None
 
     def _group(self, index: int, end: int) -> int:
         """The step for the events from ``index``; returns the index after them."""
@@ -237,20 +263,23 @@ class _TurnSteps:
         name, tool_input = shaped
         content, is_error = result.data["content"], result.data["is_error"]
         duration = round(self.line.offset(stop.at) - self.line.offset(executing.at), DECIMALS)
-        write = self.files.named(name, tool_input, content, is_error)
+        # A write that took no time is a write step; one that took time stays a tool, its
+        # events at their times, and its file is written quietly after it.
+        quick = duration < self.line.timing.min_pause
+        write = self.files.named(name, tool_input, content, is_error, quiet=not quick)
         self.line.reach(start.at)
-        if write is not None:  # a write step takes no clock time: its time comes first
-            if duration >= self.line.timing.min_pause:
-                self.line.add({"pause": duration}, duration)
+        if write is not None and quick:
             self.line.add(write)
             return index + 5
-        call = {"name": name, "input": self.rules.value(tool_input), "result": content}
+        call = {"name": name, "input": self.rules.value(tool_input)}
         call["result"] = self.rules.text(content)
         if is_error:
             call["is_error"] = True
         if duration > 0:
             call["duration"] = duration
         self.line.add({"tool": escaped(call)}, max(duration, 0.0))
+        if write is not None:
+            self.line.add(write)
         return index + 5
 
     def _client_calls(self, index: int, end: int) -> int:
@@ -353,9 +382,11 @@ class FileSteps:
     rules: Rules = field(default_factory=Rules)
     _used: set[str] = field(default_factory=set)
 
-    def named(self, name: str, tool_input: Json, result: str, is_error: bool) -> Step | None:
+    def named(
+        self, name: str, tool_input: Json, result: str, is_error: bool, *, quiet: bool = False
+    ) -> Step | None:
         """The write step a tool's events are, when they are exactly what a write step
-        sends for one of the turn's files."""
+        sends for one of the turn's files (``quiet``: the tool's events are kept apart)."""
         path = tool_input.get("path")
         if name != WRITE_TOOL or is_error or set(tool_input) != {"path"}:
             return None
@@ -363,7 +394,8 @@ class FileSteps:
         if file is None or result != f"wrote {file.path} ({file.size} bytes)":
             return None
         self._used.add(file.path)
-        return {"write": {"path": escaped(file.path), **self.source(file)}}
+        write = {"path": escaped(file.path), **self.source(file)}
+        return {"write": {**write, "quiet": True} if quiet else write}
 
     def unnamed(self) -> list[Step]:
         return [
@@ -450,6 +482,10 @@ def response_usage(usage: Json) -> Json | None:
     step: Json = {"input_tokens": max(given - cached, 0), "output_tokens": made}
     if cached:
         step["cache_read_input_tokens"] = cached
+    details = usage.get("output_tokens_details")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    if _count(reasoning) and reasoning:
+        step["reasoning_tokens"] = reasoning
     return step
 
 
@@ -469,7 +505,7 @@ class _ResponseSteps:
 
     def __init__(self, capture: ResponseCapture, timing: Timing, rules: Rules):
         self.events = capture.events
-        self.line = Timeline(capture.started_at, timing)
+        self.line = Timeline(_first_at(capture.events, capture.started_at), timing)
         self.rules = rules
         self.notes: list[str] = []
         self.drops = sorted(set(capture.drops))

@@ -11,7 +11,6 @@ over every recorded string and file before it is written.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +84,8 @@ class _Conversation:
 
 
 class RecordingFolder:
-    """The sink of the recording proxy (`mock_pokee.recording.capture.Sink`)."""
+    """The sink of the recording proxy (`mock_pokee.recording.capture.Sink`), which calls
+    it from one thread, in the order things happened."""
 
     def __init__(self, settings: RecordSettings):
         self.settings = settings
@@ -97,7 +97,6 @@ class RecordingFolder:
         self.drift = DriftReport()
         self.timing = Timing(settings.upstream_scale, settings.min_pause)
         self.rules = Rules(text=self.redactor.text, value=self.redactor.value)
-        self._lock = threading.Lock()
         self._number = max(
             (int(m.group(1)) for p in self.out.iterdir() if (m := _NUMBERED.match(p.name))),
             default=0,
@@ -118,20 +117,17 @@ class RecordingFolder:
     def turn(self, capture: TurnCapture) -> None:
         for seen in capture.events:
             self.drift.event("turn", seen.type, seen.data)
-        with self._lock:
-            name = self._name("turn", capture.message)
-            files = FileSteps(capture.files, lambda file: self._source(name, file))
-            recorded = turn_steps(capture, self.timing, self.rules, files)
-            self._write(
-                name,
-                self._scenario(
-                    name,
-                    capture.message,
-                    recorded,
-                    events=len(capture.events),
-                    sampled=capture.poll_interval,
-                ),
-            )
+        name = self._name("turn", capture.message)
+        files = FileSteps(capture.files, lambda file: self._source(name, file))
+        recorded = turn_steps(capture, self.timing, self.rules, files)
+        scenario = self._scenario(
+            name,
+            capture.message,
+            recorded,
+            events=len(capture.events),
+            sampled=capture.poll_interval,
+        )
+        self._write(name, scenario)
 
     def response(self, capture: ResponseCapture) -> None:
         for seen in capture.events:
@@ -144,23 +140,22 @@ class RecordingFolder:
         message = request.last_user_message
         recorded = response_steps(capture, self.timing, self.rules)
         made = sum(len(step["client_tool"]) for step in recorded.steps if "client_tool" in step)
-        with self._lock:
-            conversation = self._conversations.get(message)
-            if conversation is None or request.calls_since_user != conversation.calls:
-                conversation = _Conversation(self._name("response", message), [], 0, 0)
-                self._conversations[message] = conversation
-            conversation.steps += recorded.steps
-            conversation.calls += made
-            conversation.events += len(capture.events)
-            conversation.notes += recorded.notes
-            scenario = self._scenario(
-                conversation.name,
-                message,
-                Recorded(conversation.steps, conversation.notes),
-                events=conversation.events,
-            )
-            scenario["surface"] = "response"
-            self._write(conversation.name, scenario)
+        conversation = self._conversations.get(message)
+        if conversation is None or request.calls_since_user != conversation.calls:
+            conversation = _Conversation(self._name("response", message), [], 0, 0)
+            self._conversations[message] = conversation
+        conversation.steps += recorded.steps
+        conversation.calls += made
+        conversation.events += len(capture.events)
+        conversation.notes += recorded.notes
+        scenario = self._scenario(
+            conversation.name,
+            message,
+            Recorded(conversation.steps, conversation.notes),
+            events=conversation.events,
+        )
+        scenario["surface"] = "response"
+        self._write(conversation.name, scenario)
 
     def close(self) -> str:
         """Write the drift report; a line saying what was recorded, for the terminal."""

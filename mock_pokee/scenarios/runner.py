@@ -281,7 +281,7 @@ class ScenarioRun:
         elif isinstance(step, DropStep):
             turn.log.mark_drop()
         elif isinstance(step, UsageStep):
-            turn.usage = step.usage.model_dump(exclude_none=True)
+            turn.usage = step.usage.of_turn()
             self._usage_given = True
         elif isinstance(step, EventStep):
             turn.emit(step.event.type, **template.render_all(step.event.data))

@@ -285,6 +285,12 @@ class Usage(BaseModel):
     # U2: input read from the prompt cache, billed at the model's cache-read rate; counted
     # apart from input_tokens, and shown in message.completed only when given.
     cache_read_input_tokens: int | None = Field(default=None, ge=0)
+    # R3: of a response's output_tokens, those spent reasoning (output_tokens_details);
+    # a turn's usage (M4) has no such count and leaves it out.
+    reasoning_tokens: int | None = Field(default=None, ge=0)
+
+    def of_turn(self) -> dict[str, int]:
+        return self.model_dump(exclude_none=True, exclude={"reasoning_tokens"})
 
 
 class UsageStep(_Step):
