@@ -304,6 +304,7 @@ def start_recorder(upstream: str, out: Path) -> tuple[subprocess.Popen[str], str
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
+    assert process.stderr is not None
     first = process.stdout.readline()
     assert first.startswith("mock-pokee record: http://"), first + process.stderr.read()
     return process, first.split()[2]

@@ -348,7 +348,10 @@ def test_a_json_response_is_made_from_its_output_items() -> None:
     ]
 
 
-def write_tool(at: float, took: float, path: str = "out/a.md", size: int = 5) -> list[Any]:
+Event = tuple[float, str, dict[str, Any]]
+
+
+def write_tool(at: float, took: float, path: str = "out/a.md", size: int = 5) -> list[Event]:
     tool_input = {"path": path}
     return [
         (at, "tool_use.start", {"name": "write_file", "id": "toolu_1"}),
@@ -382,7 +385,7 @@ def test_a_write_that_took_time_stays_a_tool_and_its_file_is_written_quietly_aft
 
 def test_metadata_seen_while_a_tool_ran_goes_to_the_nearer_end_of_it() -> None:
     tool_input = {"q": 1}
-    tool = [
+    tool: list[Event] = [
         (1.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
         (1.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
         (1.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
