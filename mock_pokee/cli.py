@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -371,7 +372,8 @@ def _record_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--upstream and every answer back unchanged, and writes each session turn and each "
         "/v1/responses call it sees into --out as a scenario file (with the files the turns "
         "wrote), which `mock-pokee serve --scenarios DIR` then plays back. Point POKEE_API at "
-        "it and use your client as usual; Ctrl-C stops it. See docs/recording.md.",
+        "it and use your client as usual; Ctrl-C stops it (or give a command after --, run "
+        "with POKEE_API set, and it stops when that ends). See docs/recording.md.",
     )
     record.add_argument(
         "--upstream", required=True, type=_upstream, metavar="URL", help="the deployment"
@@ -420,6 +422,13 @@ def _record_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     record.add_argument(
         "--redact", type=_file, metavar="FILE", help="a YAML list of redaction rules"
+    )
+    record.add_argument(
+        "command_line",
+        nargs="*",
+        metavar="-- COMMAND",
+        help="run COMMAND with POKEE_API pointed at the proxy, then stop (its exit status is "
+        "record's): e.g. -- pytest tests/integration",
     )
 
 
@@ -488,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "contract":
         return _contract(options, args)
     if args.command == "record":
-        return _record(record_settings_from(args))
+        return _record(record_settings_from(args), args.command_line)
     try:
         settings = settings_from(args)
     except OptionError as exc:
@@ -522,7 +531,7 @@ def _contract(options: argparse.ArgumentParser, args: argparse.Namespace) -> int
     return contract_run.run(api, key, arguments)
 
 
-def _record(settings: RecordSettings) -> int:
+def _record(settings: RecordSettings, command: Sequence[str]) -> int:
     from mock_pokee.recording.serving import serve_recorder  # imported late, as serve's
     from mock_pokee.recording.writer import RecordingFolder
 
@@ -532,17 +541,23 @@ def _record(settings: RecordSettings) -> int:
         print(f"mock-pokee record: {exc}", file=sys.stderr)
         return 2
     return serve_recorder(
-        settings, lambda _: folder, announce=lambda url: _announce_recording(url, settings)
+        settings,
+        lambda _: folder,
+        announce=lambda url: _announce_recording(url, settings, command),
+        command=command,
     )
 
 
-def _announce_recording(url: str, settings: RecordSettings) -> None:
+def _announce_recording(url: str, settings: RecordSettings, command: Sequence[str]) -> None:
     print(f"mock-pokee record: {url} → {settings.upstream}, writing to {settings.out}")
     print(f"  export POKEE_API={url}")
     if settings.key:
         print("  it sends its --key upstream: any POKEE_KEY will do")
     else:
         print("  keep POKEE_KEY: the client's key goes upstream")
+    if command:
+        print(f"  running {shlex.join(command)} with that POKEE_API", flush=True)
+        return
     print("  Ctrl-C stops it.", flush=True)
 
 

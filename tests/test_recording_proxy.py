@@ -453,9 +453,8 @@ def test_record_refuses_bad_options_on_one_line(
 
 
 def test_record_runs_as_a_command_until_ctrl_c(upstream: MockServer, tmp_path: Path) -> None:
-    command = ["record", "--upstream", upstream.url, "--out", str(tmp_path), "--port", "0"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "mock_pokee", *command],
+        record(upstream.url, tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -476,3 +475,51 @@ def test_record_runs_as_a_command_until_ctrl_c(upstream: MockServer, tmp_path: P
     assert process.returncode == 130, err
     assert out.splitlines()[-1].startswith("mock-pokee record: "), out
     assert "Traceback" not in err
+
+
+def record(upstream: str, out: Path) -> list[str]:
+    """The command line of `mock-pokee record` to ``upstream``, on a free port."""
+    return [
+        *(sys.executable, "-m", "mock_pokee", "record", "--upstream", upstream),
+        *("--out", str(out), "--port", "0"),
+    ]
+
+
+CLIENT = """
+import os, sys, httpx
+api = os.environ["POKEE_API"]
+key = {"Authorization": "Bearer pk_command_run"}
+session = httpx.post(api + "/v1/sessions", json={}, headers=key).json()["id"]
+httpx.post(api + f"/v1/sessions/{session}/messages", json={"message": "hi"}, headers=key)
+sys.exit(3)
+"""
+
+
+def test_record_runs_a_command_against_itself_and_stops_with_it(
+    upstream: MockServer, tmp_path: Path
+) -> None:
+    """``-- COMMAND``: the command gets POKEE_API pointed at the proxy; when it ends the
+    recording is written and its exit status is record's."""
+    out = tmp_path / "recordings"
+    done = subprocess.run(
+        [*record(upstream.url, out), "--", sys.executable, "-c", CLIENT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert done.returncode == 3, done.stderr
+    assert "running " in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("mock-pokee record: 1 recording(s)"), done.stdout
+    assert [path.name for path in out.glob("*.yaml")] == ["turn-001-hi.yaml"]
+
+
+def test_record_says_when_its_command_cannot_run(upstream: MockServer, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*record(upstream.url, tmp_path), "--", str(tmp_path / "no-such-command")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 127, done.stderr
+    assert "cannot run" in done.stdout

@@ -1,6 +1,6 @@
-"""Running the recording proxy under uvicorn: in the foreground (``mock-pokee record``) or
-on an ephemeral port in a thread (tests, and recording a mock into a folder that another
-mock then serves).
+"""Running the recording proxy under uvicorn: in the foreground (``mock-pokee record``, until
+Ctrl-C or until the command it was given ends) or on an ephemeral port in a thread (tests,
+and recording a mock into a folder that another mock then serves).
 
 uvicorn's own ``Date`` and ``Server`` headers are off, so the upstream's pass through. At
 a stop uvicorn first lets open answers finish (up to the proxy's grace), then the
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 import uvicorn
@@ -89,22 +91,43 @@ def serve_recorder(
     settings: RecordSettings,
     sink_factory: Callable[[RecordSettings], Sink],
     announce: Callable[[str], None] | None = None,
+    command: Sequence[str] = (),
 ) -> int:
-    """Record in the foreground until Ctrl-C (or SIGTERM); returns the exit code.
+    """Record in the foreground until Ctrl-C (or SIGTERM), or with ``command`` until that
+    command, run with ``POKEE_API`` pointed at the proxy, ends; returns the exit code (the
+    command's, when it ran to its end).
 
     ``announce`` gets the proxy's base URL once it listens; a line saying what was
     recorded is printed once it has stopped."""
     proxy = RecordingProxy(settings, sink_factory(settings))
+    ran: list[int] = []
+
+    def listening(url: str) -> None:
+        if announce is not None:
+            announce(url)
+        if command:
+            threading.Thread(target=run, args=(url,), name="recorded-command").start()
+
+    def run(url: str) -> None:
+        try:
+            ran.append(subprocess.run(command, env={**os.environ, "POKEE_API": url}).returncode)
+        except OSError as failed:  # not found, not executable
+            print(f"mock-pokee record: cannot run {command[0]!r}: {failed.strerror}", flush=True)
+            ran.append(127)
+        server.should_exit = True
+
     server = _Server(
         proxy,
         settings,
-        announce,
+        listening,
         on_stop=lambda: print(f"mock-pokee record: {summary(proxy)}", flush=True),
     )
     try:
         server.run()
     except KeyboardInterrupt:
         return 130
+    if ran:
+        return ran[0]
     return 0 if server.started else 1
 
 
