@@ -1,9 +1,11 @@
 """The pytest plugin: installed with the package (entry point ``pytest11``), nothing to
-configure.
+configure (scenario folders of one's own are an option).
 
 - ``pokee_server`` (session scope): the mock on an ephemeral port with the autojump clock
   (C1: virtual time that moves only while a client waits on a turn), started once per test
-  process; with ``--pokee-url URL`` (or ``MOCK_POKEE_URL``), a mock already running there
+  process, serving the scenario folders the ``pokee_scenarios`` ini option and
+  ``--pokee-scenarios DIR`` name (recordings of ``mock-pokee record`` too) before its
+  built-ins; with ``--pokee-url URL`` (or ``MOCK_POKEE_URL``), a mock already running there
   instead, which pytest-xdist workers can share.
 - ``pokee`` (per test): a `mock_pokee.testing.TenantHandle` for a tenant of its own —
   ``url``, ``key``, ``headers``, ``http`` (an httpx client with the key), ``client`` (the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -47,6 +50,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="URL",
         help=f"use the mock running at URL instead of starting one (or set {URL_ENV})",
+    )
+    group.addoption(
+        "--pokee-scenarios",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of scenario files (recordings too) the in-process mock serves before "
+        "its built-ins; repeatable, added to the pokee_scenarios ini option",
+    )
+    parser.addini(
+        "pokee_scenarios",
+        "folders of scenario files (recordings too) the in-process mock serves before its "
+        "built-ins, relative to the ini file",
+        type="paths",
+        default=[],
     )
     parser.addini(
         "pokee_strict",
@@ -107,7 +125,9 @@ def pokee_server(request: pytest.FixtureRequest) -> Iterator[PokeeServer]:
         return
     from mock_pokee.testing import MockServer
 
-    with MockServer() as server:
+    folders = [*request.config.getini("pokee_scenarios")]
+    folders += [Path(folder) for folder in request.config.getoption("--pokee-scenarios")]
+    with MockServer(scenario_folders=tuple(folders)) as server:
         local = PokeeServer(server.url, server)
         yield local
         local.close()

@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 import httpx
@@ -338,6 +339,8 @@ class MockServer(ThreadedServer):
 
     def __init__(self, settings: Settings | None = None, **options: Any):
         defaults: Json = {"port": 0, "clock_mode": "autojump"}
+        if "scenario_folders" in options:  # folders as a user writes them: "recordings"
+            options["scenario_folders"] = tuple(map(Path, options["scenario_folders"]))
         super().__init__(settings or Settings(**{**defaults, **options}))
 
     def tenant(self, key: str | None = None) -> TenantHandle:

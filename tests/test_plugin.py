@@ -301,3 +301,34 @@ def test_record_my_tenant(pokee, n, tmp_path_factory):
     with open(folder / worker, "a") as seen:
         seen.write(tenant + "\\n")
 """
+
+
+SCENARIO = """
+name: recorded-hello
+match: '^hello from a recording$'
+steps:
+  - text: "{where} answers"
+"""
+SCENARIO_TEST = """
+def test_it(pokee):
+    session = pokee.client.sessions.create()
+    answer = pokee.client.messages.send(session.id, "hello from a recording")
+    assert answer.text == "{where} answers"
+"""
+
+
+@pytest.mark.parametrize("where", ["ini", "option"])
+def test_the_mock_serves_the_scenario_folders_it_is_given(
+    pytester: pytest.Pytester, where: str
+) -> None:
+    """A suite replays its recordings (`mock-pokee record`) with the ``pokee_scenarios``
+    ini option (relative to the ini file) or ``--pokee-scenarios DIR``."""
+    folder = pytester.mkdir("recordings")
+    (folder / "hello.yaml").write_text(SCENARIO.replace("{where}", where))
+    pytester.makepyfile(test_replay=SCENARIO_TEST.replace("{where}", where))
+    if where == "ini":
+        pytester.makeini("[pytest]\npokee_scenarios = recordings\n")
+        result = pytester.runpytest_inprocess(*QUIET)
+    else:
+        result = pytester.runpytest_inprocess(*QUIET, "--pokee-scenarios", str(folder))
+    result.assert_outcomes(passed=1)

@@ -502,7 +502,7 @@ def test_the_recordings_are_scenario_files_a_user_can_read(recording: Recording)
         next(recording.folder.glob("turn-*-build-a-deck-on-tides.yaml")).read_text()
     )
     assert deck["match"] == "^Build a deck on tides$"
-    assert "sampled every 0.02 s" in deck["description"]
+    assert "sampled every 0.02 s (0.4 s of the upstream's clock)" in deck["description"]
     kinds = [next(iter(step)) for step in deck["steps"]]
     assert {"think", "metadata", "tool", "pause", "write", "text", "usage"} <= set(kinds)
     (write,) = [step["write"] for step in deck["steps"] if "write" in step]

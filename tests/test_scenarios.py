@@ -187,11 +187,28 @@ def test_the_examples_users_copy_load_beside_the_built_ins() -> None:
     assert "presentation" in names
 
 
-def test_a_scenario_that_would_store_what_cannot_be_served_is_refused(tmp_path: Path) -> None:
-    """YAML spells lone surrogates too ("\\ud800"): a turn would put one into metadata that
-    no answer could carry, so the file is refused at load, naming the field."""
-    write(tmp_path, "bad.yaml", 'name: bad\nsteps:\n  - metadata: {status: "\\ud800"}\n')
-    with pytest.raises(
-        ScenarioFileError, match=r"bad.yaml: steps\.0\.metadata\.status: .*surrogate"
-    ):
+def test_the_recorded_examples_load_as_they_are() -> None:
+    """scenarios/recorded/ (what `mock-pokee record` wrote, fixtures and all) serves."""
+    folder = Path(__file__).parents[1] / "scenarios" / "recorded"
+    book = ScenarioBook.load([folder])
+    assert book.choose("Build a deck on tides").name == "turn-001-build-a-deck-on-tides"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ('{status: "\\ud800"}', r"steps\.0\.metadata\.status: .*surrogate"),
+        ("{score: .nan}", r"steps\.0\.metadata\.score: nan is not a number JSON can hold"),
+        ("{scores: [1, -.inf]}", r"steps\.0\.metadata\.scores\.1: -inf is not a number"),
+        ("{1: one}", r"steps\.0\.metadata: the key 1 is not text"),
+    ],
+)
+def test_a_scenario_that_would_store_what_cannot_be_served_is_refused(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    """YAML spells what JSON cannot (lone surrogates, "\\ud800"; .nan; keys that are
+    numbers): a turn would put it into metadata that no answer could carry, so the file is
+    refused at load, naming the field."""
+    write(tmp_path, "bad.yaml", f"name: bad\nsteps:\n  - metadata: {value}\n")
+    with pytest.raises(ScenarioFileError, match=rf"bad.yaml: {reason}"):
         ScenarioBook.load([tmp_path])

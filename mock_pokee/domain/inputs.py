@@ -159,7 +159,7 @@ def check_value(value: Any, where: str) -> None:
     the document's size: a child's place is kept as a link to its parent's, not as a
     copy of its whole path (ten 5 KB keys above a 10,000-item array would otherwise cost
     500 MB). Also for values from elsewhere that will be stored and served (YAML can spell
-    "\\ud800" too)."""
+    "\\ud800" too, and ``.nan``, and keys that are not text)."""
     stack: list[tuple[Any, Trail, int]] = [(value, None, 0)]
     while stack:
         item, trail, depth = stack.pop()
@@ -167,12 +167,18 @@ def check_value(value: Any, where: str) -> None:
             _check_text(item, trail, where)
         elif isinstance(item, _Refused):
             raise InvalidRequest(f"{_field(where, trail)}: {item.reason}")
+        elif isinstance(item, float) and not math.isfinite(item):  # YAML spells .nan, .inf
+            raise InvalidRequest(f"{_field(where, trail)}: {item} is not a number JSON can hold")
         elif isinstance(item, dict | list):
             if depth == MAX_JSON_DEPTH:
                 field = _field(where, trail)
                 raise InvalidRequest(f"{field}: nested deeper than {MAX_JSON_DEPTH} levels")
             if isinstance(item, dict):
                 for key, child in item.items():
+                    if not isinstance(key, str):  # YAML keys may be numbers, dates, lists
+                        raise InvalidRequest(
+                            f"{_field(where, trail)}: the key {key!r} is not text; JSON keys are"
+                        )
                     _check_text(key, trail, where, key=True)
                     stack.append((child, (trail, key), depth + 1))
             else:

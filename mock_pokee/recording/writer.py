@@ -170,8 +170,9 @@ class RecordingFolder:
     # -- writing ------------------------------------------------------------------------------
 
     def _name(self, kind: str, message: str) -> str:
+        """``turn-001-<the message, redacted, as a slug>``."""
         self._number += 1
-        slug = slug_of(message)[:SLUG_LENGTH].strip("-") or "message"
+        slug = slug_of(self._text(message))[:SLUG_LENGTH].strip("-") or "message"
         return f"{kind}-{self._number:03d}-{slug}"
 
     def _text(self, text: str) -> str:
@@ -186,9 +187,11 @@ class RecordingFolder:
             f"Recorded from {upstream.scheme}://{upstream.hostname} on {when}: {events} events."
         ]
         if sampled:
+            scale = self.settings.upstream_scale
+            clock = f" ({sampled * scale:g} s of the upstream's clock)" if scale != 1 else ""
             lines.append(
-                f"Metadata was sampled every {sampled:g} s, so a stage shorter than that "
-                "may be missing and each is placed where a poll saw it."
+                f"Metadata was sampled every {sampled:g} s{clock}, so a stage shorter than "
+                "that may be missing and each is placed where a poll saw it."
             )
         lines += sorted(set(recorded.notes))
         return {
