@@ -138,3 +138,13 @@ WORKSPACE_LIMIT = 100 * 10**9  # F9: 100 GB a tenant, every file counted (--work
 # distinct key makes a tenant, and a fleet of CI jobs sends many keys).
 FORGET_FROM = 1_000
 HEADER_CACHE_SIZE = 4_096  # parsed Authorization headers remembered (A3)
+
+
+# -- what `mock-pokee record` keeps of one turn or response --------------------------------
+
+# The upstream is any deployment: what the proxy keeps in memory until a run ends is bounded
+# whatever it sends. Past a bound the recording says what it left out.
+MAX_RECORDED_EVENTS = 100_000  # events kept of one run (a long answer is a few thousand)
+MAX_RECORDED_EVENT = 16 * 1024 * 1024  # bytes of one event's lines (the client's bound too)
+MAX_RECORDED_SAMPLES = 10_000  # metadata changes kept of one turn; the last is always kept
+MAX_RECORDED_FILES = 256 * 1024 * 1024  # bytes of one turn's files kept as fixtures

@@ -523,3 +523,63 @@ def test_record_says_when_its_command_cannot_run(upstream: MockServer, tmp_path:
     )
     assert done.returncode == 127, done.stderr
     assert "cannot run" in done.stdout
+
+
+# -- what the proxy keeps, whatever the upstream sends -------------------------------------
+
+
+def test_an_event_larger_than_the_bound_is_skipped_and_the_next_one_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many data lines add up: the bound is on an event's lines together, so an upstream
+    cannot grow one event without end ten bytes at a time."""
+    monkeypatch.setattr("mock_pokee.recording.sse.MAX_RECORDED_EVENT", 100)
+    parser = EventParser()
+    huge = b"event: x\n" + b"data: 0123456789\n" * 20 + b"\n"
+    one_line = b"event: y\ndata: " + b"z" * 200 + b"\n\n"
+    fine = b'event: ok\ndata: {"a":1}\n\n'
+    events = parser.feed(huge) + parser.feed(one_line) + parser.feed(fine)
+    assert events == [ParsedEvent(None, "ok", {"a": 1})]
+
+
+def test_a_run_past_the_event_bound_keeps_its_first_events_and_says_how_many_more(
+    proxied: httpx.Client, recorder: ThreadedRecorder, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mock_pokee.recording.tap.MAX_RECORDED_EVENTS", 5)
+    sid = proxied.post("/v1/sessions").json()["id"]
+    with proxied.stream(
+        "POST", f"/v1/sessions/{sid}/messages", json={"message": "hello there"}
+    ) as answer:
+        body, clean = read(answer)
+    recorder.settle()
+    capture = sink.turn_of(sid)
+    sent = body.count(b"\nevent: ")
+    assert clean
+    assert len(capture.events) == 5
+    assert capture.left_out == sent - 5 > 0
+    assert capture.complete  # its end was still seen
+
+
+def test_a_turns_metadata_samples_are_bounded_and_keep_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mock_pokee.recording.session import _Sampler
+
+    monkeypatch.setattr("mock_pokee.recording.session.MAX_RECORDED_SAMPLES", 3)
+    capture = TurnCapture("s", "m", 0.0)
+    sampler = _Sampler(capture)
+    for n in range(10):
+        sampler.note({"n": n})
+    assert [sample.metadata for sample in capture.samples] == [{"n": 0}, {"n": 1}, {"n": 9}]
+
+
+def test_a_turns_files_past_the_memory_bound_are_sized_not_kept(
+    proxied: httpx.Client, recorder: ThreadedRecorder, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mock_pokee.recording.session.MAX_RECORDED_FILES", 1000)
+    sid = proxied.post("/v1/sessions").json()["id"]
+    proxied.post(f"/v1/sessions/{sid}/messages", json={"message": DECK}).raise_for_status()
+    recorder.settle()
+    (deck,) = sink.turn_of(sid).files
+    assert deck.data is None  # replayed as a generated deck of its size
+    assert deck.size > 1000

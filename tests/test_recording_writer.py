@@ -179,3 +179,14 @@ def test_a_file_path_that_could_leave_the_folder_is_generated_not_kept(
     rejected_or_written = list(out.rglob("*.yaml"))
     text = rejected_or_written[0].read_text()
     assert json.dumps(3) in text  # size: 3, generated on replay
+
+
+def test_a_run_the_proxy_cut_short_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    recorder = folder(out)
+    recorder.turn(turn("long", "x", left_out=12_345))
+    (scenario,) = written(out).values()
+    assert (
+        "only its first 100,000 events were kept (12,345 more left out)"
+        in (scenario["description"])
+    )

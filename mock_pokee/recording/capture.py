@@ -60,6 +60,7 @@ class TurnCapture:
     files: list[CapturedFile] = field(default_factory=list)
     poll_interval: float = 1.0
     complete: bool = False  # a terminal event was seen
+    left_out: int = 0  # events past `MAX_RECORDED_EVENTS`, seen but not kept
 
 
 @dataclass
@@ -74,6 +75,7 @@ class ResponseCapture:
     answer: Json | None = None
     answered_at: float = 0.0
     complete: bool = False
+    left_out: int = 0  # events past `MAX_RECORDED_EVENTS`, seen but not kept
 
 
 class Sink(Protocol):

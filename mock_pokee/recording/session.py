@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
+from mock_pokee.limits import MAX_RECORDED_FILES, MAX_RECORDED_SAMPLES
 from mock_pokee.recording.capture import CapturedFile, Sample, TurnCapture
 from mock_pokee.recording.jobs import warn
 from mock_pokee.recording.settings import RecordSettings
@@ -101,13 +102,15 @@ class TurnRecorder:
         self, session: str, before: Listing, after: Listing, auth: str | None
     ) -> list[CapturedFile]:
         files = []
+        room = MAX_RECORDED_FILES  # bytes kept in memory until the turn is written
         for path, stamp in sorted(after.files.items()):
             if before.files.get(path) == stamp:
                 continue
             size = stamp[0]
             data = None
-            if size <= self.settings.max_fixture:
+            if size <= min(self.settings.max_fixture, room):
                 data = await self.upstream.download(session, path, auth, self.settings.max_fixture)
+                room -= len(data or b"")
             files.append(CapturedFile(path, size, data))
         return files
 
@@ -121,5 +124,8 @@ class _Sampler:
 
     def note(self, metadata: dict[str, Any] | None) -> None:
         if metadata is not None and metadata != self._last:
-            self.capture.samples.append(Sample(time.monotonic(), metadata))
+            samples = self.capture.samples
+            if len(samples) == MAX_RECORDED_SAMPLES:  # bounded; the last one always kept
+                samples.pop()
+            samples.append(Sample(time.monotonic(), metadata))
             self._last = metadata

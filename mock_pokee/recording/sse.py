@@ -15,12 +15,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mock_pokee.limits import MAX_RECORDED_EVENT
+
 Json = dict[str, Any]
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
-# A line longer than this is not an event anyone can replay: its event is skipped, and the
-# parser's memory stays bounded whatever the upstream sends.
-MAX_LINE = 16 * 1024 * 1024
+# An event whose lines are longer than `MAX_RECORDED_EVENT` together is not one anyone can
+# replay: it is skipped, and the parser's memory stays bounded whatever the upstream sends.
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class EventParser:
         self._id: str | None = None
         self._type = ""
         self._data: list[str] = []
-        self._spoiled = False  # the current event had a line over MAX_LINE
+        self._size = 0  # bytes of the current event's lines so far
+        self._spoiled = False  # the current event passed MAX_RECORDED_EVENT
 
     def feed(self, chunk: bytes) -> list[ParsedEvent]:
         buffer = self._buffer
@@ -62,7 +64,7 @@ class EventParser:
             if event is not None:
                 events.append(event)
         del buffer[:start]
-        if len(buffer) > MAX_LINE:
+        if len(buffer) > MAX_RECORDED_EVENT:
             buffer.clear()
             self._spoiled = True
         return events
@@ -70,9 +72,13 @@ class EventParser:
     def _line(self, raw: bytearray) -> ParsedEvent | None:
         if not raw:
             return self._dispatch()
-        line = raw.decode("utf-8", errors="replace")
-        if line.startswith(":"):
+        if raw.startswith(b":"):
             return None  # a comment, e.g. M3's ": ping"
+        self._size += len(raw)
+        if self._spoiled or self._size > MAX_RECORDED_EVENT:
+            self._spoiled, self._data = True, []
+            return None
+        line = raw.decode("utf-8", errors="replace")
         name, _, value = line.partition(":")
         value = value.removeprefix(" ")
         if name == "data":
@@ -87,5 +93,5 @@ class EventParser:
         event = None
         if (self._data or self._type) and not self._spoiled:
             event = ParsedEvent(self._id, self._type or "message", _data_of("\n".join(self._data)))
-        self._id, self._type, self._data, self._spoiled = None, "", [], False
+        self._id, self._type, self._data, self._size, self._spoiled = None, "", [], 0, False
         return event

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import httpx
 
+from mock_pokee.limits import MAX_RECORDED_EVENTS
 from mock_pokee.recording.capture import Seen
 from mock_pokee.recording.sse import EventParser, Json, ParsedEvent
 from mock_pokee.recording.upstream import Upstream
@@ -93,6 +94,7 @@ class Tapped(Protocol):
     events: list[Seen]
     drops: list[int]
     complete: bool
+    left_out: int
 
 
 def _response_id(data: Json) -> str:
@@ -151,8 +153,12 @@ class Tap:
             await response.aclose()
 
     def _take(self, events: list[ParsedEvent]) -> None:
+        capture = self.capture
         for event in events:
-            self.capture.events.append(Seen(time.monotonic(), event.type, event.data))
+            if len(capture.events) < MAX_RECORDED_EVENTS:
+                capture.events.append(Seen(time.monotonic(), event.type, event.data))
+            else:  # bounded whatever the upstream sends; the end is still watched for
+                capture.left_out += 1
             if event.id is not None:
                 self.last_id = event.id
             if not self.response_id:

@@ -21,6 +21,7 @@ import yaml
 
 from mock_pokee.domain.errors import InvalidRequest
 from mock_pokee.domain.response_input import ResponseRequest, parse_input
+from mock_pokee.limits import MAX_RECORDED_EVENTS
 from mock_pokee.recording.capture import CapturedFile, ResponseCapture, TurnCapture
 from mock_pokee.recording.drift import DriftReport
 from mock_pokee.recording.redact import Redactor
@@ -61,6 +62,12 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list):
         return [_clean(item) for item in value]
     return value
+
+
+def _left_out(count: int) -> list[str]:
+    if not count:
+        return []
+    return [f"only its first {MAX_RECORDED_EVENTS:,} events were kept ({count:,} more left out)"]
 
 
 def safe_segments(path: str) -> list[str] | None:
@@ -120,6 +127,7 @@ class RecordingFolder:
         name = self._name("turn", capture.message)
         files = FileSteps(capture.files, lambda file: self._source(name, file))
         recorded = turn_steps(capture, self.timing, self.rules, files)
+        recorded.notes += _left_out(capture.left_out)
         scenario = self._scenario(
             name,
             capture.message,
@@ -139,6 +147,7 @@ class RecordingFolder:
             return
         message = request.last_user_message
         recorded = response_steps(capture, self.timing, self.rules)
+        recorded.notes += _left_out(capture.left_out)
         made = sum(len(step["client_tool"]) for step in recorded.steps if "client_tool" in step)
         conversation = self._conversations.get(message)
         if conversation is None or request.calls_since_user != conversation.calls:
