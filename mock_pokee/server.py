@@ -120,6 +120,20 @@ def serve(settings: Settings, announce: Callable[[str], None] | None = None) -> 
     return 0 if server.started else 1
 
 
+def start_in_thread(
+    thread: threading.Thread, server: uvicorn.Server, timeout: float, what: str
+) -> None:
+    """Start ``thread``, which runs ``server``, and wait until the server listens."""
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started and thread.is_alive():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start in time")
+        time.sleep(0.002)
+    if not server.started:
+        raise RuntimeError(f"{what} did not start (see its log above)")
+
+
 class ThreadedServer:
     """The mock on an ephemeral port in a background thread, for tests and benchmarks.
 
@@ -146,14 +160,7 @@ class ThreadedServer:
         return errors
 
     def start(self) -> ThreadedServer:
-        self._thread.start()
-        deadline = time.monotonic() + self._startup_timeout
-        while not self._server.started and self._thread.is_alive():
-            if time.monotonic() > deadline:
-                raise RuntimeError("mock-pokee test server did not start in time")
-            time.sleep(0.002)
-        if not self._server.started:
-            raise RuntimeError("mock-pokee test server did not start (see its log above)")
+        start_in_thread(self._thread, self._server, self._startup_timeout, "mock-pokee test server")
         return self
 
     def drop_tenant(self, key: str) -> None:

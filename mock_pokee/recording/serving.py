@@ -25,6 +25,7 @@ import uvicorn
 from mock_pokee.recording.capture import Sink
 from mock_pokee.recording.proxy import SHUTDOWN_GRACE, RecordingProxy
 from mock_pokee.recording.settings import RecordSettings
+from mock_pokee.server import start_in_thread
 
 
 def _config(proxy: RecordingProxy, settings: RecordSettings) -> uvicorn.Config:
@@ -160,14 +161,7 @@ class ThreadedRecorder:
         return summary(self.proxy)
 
     def start(self) -> ThreadedRecorder:
-        self._thread.start()
-        deadline = time.monotonic() + self._startup_timeout
-        while not self._server.started and self._thread.is_alive():
-            if time.monotonic() > deadline:
-                raise RuntimeError("the recording proxy did not start in time")
-            time.sleep(0.002)
-        if not self._server.started:
-            raise RuntimeError("the recording proxy did not start (see its log above)")
+        start_in_thread(self._thread, self._server, self._startup_timeout, "the recording proxy")
         return self
 
     def settle(self, timeout: float = 10.0) -> None:
