@@ -583,3 +583,21 @@ def test_a_turns_files_past_the_memory_bound_are_sized_not_kept(
     (deck,) = sink.turn_of(sid).files
     assert deck.data is None  # replayed as a generated deck of its size
     assert deck.size > 1000
+
+
+def test_a_body_nested_past_any_limit_is_the_upstreams_to_refuse(proxied: httpx.Client) -> None:
+    """The proxy reads a /v1/responses body to record it; 100,000 levels deep is the
+    upstream's 400 to give, not a crash of the proxy's own reading (a 502)."""
+    deep = b'{"input": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    answer = proxied.post("/v1/responses", content=deep)
+    assert answer.status_code == 400, answer.text
+    assert "nested deeper" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["[" * 5_000 + "]" * 5_000, '{"x": NaN}', '{"x": "\\ud800"}', "plain text"],
+)
+def test_event_data_the_mock_could_not_keep_is_recorded_as_its_text(data: str) -> None:
+    (event,) = EventParser().feed(f"event: odd\ndata: {data}\n\n".encode())
+    assert event.data == {"_raw": data}

@@ -16,7 +16,6 @@ The sink hears of it all through `mock_pokee.recording.jobs`: every key first
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import time
 from collections.abc import AsyncIterator
@@ -26,6 +25,8 @@ from urllib.parse import parse_qs, quote
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.inputs import parse_json
 from mock_pokee.recording.capture import ResponseCapture, Sink
 from mock_pokee.recording.downstream import ClientGone, Downstream, Headers
 from mock_pokee.recording.jobs import Jobs, warn
@@ -69,8 +70,8 @@ def _json(body: bytes | None, content_type: str = "application/json") -> Any:
     if body is None or not (media == "application/json" or media.endswith("+json")):
         return None
     try:
-        return json.loads(body)
-    except ValueError:
+        return parse_json(body, "body")  # bounded: no nesting the interpreter cannot follow
+    except InvalidRequest:
         return None
 
 

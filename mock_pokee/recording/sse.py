@@ -10,11 +10,12 @@ malformed frame (C5) is recorded as what it was rather than lost.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.inputs import parse_json
 from mock_pokee.limits import MAX_RECORDED_EVENT
 
 Json = dict[str, Any]
@@ -32,9 +33,11 @@ class ParsedEvent:
 
 
 def _data_of(text: str) -> Json:
+    """The data as JSON when the mock could keep it (`parse_json`: no NaN, no lone
+    surrogate, 64 levels at most), else as the text it was."""
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = parse_json(text, "data")
+    except InvalidRequest:
         return {"_raw": text}
     return value if isinstance(value, dict) else {"_raw": text}
 

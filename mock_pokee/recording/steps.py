@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.inputs import parse_json
 from mock_pokee.recording.capture import CapturedFile, ResponseCapture, Sample, Seen, TurnCapture
 
 Json = dict[str, Any]
@@ -346,8 +348,8 @@ def client_call(name: Any, arguments: Any, rules: Rules) -> Json:
     text = rules.text(text)
     call: Json = {"tool": str(name)}
     try:
-        parsed = json.loads(text)
-    except ValueError:
+        parsed = parse_json(text, "arguments")
+    except InvalidRequest:
         parsed = None
     if isinstance(parsed, dict) and json.dumps(parsed, separators=(",", ":")) == text:
         call["arguments"] = escaped(parsed)

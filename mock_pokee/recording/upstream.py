@@ -9,7 +9,6 @@ deep, a JSON answer at `MAX_JSON` bytes, a download at the caller's limit.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from mock_pokee.domain.errors import InvalidRequest
+from mock_pokee.domain.inputs import parse_json
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0  # for the proxy's own short reads; forwarded answers have none
@@ -76,8 +78,8 @@ class Upstream:
         except httpx.HTTPError:
             return None
         try:
-            return None if body is None else json.loads(body)
-        except ValueError:
+            return None if body is None else parse_json(body, "body")
+        except InvalidRequest:
             return None
 
     async def metadata(self, session: str, auth: str | None) -> dict[str, Any] | None:
