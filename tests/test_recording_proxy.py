@@ -601,3 +601,33 @@ def test_a_body_nested_past_any_limit_is_the_upstreams_to_refuse(proxied: httpx.
 def test_event_data_the_mock_could_not_keep_is_recorded_as_its_text(data: str) -> None:
     (event,) = EventParser().feed(f"event: odd\ndata: {data}\n\n".encode())
     assert event.data == {"_raw": data}
+
+
+def test_events_reach_the_client_as_they_come_not_when_the_turn_ends(tmp_path: Path) -> None:
+    """On a virtual clock the slow-stream turn stops at its 40 s pause until the test moves
+    the clock: the client has its first text through the proxy while the turn waits."""
+    with (
+        MockServer(clock_mode="virtual") as upstream,
+        upstream.tenant() as tenant,
+        ThreadedRecorder(
+            RecordSettings(upstream=upstream.url, out=tmp_path, port=0), Sink()
+        ) as recorder,
+        httpx.Client(base_url=recorder.url, headers=tenant.headers, timeout=10) as client,
+    ):
+        sid = client.post("/v1/sessions").json()["id"]
+        forced = {"X-Mock-Scenario": "slow-stream"}
+        message = {"message": "drip"}
+        with client.stream(
+            "POST", f"/v1/sessions/{sid}/messages", json=message, headers=forced
+        ) as answer:
+            lines = answer.iter_lines()
+            seen = []
+            for line in lines:
+                seen += [line.removeprefix("event: ")] if line.startswith("event:") else []
+                if seen[-1:] == ["text.stop"]:
+                    break
+            assert tenant.http.get(f"/v1/sessions/{sid}").json()["busy"]  # still running
+            tenant.clock.advance(40)
+            rest = [line.removeprefix("event: ") for line in lines if line.startswith("event:")]
+        assert rest[0] == "text.start"
+        assert rest[-1] == "message.completed"
