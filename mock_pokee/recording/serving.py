@@ -38,6 +38,7 @@ def _config(proxy: RecordingProxy, settings: RecordSettings) -> uvicorn.Config:
         date_header=False,
         server_header=False,
         proxy_headers=False,
+        interface="asgi3",  # said, not guessed from how `__call__` looks (mutation tools wrap it)
         lifespan="on",
         timeout_graceful_shutdown=math.ceil(proxy.grace),
     )
