@@ -381,3 +381,9 @@ def test_the_mocks_own_answers_and_events_show_no_drift(mock: ThreadedServer) ->
         "response.reasoning_summary_text.done",
         "response.function_call_arguments.done",
     } <= types
+
+
+def test_one_kind_of_drift_is_said_in_the_singular() -> None:
+    report = DriftReport()
+    report.event("turn", "message.surprise", {})
+    assert report.summary() == "1 kind of drift: see drift.md"

@@ -596,7 +596,7 @@ def test_a_body_nested_past_any_limit_is_the_upstreams_to_refuse(proxied: httpx.
 
 @pytest.mark.parametrize(
     "data",
-    ["[" * 5_000 + "]" * 5_000, '{"x": NaN}', '{"x": "\\ud800"}', "plain text"],
+    ["[" * 5_000 + "]" * 5_000, '{"x": NaN}', '{"x": "\\ud800"}', "plain text", "[1, 2]", "7"],
 )
 def test_event_data_the_mock_could_not_keep_is_recorded_as_its_text(data: str) -> None:
     (event,) = EventParser().feed(f"event: odd\ndata: {data}\n\n".encode())

@@ -440,3 +440,61 @@ def test_a_responses_reasoning_tokens_are_kept() -> None:
     assert response_steps(capture, TIMING, Rules()).steps == [
         {"usage": {"input_tokens": 4, "output_tokens": 9, "reasoning_tokens": 6}}
     ]
+
+
+# -- edges the mutation run found untested ---------------------------------------------------
+
+
+def test_an_empty_text_block_is_an_empty_content() -> None:
+    capture = turn(CREATED, (0.0, "text.start", {}), (0.0, "text.stop", {}), completed(0.0))
+    assert steps_of(capture)[0] == {"text": {"content": "", "chunk": 16, "pace": 0.0}}
+
+
+def test_no_gap_is_no_pause_even_with_no_minimum() -> None:
+    capture = turn(CREATED, (0.0, "custom.a", {}), (0.0, "custom.b", {}), completed(0.0))
+    assert {"pause": 0.0} not in steps_of(capture, Timing(scale=1.0, min_pause=0.0))
+
+
+def test_a_short_tool_keeps_its_duration() -> None:
+    tool_input = {"q": 1}
+    capture = turn(
+        CREATED,
+        (0.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
+        (0.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
+        (0.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
+        (0.5, "tool_use.stop", {}),
+        (0.5, "tool_result", {"id": "toolu_1", "content": "", "is_error": False}),
+        completed(0.5),
+    )
+    assert steps_of(capture)[0]["tool"]["duration"] == 0.5
+
+
+def test_a_metadata_key_removed_during_the_turn_is_noted() -> None:
+    capture = turn(
+        CREATED,
+        completed(1.0),
+        metadata_before={"a": 1, "b": 2},
+        samples=[Sample(0.5, {"a": 1})],
+    )
+    recorded = turn_steps(capture, TIMING, Rules(), no_files())
+    assert recorded.notes == ["metadata keys removed during the turn are kept: ['b']"]
+
+
+def test_a_streamed_response_dropped_and_cancelled_says_both() -> None:
+    capture = response(
+        (0.0, "response.created", final("in_progress")),
+        (0.0, "response.cancelled", final("cancelled")),
+    )
+    capture.drops.append(1)
+    recorded = response_steps(capture, TIMING, Rules())
+    assert recorded.steps == [{"drop": True}, {"pause": "90m"}]
+    assert recorded.notes == ["the client cancelled it: the replay waits up to 90m"]
+
+
+def test_a_cancelled_json_response_waits_for_a_cancel_too() -> None:
+    capture = ResponseCapture(
+        request={"input": "hi"}, started_at=0.0, answer={"status": "cancelled", "output": []}
+    )
+    recorded = response_steps(capture, TIMING, Rules())
+    assert recorded.steps == [{"pause": "90m"}]
+    assert recorded.notes == ["the client cancelled it: the replay waits up to 90m"]

@@ -56,9 +56,10 @@ def test_a_turn_is_a_scenario_file_that_serve_loads(tmp_path: Path) -> None:
     assert scenario["steps"][0] == {"text": {"content": "Done: {{x}}", "chunk": 9, "pace": 0.0}}
     assert scenario["description"].startswith("Recorded from https://pokee.example on ")
     assert "pw" not in scenario["description"]  # a URL's password is no one's business
+    assert "Metadata was sampled every 0.5 s, so a stage" in scenario["description"]
     book = ScenarioBook.load([out])
     assert book.choose("make it (v2.0) {now}?").name == "turn-001-make-it-v2-0-now"
-    assert "no drift" in recorder.close()
+    assert recorder.close() == f"1 recording(s) in {out}; no drift in 0 answers and 5 events"
     assert (out / "drift.md").exists()
 
 
@@ -190,3 +191,14 @@ def test_a_run_the_proxy_cut_short_says_so(tmp_path: Path) -> None:
         "only its first 100,000 events were kept (12,345 more left out)"
         in (scenario["description"])
     )
+
+
+def test_gaps_shorter_than_the_minimum_pause_given_are_not_pauses(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    settings = RecordSettings(upstream="http://up", out=out, min_pause=5.0)
+    recorder = RecordingFolder(settings)
+    capture = turn("gaps", "x")
+    capture.events.insert(1, Seen(3.0, "custom.late", {}))
+    recorder.turn(capture)
+    (scenario,) = written(out).values()
+    assert not [step for step in scenario["steps"] if "pause" in step]

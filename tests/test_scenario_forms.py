@@ -547,3 +547,18 @@ def test_a_turns_usage_leaves_reasoning_tokens_out(tmp_path: Path) -> None:
     turned = run_turn(load(tmp_path / "s", step), tmp_path / "ws")
     (completed,) = of(turned.events, "message.completed")
     assert completed["usage"] == {"input_tokens": 5, "output_tokens": 9}
+
+
+@pytest.mark.parametrize(
+    ("path", "starts", "ends"),
+    [
+        ("table.csv", b"text\n", b""),  # cut where the size ends
+        ("notes.yml", b'text: "', b'"\n'),
+        ("notes.yaml", b'text: "', b'"\n'),
+    ],
+)
+def test_generated_files_of_a_type_have_its_frame(path: str, starts: bytes, ends: bytes) -> None:
+    data = filler.generate(path, 300, "T", "t")
+    assert len(data) == 300
+    assert data.startswith(starts)
+    assert data.endswith(ends)
