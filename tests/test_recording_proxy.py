@@ -631,3 +631,13 @@ def test_events_reach_the_client_as_they_come_not_when_the_turn_ends(tmp_path: P
             rest = [line.removeprefix("event: ") for line in lines if line.startswith("event:")]
         assert rest[0] == "text.start"
         assert rest[-1] == "message.completed"
+
+
+def test_a_response_id_is_found_inside_the_response_object_too() -> None:
+    """R5's ``response.created`` carries the id at ``data.response.id``; a deployment
+    need not repeat it at ``data.id`` as the mock does."""
+    from mock_pokee.recording.tap import RESPONSE_ENDS, Tap
+
+    tap = Tap(ResponseCapture({}, 0.0), RESPONSE_ENDS, "")
+    tap._take([ParsedEvent("0", "response.created", {"response": {"id": "resp_x"}})])
+    assert tap.response_id == "resp_x"

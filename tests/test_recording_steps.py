@@ -498,3 +498,83 @@ def test_a_cancelled_json_response_waits_for_a_cancel_too() -> None:
     recorded = response_steps(capture, TIMING, Rules())
     assert recorded.steps == [{"pause": "90m"}]
     assert recorded.notes == ["the client cancelled it: the replay waits up to 90m"]
+
+
+def test_a_json_responses_items_each_become_their_step_in_order() -> None:
+    capture = ResponseCapture(
+        request={"input": "hi"},
+        started_at=0.0,
+        answer={
+            "status": "completed",
+            "output": [
+                {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Plan"}]},
+                {"type": "message", "content": [{"type": "output_text", "text": "Hi"}]},
+                {"type": "function_call", "name": "f", "arguments": "{}"},
+                {"type": "function_call", "name": "g", "arguments": "{}"},
+            ],
+        },
+    )
+    assert response_steps(capture, TIMING, Rules()).steps == [
+        {"think": {"content": "Plan"}},
+        {"text": {"content": "Hi"}},
+        {"client_tool": [{"tool": "f", "arguments": {}}, {"tool": "g", "arguments": {}}]},
+    ]
+
+
+def test_tool_events_whose_ids_disagree_are_kept_as_events() -> None:
+    tool_input = {"q": 1}
+    capture = turn(
+        CREATED,
+        (0.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
+        (0.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
+        (0.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
+        (0.0, "tool_use.stop", {}),
+        (0.0, "tool_result", {"id": "toolu_2", "content": "", "is_error": False}),
+        completed(0.0),
+    )
+    assert [next(iter(step)) for step in steps_of(capture)] == ["event"] * 5 + ["usage"]
+
+
+def test_a_failed_tool_says_so() -> None:
+    tool_input: dict[str, Any] = {}
+    capture = turn(
+        CREATED,
+        (0.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
+        (0.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
+        (0.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
+        (0.0, "tool_use.stop", {}),
+        (0.0, "tool_result", {"id": "toolu_1", "content": "no", "is_error": True}),
+        completed(0.0),
+    )
+    assert steps_of(capture)[0] == {
+        "tool": {"name": "t", "input": {}, "result": "no", "is_error": True}
+    }
+
+
+def test_a_blocks_pace_is_its_own_time_wherever_it_starts() -> None:
+    capture = turn(
+        CREATED,
+        (1.0, "text.start", {}),
+        (1.1, "text.delta", {"content": "ab"}),
+        (1.2, "text.delta", {"content": "c"}),
+        (1.2, "text.stop", {}),
+        completed(1.2),
+    )
+    assert steps_of(capture)[:2] == [
+        {"pause": 1.0},
+        {"text": {"content": "abc", "chunk": 2, "pace": 0.1}},
+    ]
+
+
+def test_a_turn_with_no_events_puts_its_metadata_at_its_start() -> None:
+    capture = TurnCapture(
+        session_id="s", message="m", started_at=0.0, samples=[Sample(5.0, {"a": 1})]
+    )
+    assert steps_of(capture) == [{"metadata": {"a": 1}}]
+
+
+def test_a_streamed_response_without_its_end_says_so() -> None:
+    capture = response((0.0, "response.created", final("in_progress")))
+    recorded = response_steps(capture, TIMING, Rules())
+    assert recorded.steps == []
+    assert recorded.notes == ["the recording ended before the response did"]

@@ -202,3 +202,22 @@ def test_gaps_shorter_than_the_minimum_pause_given_are_not_pauses(tmp_path: Path
     recorder.turn(capture)
     (scenario,) = written(out).values()
     assert not [step for step in scenario["steps"] if "pause" in step]
+
+
+def test_a_message_with_no_letters_is_named_as_a_file_would_be_and_text_stays_readable(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "rec"
+    recorder = folder(out)
+    recorder.turn(turn("???", "Marées à Brest"))
+    (path,) = out.glob("*.yaml")
+    assert path.name == "turn-001-output.yaml"  # the slug a file of no name gets too
+    assert "Marées à Brest" in path.read_text(encoding="utf-8")  # not \\xE9 escapes
+
+
+def test_answers_reach_the_drift_report_whole(tmp_path: Path) -> None:
+    recorder = folder(tmp_path / "rec")
+    recorder.answer("GET", "/v1/usage", 418, None)
+    summary = recorder.close()
+    assert "; 1 kind of drift: see " in summary
+    assert summary.endswith("drift.md")

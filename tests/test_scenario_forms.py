@@ -562,3 +562,14 @@ def test_generated_files_of_a_type_have_its_frame(path: str, starts: bytes, ends
     assert len(data) == 300
     assert data.startswith(starts)
     assert data.endswith(ends)
+
+
+def test_generated_json_of_just_its_frame_holds_empty_text() -> None:
+    head, tail = filler._JSON
+    assert json.loads(filler.generate("a.json", len(head) + len(tail), "T", "t")) == {"text": ""}
+
+
+def test_a_generated_log_is_lines_of_text() -> None:
+    data = filler.generate("server.log", 500, "T", "t")
+    assert len(data) == 500
+    assert data.startswith(b"This file stands in")

@@ -181,7 +181,7 @@ class RecordingFolder:
     def _name(self, kind: str, message: str) -> str:
         """``turn-001-<the message, redacted, as a slug>``."""
         self._number += 1
-        slug = slug_of(self._text(message))[:SLUG_LENGTH].strip("-") or "message"
+        slug = slug_of(self._text(message))[:SLUG_LENGTH].strip("-")
         return f"{kind}-{self._number:03d}-{slug}"
 
     def _text(self, text: str) -> str:
