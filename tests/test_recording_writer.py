@@ -221,3 +221,11 @@ def test_answers_reach_the_drift_report_whole(tmp_path: Path) -> None:
     summary = recorder.close()
     assert "; 1 kind of drift: see " in summary
     assert summary.endswith("drift.md")
+
+
+def test_a_scaled_upstreams_sampling_is_said_in_its_clock_too(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    recorder = RecordingFolder(RecordSettings(upstream="http://up", out=out, upstream_scale=20))
+    recorder.turn(turn("scaled", "x", poll_interval=0.02))
+    (scenario,) = written(out).values()
+    assert "sampled every 0.02 s (0.4 s of the upstream's clock)" in scenario["description"]

@@ -573,3 +573,11 @@ def test_a_generated_log_is_lines_of_text() -> None:
     data = filler.generate("server.log", 500, "T", "t")
     assert len(data) == 500
     assert data.startswith(b"This file stands in")
+
+
+def test_generated_xml_is_a_document_an_xml_parser_reads() -> None:
+    from xml.etree import ElementTree
+
+    data = filler.generate("feed.xml", 2_000, "T", "t")
+    assert len(data) == 2_000
+    assert ElementTree.fromstring(data).tag == "text"
