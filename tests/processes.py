@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -23,3 +24,10 @@ def start_serve(
     first = process.stdout.readline()
     assert " serving " in first, first
     return process, first.split(" serving ")[1].split()[0]
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child: Ctrl-C as a terminal delivers it. A suite started in the background
+    (`make test &`, some CI runners) has SIGINT ignored, and a child inherits that: the
+    recorder still stops and writes on it, but cannot then end by it (exit 0, not 130)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

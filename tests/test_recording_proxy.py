@@ -26,6 +26,7 @@ from mock_pokee.recording.serving import ThreadedRecorder
 from mock_pokee.recording.settings import DEFAULT_PORT, MiB, RecordSettings
 from mock_pokee.recording.sse import EventParser, ParsedEvent
 from mock_pokee.testing import MockServer, TenantHandle
+from tests.processes import ctrl_c_as_in_a_terminal
 
 SCALE = 500  # the presentation's 3.5 minutes of clock time in about 0.4 s
 STAGES = ["queued", "researching", "outlining", "building_slides", "exporting", "completed"]
@@ -459,6 +460,7 @@ def test_record_runs_as_a_command_until_ctrl_c(upstream: MockServer, tmp_path: P
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     assert process.stdout is not None
     try:

@@ -40,7 +40,7 @@ from httpx_sse import EventSource
 from pptx import Presentation
 
 from mock_pokee.testing import MockServer, TenantHandle, new_key
-from tests.processes import start_serve
+from tests.processes import ctrl_c_as_in_a_terminal, start_serve
 
 SCALE = 20.0
 POLL = 0.02  # real seconds between the recorder's polls: 0.4 s of the upstream's clock
@@ -302,6 +302,7 @@ def start_recorder(upstream: str, out: Path) -> tuple[subprocess.Popen[str], str
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     assert process.stdout is not None
     assert process.stderr is not None
