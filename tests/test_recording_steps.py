@@ -351,6 +351,25 @@ def test_a_json_response_is_made_from_its_output_items() -> None:
 Event = tuple[float, str, dict[str, Any]]
 
 
+def tool_events(
+    at: float,
+    took: float,
+    tool_input: dict[str, Any],
+    *,
+    result: str = "",
+    is_error: bool = False,
+    result_id: str = "toolu_1",
+) -> list[Event]:
+    """The five events of a server tool ``t`` as M4 orders them, ``took`` seconds long."""
+    return [
+        (at, "tool_use.start", {"name": "t", "id": "toolu_1"}),
+        (at, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
+        (at, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
+        (at + took, "tool_use.stop", {}),
+        (at + took, "tool_result", {"id": result_id, "content": result, "is_error": is_error}),
+    ]
+
+
 def write_tool(at: float, took: float, path: str = "out/a.md", size: int = 5) -> list[Event]:
     tool_input = {"path": path}
     return [
@@ -385,16 +404,9 @@ def test_a_write_that_took_time_stays_a_tool_and_its_file_is_written_quietly_aft
 
 def test_metadata_seen_while_a_tool_ran_goes_to_the_nearer_end_of_it() -> None:
     tool_input = {"q": 1}
-    tool: list[Event] = [
-        (1.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
-        (1.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
-        (1.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
-        (61.0, "tool_use.stop", {}),
-        (61.0, "tool_result", {"id": "toolu_1", "content": "", "is_error": False}),
-    ]
     capture = turn(
         CREATED,
-        *tool,
+        *tool_events(1.0, 60.0, tool_input),
         completed(61.0),
         samples=[Sample(2.0, {"stage": "searching"}), Sample(60.0, {"stage": "searched"})],
     )
@@ -456,16 +468,7 @@ def test_no_gap_is_no_pause_even_with_no_minimum() -> None:
 
 
 def test_a_short_tool_keeps_its_duration() -> None:
-    tool_input = {"q": 1}
-    capture = turn(
-        CREATED,
-        (0.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
-        (0.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
-        (0.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
-        (0.5, "tool_use.stop", {}),
-        (0.5, "tool_result", {"id": "toolu_1", "content": "", "is_error": False}),
-        completed(0.5),
-    )
+    capture = turn(CREATED, *tool_events(0.0, 0.5, {"q": 1}), completed(0.5))
     assert steps_of(capture)[0]["tool"]["duration"] == 0.5
 
 
@@ -522,30 +525,12 @@ def test_a_json_responses_items_each_become_their_step_in_order() -> None:
 
 
 def test_tool_events_whose_ids_disagree_are_kept_as_events() -> None:
-    tool_input = {"q": 1}
-    capture = turn(
-        CREATED,
-        (0.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
-        (0.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
-        (0.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
-        (0.0, "tool_use.stop", {}),
-        (0.0, "tool_result", {"id": "toolu_2", "content": "", "is_error": False}),
-        completed(0.0),
-    )
+    capture = turn(CREATED, *tool_events(0.0, 0.0, {"q": 1}, result_id="toolu_2"), completed(0.0))
     assert [next(iter(step)) for step in steps_of(capture)] == ["event"] * 5 + ["usage"]
 
 
 def test_a_failed_tool_says_so() -> None:
-    tool_input: dict[str, Any] = {}
-    capture = turn(
-        CREATED,
-        (0.0, "tool_use.start", {"name": "t", "id": "toolu_1"}),
-        (0.0, "tool_use.input_delta", {"content": json.dumps(tool_input)}),
-        (0.0, "tool_use.executing", {"name": "t", "id": "toolu_1", "input": tool_input}),
-        (0.0, "tool_use.stop", {}),
-        (0.0, "tool_result", {"id": "toolu_1", "content": "no", "is_error": True}),
-        completed(0.0),
-    )
+    capture = turn(CREATED, *tool_events(0.0, 0.0, {}, result="no", is_error=True), completed(0.0))
     assert steps_of(capture)[0] == {
         "tool": {"name": "t", "input": {}, "result": "no", "is_error": True}
     }
