@@ -26,7 +26,7 @@ from mock_pokee.recording.serving import ThreadedRecorder
 from mock_pokee.recording.settings import DEFAULT_PORT, MiB, RecordSettings
 from mock_pokee.recording.sse import EventParser, ParsedEvent
 from mock_pokee.testing import MockServer, TenantHandle
-from tests.processes import ctrl_c_as_in_a_terminal
+from tests.processes import record_command, start_record
 
 SCALE = 500  # the presentation's 3.5 minutes of clock time in about 0.4 s
 STAGES = ["queued", "researching", "outlining", "building_slides", "exporting", "completed"]
@@ -454,17 +454,9 @@ def test_record_refuses_bad_options_on_one_line(
 
 
 def test_record_runs_as_a_command_until_ctrl_c(upstream: MockServer, tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        record(upstream.url, tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=ctrl_c_as_in_a_terminal,
-    )
+    process, first = start_record(upstream.url, tmp_path)
     assert process.stdout is not None
     try:
-        first = process.stdout.readline()
         assert first.startswith("mock-pokee record: http://127.0.0.1:"), first
         assert f"→ {upstream.url}, writing to {tmp_path}" in first
         url = first.split()[2]
@@ -477,14 +469,6 @@ def test_record_runs_as_a_command_until_ctrl_c(upstream: MockServer, tmp_path: P
     assert process.returncode == 130, err
     assert out.splitlines()[-1].startswith("mock-pokee record: "), out
     assert "Traceback" not in err
-
-
-def record(upstream: str, out: Path) -> list[str]:
-    """The command line of `mock-pokee record` to ``upstream``, on a free port."""
-    return [
-        *(sys.executable, "-m", "mock_pokee", "record", "--upstream", upstream),
-        *("--out", str(out), "--port", "0"),
-    ]
 
 
 CLIENT = """
@@ -504,7 +488,7 @@ def test_record_runs_a_command_against_itself_and_stops_with_it(
     recording is written and its exit status is record's."""
     out = tmp_path / "recordings"
     done = subprocess.run(
-        [*record(upstream.url, out), "--", sys.executable, "-c", CLIENT],
+        [*record_command(upstream.url, out), "--", sys.executable, "-c", CLIENT],
         capture_output=True,
         text=True,
         timeout=60,
@@ -518,7 +502,7 @@ def test_record_runs_a_command_against_itself_and_stops_with_it(
 
 def test_record_says_when_its_command_cannot_run(upstream: MockServer, tmp_path: Path) -> None:
     done = subprocess.run(
-        [*record(upstream.url, tmp_path), "--", str(tmp_path / "no-such-command")],
+        [*record_command(upstream.url, tmp_path), "--", str(tmp_path / "no-such-command")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +38,7 @@ from httpx_sse import EventSource
 from pptx import Presentation
 
 from mock_pokee.testing import MockServer, TenantHandle, new_key
-from tests.processes import ctrl_c_as_in_a_terminal, start_serve
+from tests.processes import start_record, start_serve
 
 SCALE = 20.0
 POLL = 0.02  # real seconds between the recorder's polls: 0.4 s of the upstream's clock
@@ -277,37 +275,12 @@ def answered(call: dict[str, Any]) -> dict[str, Any]:
 
 def start_recorder(upstream: str, out: Path) -> tuple[subprocess.Popen[str], str]:
     """`mock-pokee record` as a user runs it; returns the process and its address."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mock_pokee",
-            "record",
-            "--upstream",
-            upstream,
-            "--out",
-            str(out),
-            "--port",
-            "0",
-            "--poll-interval",
-            str(POLL),
-            "--max-fixture",
-            str(MAX_FIXTURE),
-            "--min-pause",
-            "0.5",
-            "--upstream-scale",
-            str(SCALE),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=ctrl_c_as_in_a_terminal,
+    process, first = start_record(
+        upstream,
+        out,
+        *("--poll-interval", str(POLL), "--max-fixture", str(MAX_FIXTURE)),
+        *("--min-pause", "0.5", "--upstream-scale", str(SCALE)),
     )
-    assert process.stdout is not None
-    assert process.stderr is not None
-    first = process.stdout.readline()
-    assert first.startswith("mock-pokee record: http://"), first + process.stderr.read()
     return process, first.split()[2]
 
 
