@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import secrets
 import stat
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -200,50 +202,59 @@ def test_k2_a_bundle_that_is_no_skill_is_400_naming_why(
     assert name not in listed(api)
 
 
+# The bundles past a limit are built when their test runs (`partial`), not when the
+# module is collected: compressing their zeros takes about half a second of CPU, which
+# every collection of the suite (`-k`, each pytest-xdist worker) would otherwise pay.
 @pytest.mark.parametrize(
     "body",
     [
         pytest.param(
-            bundle(("SKILL.md", skill_md("Big file")), Entry("big.bin", zeros=26 * MIB)),
+            partial(bundle, ("SKILL.md", skill_md("Big file")), Entry("big.bin", zeros=26 * MIB)),
             id="a-file-past-25-MB",
         ),
         pytest.param(
-            bundle(
+            partial(
+                bundle,
                 ("SKILL.md", skill_md("Big in all")),
                 *(Entry(f"part{n}.bin", zeros=18 * MIB) for n in range(3)),
             ),
             id="all-files-past-50-MB",
         ),
         pytest.param(
-            bundle(("SKILL.md", skill_md("Many")), *((f"f{n}.txt", b"") for n in range(1_000))),
+            partial(
+                bundle,
+                ("SKILL.md", skill_md("Many")),
+                *((f"f{n}.txt", b"") for n in range(1_000)),
+            ),
             id="1001-entries",
         ),
     ],
 )
 def test_k2_a_bundle_past_a_limit_is_refused_and_the_skill_stays(
-    api: httpx.Client, body: bytes
+    api: httpx.Client, body: Callable[[], bytes]
 ) -> None:
     """K2: 1,000 entries, 25 MB a file, 50 MB in all (past each in MB and MiB alike): the
     bundle is refused and the installed version stays."""
     name = unique()
     installed(api, name, simple("Kept"))
     before = listed(api)[name]
-    response = install(api, name, body)
+    response = install(api, name, body())
     assert 400 <= response.status_code < 500, response.text
     assert listed(api)[name] == before
 
 
 @pytest.mark.inferred
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # each bundle built as its test runs, as above
     ("body", "mention"),
     [
         pytest.param(
-            bundle(("SKILL.md", skill_md("Bomb")), Entry("zeros.bin", zeros=60 * MB)),
+            partial(bundle, ("SKILL.md", skill_md("Bomb")), Entry("zeros.bin", zeros=60 * MB)),
             "25,000,000",
             id="bomb-one-file",
         ),
         pytest.param(
-            bundle(
+            partial(
+                bundle,
                 ("SKILL.md", skill_md("Bombs")),
                 *(Entry(f"zeros{n}.bin", zeros=20 * MB) for n in range(3)),
             ),
@@ -251,23 +262,29 @@ def test_k2_a_bundle_past_a_limit_is_refused_and_the_skill_stays(
             id="bomb-in-all",
         ),
         pytest.param(
-            bundle(("SKILL.md", skill_md("Many")), *((f"f{n}.txt", b"") for n in range(1_000))),
+            partial(
+                bundle,
+                ("SKILL.md", skill_md("Many")),
+                *((f"f{n}.txt", b"") for n in range(1_000)),
+            ),
             "1,000",
             id="1001-entries",
         ),
         pytest.param(
-            bundle(("SKILL.md", skill_md("A byte")), Entry("big.bin", zeros=25 * MB + 1)),
+            partial(bundle, ("SKILL.md", skill_md("A byte")), Entry("big.bin", zeros=25 * MB + 1)),
             "25,000,000",
             id="a-byte-past-25-MB",
         ),
     ],
 )
-def test_k2_past_a_limit_is_413_naming_it(api: httpx.Client, body: bytes, mention: str) -> None:
+def test_k2_past_a_limit_is_413_naming_it(
+    api: httpx.Client, body: Callable[[], bytes], mention: str
+) -> None:
     """K2 [C]: 413 payload_too_large naming the limit passed (MB are 10^6 bytes); sizes
     are counted while decompressing, so a zip bomb (60 MB of zeros in 60 KB) stops at the
     limit, and nothing is installed."""
     name = unique()
-    response = install(api, name, body)
+    response = install(api, name, body())
     assert_error(response, 413, "payload_too_large", mention)
     assert name not in listed(api)
 

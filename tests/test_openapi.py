@@ -162,6 +162,11 @@ def schemathesis(
             "--no-color",
             "--request-timeout",
             "30",
+            # No example database: it would live in tmp_path and be thrown away unread,
+            # and keeping one makes Hypothesis spend a third of the run's CPU on the
+            # Pareto front of its targets, for that database only (docs/testing.md).
+            "--generation-database",
+            "none",
             *options,
         ],
         cwd=tmp_path,
@@ -191,14 +196,17 @@ def test_the_stateful_phase_reaches_every_operation(tmp_path: Path) -> None:
     health) let Schemathesis chain calls with real ids, with every check on.
     Its stateful phase draws its sequences at random, and what it draws next depends on
     what came back (a session busy or not yet, on a clock that runs), so seeded runs are
-    made until every operation has been called, at most four; none may find a failure."""
+    made until every operation has been called, at most eight; none may find a failure.
+    The first run does not reach every operation and the second usually does, but on a
+    loaded machine (the whole suite on 2 cores) four seeds sometimes all missed bulk
+    deletion, which about half of all seeds reach: the last four are there for that."""
     settings = Settings(
         port=0, keys=frozenset({SCHEMATHESIS_KEY}), clock_mode="scaled", clock_scale=1000
     )
     hooks = Path(__file__).with_name("schemathesis_hooks.py")
     called: set[tuple[str, str]] = set()
     with ThreadedServer(settings) as server:
-        for seed in ("20261128", "4", "7", "11"):
+        for seed in ("20261128", "4", "7", "11", "1", "6", "12", "13"):
             reports = tmp_path / seed
             run = schemathesis(
                 tmp_path,
